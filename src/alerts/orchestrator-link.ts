@@ -1,0 +1,472 @@
+// The agent side of the orchestrator protocol (docs/protocol.md): one
+// WebSocket connection kept alive with capped, jittered reconnects; hello and
+// authentication; alert batches with sequence numbers, resent from the last
+// acknowledged one after a reconnect; heartbeats with the agent's counters;
+// rule sets handed to the caller and answered with the load result.
+// Owns the connection and the AlertQueue. `send` never blocks and never
+// throws; every inbound frame is validated, malformed ones are logged and ignored.
+
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import type { FalcoAlert } from './alert.js';
+import { AlertQueue, type AlertQueueStats, type LoggerLike } from './alert-queue.js';
+import { backoffDelay } from './backoff.js';
+import {
+  AGENT_PATH,
+  CLOSE_AUTH_FAILED,
+  PROTOCOL_VERSION,
+  encode,
+  parseOrchestratorMessage,
+  preview,
+  type ContainerIdentity,
+  type OrchestratorMessage,
+  type RuleFile,
+  type TaskIdentity,
+} from './protocol.js';
+
+export type { LoggerLike } from './alert-queue.js';
+
+export interface RuleSetPush {
+  version: string;
+  files: RuleFile[];
+}
+export interface RuleSetLoadResult {
+  ok: boolean;
+  errors: string[];
+  /** Rules loaded but not fully effective (e.g. they need a syscall the running seccomp filter does not stop on). */
+  degraded?: string[];
+}
+
+export interface OrchestratorLinkOptions {
+  /** Full URL (ws:// or wss://); otherwise built from host/port/tls and the protocol path. */
+  url?: string;
+  host?: string;
+  port?: number;
+  tls: boolean;
+  /** CA certificate: PEM contents, or a path to a PEM file. */
+  ca?: string;
+  checkCertificate: boolean;
+  accessKey: string;
+  hello: {
+    agentVersion: string;
+    container: ContainerIdentity;
+    task?: TaskIdentity;
+    /** Stable id for dedup; default: a random UUID per process. */
+    agentId?: string;
+  };
+  ruleSetVersion: () => string | undefined;
+  counters: () => Record<string, number>;
+  onRuleSet: (set: RuleSetPush) => Promise<RuleSetLoadResult>;
+  /** Unacknowledged alerts kept in memory (default 10000). */
+  queueMax?: number;
+  /** On-disk spool directory; omitted or unwritable: memory only. */
+  spoolDir?: string;
+  spoolMaxBytes?: number;
+  logger: LoggerLike;
+  /** Reconnect backoff bounds (defaults 250 ms .. 15 s). */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Heartbeat period until the orchestrator's welcome says otherwise (default 10 s). */
+  heartbeatMs?: number;
+  /** Alerts per batch frame (default 500). */
+  batchMax?: number;
+  /** Sent but unacknowledged alerts allowed in flight (default 5000). */
+  windowMax?: number;
+  /** Delay to gather alerts into one batch (default 20 ms). */
+  flushDelayMs?: number;
+}
+
+export interface OrchestratorLinkStats extends AlertQueueStats {
+  connected: boolean;
+  connects: number;
+  connectFailures: number;
+  authFailures: number;
+  malformed: number;
+  batchesSent: number;
+  ruleSetsApplied: number;
+  ruleSetsRejected: number;
+  ruleSetVersion: string | null;
+}
+
+export interface OrchestratorLink {
+  /** Queues an alert for delivery. Never blocks, never throws; when full, counts a drop. */
+  send(alert: FalcoAlert): void;
+  stats(): OrchestratorLinkStats;
+  /** Resolves true once a rule set from the orchestrator is in force (pushed and accepted, or the orchestrator serves the version already running); false on timeout. */
+  waitForRuleSet(timeoutMs: number): Promise<boolean>;
+  /** Stops accepting alerts, waits up to flushTimeoutMs for every queued alert to be acknowledged, then closes. What is left is counted as dropped and logged. */
+  close(flushTimeoutMs: number): Promise<void>;
+  readonly agentId: string;
+}
+
+type State = 'connecting' | 'handshake' | 'ready' | 'waiting' | 'closed';
+
+function resolveCa(ca: string | undefined, logger: LoggerLike): string | undefined {
+  if (!ca) return undefined;
+  if (ca.includes('-----BEGIN')) return ca;
+  try {
+    return readFileSync(ca, 'utf8');
+  } catch (e) {
+    logger.error({ ca, err: (e as Error).message }, 'cannot read the orchestrator CA file; connecting with the system CAs');
+    return undefined;
+  }
+}
+
+export function orchestratorUrl(host: string, port: number, tls: boolean): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${tls ? 'wss' : 'ws'}://${h}:${port}${AGENT_PATH}`;
+}
+
+export function createOrchestratorLink(opts: OrchestratorLinkOptions): OrchestratorLink {
+  const log = opts.logger;
+  const agentId = opts.hello.agentId ?? randomUUID();
+  const url = opts.url ?? orchestratorUrl(opts.host ?? '127.0.0.1', opts.port ?? 6667, opts.tls);
+  const ca = opts.tls || url.startsWith('wss:') ? resolveCa(opts.ca, log) : undefined;
+  const batchMax = Math.max(1, opts.batchMax ?? 500);
+  const windowMax = Math.max(batchMax, opts.windowMax ?? 5000);
+  const flushDelayMs = Math.max(0, opts.flushDelayMs ?? 20);
+  const queue = new AlertQueue({ memMax: opts.queueMax ?? 10_000, spoolDir: opts.spoolDir, spoolMaxBytes: opts.spoolMaxBytes, name: agentId, logger: log });
+  if (!opts.checkCertificate && (opts.tls || url.startsWith('wss:'))) log.warn({ url }, 'orchestrator TLS certificate checking is OFF (development only)');
+
+  let state: State = 'connecting';
+  let ws: WebSocket | undefined;
+  let attempt = 0;
+  let heartbeatMs = opts.heartbeatMs ?? 10_000;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let lastHeard = Date.now();
+  let lastErrorText = '';
+  let accepting = true;
+  let ruleChain: Promise<void> = Promise.resolve();
+  let rulesReady = false;
+  const rulesWaiters = new Set<(ready: boolean) => void>();
+  const drainWaiters = new Set<() => void>();
+  const s = { connects: 0, connectFailures: 0, authFailures: 0, malformed: 0, batchesSent: 0, ruleSetsApplied: 0, ruleSetsRejected: 0 };
+
+  function markRulesReady(): void {
+    if (rulesReady) return;
+    rulesReady = true;
+    for (const w of rulesWaiters) w(true);
+    rulesWaiters.clear();
+  }
+
+  function checkDrained(): void {
+    if (queue.depth() === 0) {
+      for (const w of drainWaiters) w();
+      drainWaiters.clear();
+    }
+  }
+
+  function sendFrame(text: string): void {
+    try {
+      ws?.send(text, (err) => {
+        if (err) log.debug({ err: err.message }, 'orchestrator send failed (connection closing)');
+      });
+    } catch (e) {
+      log.debug({ err: (e as Error).message }, 'orchestrator send threw');
+    }
+  }
+
+  function pump(): void {
+    if (state !== 'ready' || !ws || ws.readyState !== WebSocket.OPEN) return;
+    while (queue.hasUnsent() && queue.inFlight() < windowMax) {
+      if (ws.bufferedAmount > 4 * 1024 * 1024) {
+        scheduleFlush(50);
+        return;
+      }
+      const batch = queue.nextBatch(Math.min(batchMax, windowMax - queue.inFlight()));
+      if (batch.length === 0) break;
+      sendFrame(encode({ type: 'alerts', firstSeq: batch[0]!.seq, alerts: batch.map((b) => b.alert) }));
+      s.batchesSent++;
+    }
+  }
+
+  function scheduleFlush(delay: number): void {
+    if (flushTimer) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      pump();
+    }, delay);
+    flushTimer.unref?.();
+  }
+
+  function allCounters(): Record<string, number> {
+    let c: Record<string, number> = {};
+    try {
+      c = { ...opts.counters() };
+    } catch (e) {
+      log.debug({ err: (e as Error).message }, 'counters() threw');
+    }
+    const q = queue.stats();
+    c.alerts_queued = q.queued;
+    c.alerts_acked = q.acked;
+    c.alerts_dropped = q.dropped;
+    c.queue_depth = q.depth;
+    c.spool_depth = q.spoolDepth;
+    c.reconnects = Math.max(0, s.connects - 1);
+    return c;
+  }
+
+  function startHeartbeat(): void {
+    stopHeartbeat();
+    heartbeatTimer = setInterval(() => {
+      if (!ws || state !== 'ready') return;
+      if (Date.now() - lastHeard > 3 * heartbeatMs) {
+        log.warn({ silentMs: Date.now() - lastHeard }, 'orchestrator silent for 3 heartbeats; reconnecting');
+        ws.terminate();
+        return;
+      }
+      sendFrame(encode({ type: 'heartbeat', time: new Date().toISOString(), counters: allCounters() }));
+      try {
+        ws.ping();
+      } catch {
+        /* closing */
+      }
+    }, heartbeatMs);
+    heartbeatTimer.unref?.();
+  }
+  function stopHeartbeat(): void {
+    if (heartbeatTimer) clearInterval(heartbeatTimer);
+    heartbeatTimer = undefined;
+  }
+
+  function handleRuleSet(version: string, files: RuleFile[]): void {
+    ruleChain = ruleChain.then(async () => {
+      let res: RuleSetLoadResult;
+      try {
+        res = await opts.onRuleSet({ version, files });
+      } catch (e) {
+        res = { ok: false, errors: [`rule set loader threw: ${(e as Error).message}`] };
+      }
+      const degraded = res.degraded ?? [];
+      if (res.ok) {
+        s.ruleSetsApplied++;
+        if (degraded.length) log.warn({ version, degraded }, 'rule set applied; some rules are degraded');
+        else log.info({ version, files: files.length }, 'rule set applied');
+        markRulesReady();
+      } else {
+        s.ruleSetsRejected++;
+        log.error({ version, errors: res.errors }, 'rule set rejected; the previous rule set stays in force');
+      }
+      if (ws && ws.readyState === WebSocket.OPEN) sendFrame(encode({ type: 'ruleset_result', version, ok: res.ok, errors: res.errors, degraded }));
+    });
+  }
+
+  function onMessage(data: WebSocket.RawData): void {
+    lastHeard = Date.now();
+    const p = parseOrchestratorMessage(data);
+    if (!p.ok) {
+      s.malformed++;
+      log.warn({ error: p.error, frame: preview(data) }, 'malformed message from the orchestrator ignored');
+      return;
+    }
+    const m: OrchestratorMessage = p.msg;
+    switch (m.type) {
+      case 'welcome':
+        if (state !== 'handshake') return;
+        state = 'ready';
+        attempt = 0;
+        lastErrorText = '';
+        if (m.heartbeatMs >= 100) heartbeatMs = m.heartbeatMs;
+        queue.ack(m.ackedSeq);
+        queue.rewind();
+        log.info({ url, agentId, ackedSeq: m.ackedSeq, pending: queue.depth(), ruleSetVersion: m.ruleSetVersion }, 'connected to the orchestrator');
+        if (m.ruleSetVersion !== null && m.ruleSetVersion === (opts.ruleSetVersion() ?? null)) markRulesReady();
+        startHeartbeat();
+        checkDrained();
+        pump();
+        return;
+      case 'ack':
+        if (state !== 'ready') return;
+        queue.ack(m.seq);
+        checkDrained();
+        pump();
+        return;
+      case 'ruleset':
+        if (state !== 'ready') return;
+        handleRuleSet(m.version, m.files);
+        return;
+      case 'error':
+        if (m.code === 'auth_failed') {
+          s.authFailures++;
+          log.error({ url, message: m.message }, 'orchestrator refused the access key (SYSDIG_ACCESS_KEY); will retry with backoff');
+        } else log.error({ code: m.code, message: m.message }, 'orchestrator reported an error');
+        return;
+    }
+  }
+
+  function connect(): void {
+    if (state === 'closed') return;
+    state = 'connecting';
+    let sock: WebSocket;
+    try {
+      sock = new WebSocket(url, {
+        handshakeTimeout: 10_000,
+        maxPayload: 64 * 1024 * 1024,
+        rejectUnauthorized: opts.checkCertificate,
+        ...(ca ? { ca } : {}),
+        perMessageDeflate: false,
+      });
+    } catch (e) {
+      log.error({ url, err: (e as Error).message }, 'invalid orchestrator address');
+      scheduleReconnect();
+      return;
+    }
+    ws = sock;
+    sock.on('open', () => {
+      if (ws !== sock) return;
+      s.connects++;
+      state = 'handshake';
+      lastHeard = Date.now();
+      let rsv: string | null = null;
+      try {
+        rsv = opts.ruleSetVersion() ?? null;
+      } catch {
+        /* none */
+      }
+      sendFrame(
+        encode({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          agentId,
+          accessKey: opts.accessKey,
+          agentVersion: opts.hello.agentVersion,
+          container: opts.hello.container,
+          ...(opts.hello.task ? { task: opts.hello.task } : {}),
+          ruleSetVersion: rsv,
+        }),
+      );
+    });
+    sock.on('message', (d) => {
+      if (ws === sock) onMessage(d);
+    });
+    sock.on('pong', () => {
+      lastHeard = Date.now();
+    });
+    sock.on('error', (err) => {
+      if (ws !== sock) return;
+      const text = err.message;
+      // One warning per distinct failure, then debug: no log spam while the orchestrator is down.
+      if (text !== lastErrorText) log.warn({ url, err: text }, 'orchestrator connection error');
+      else log.debug({ url, err: text }, 'orchestrator connection error (repeat)');
+      lastErrorText = text;
+    });
+    sock.on('close', (code, reason) => {
+      if (ws !== sock) return;
+      stopHeartbeat();
+      const was = state;
+      ws = undefined;
+      if (was === 'closed') return;
+      if (was === 'ready') log.warn({ code, reason: reason.toString() }, 'orchestrator connection closed; reconnecting');
+      else {
+        s.connectFailures++;
+        if (code === CLOSE_AUTH_FAILED) log.debug({ code }, 'closed after authentication failure');
+      }
+      queue.rewind();
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect(): void {
+    if (state === 'closed') return;
+    state = 'waiting';
+    const delay = backoffDelay(attempt++, { minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs });
+    log.debug({ delay, attempt }, 'reconnecting to the orchestrator');
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  connect();
+
+  return {
+    agentId,
+    send(alert: FalcoAlert): void {
+      if (!accepting) {
+        queue.countDrop();
+        return;
+      }
+      try {
+        queue.push(alert);
+      } catch {
+        /* push never throws; belt and braces */
+      }
+      if (state === 'ready') scheduleFlush(flushDelayMs);
+    },
+    stats(): OrchestratorLinkStats {
+      let rsv: string | null = null;
+      try {
+        rsv = opts.ruleSetVersion() ?? null;
+      } catch {
+        /* none */
+      }
+      return { ...queue.stats(), connected: state === 'ready', ...s, ruleSetVersion: rsv };
+    },
+    waitForRuleSet(timeoutMs: number): Promise<boolean> {
+      if (rulesReady) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (ready: boolean): void => {
+          clearTimeout(t);
+          resolve(ready);
+        };
+        const t = setTimeout(() => {
+          rulesWaiters.delete(done);
+          resolve(rulesReady);
+        }, timeoutMs);
+        rulesWaiters.add(done);
+      });
+    },
+    async close(flushTimeoutMs: number): Promise<void> {
+      if (state === 'closed') return;
+      accepting = false;
+      pump();
+      if (queue.depth() > 0) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(t);
+            resolve();
+          };
+          const t = setTimeout(() => {
+            drainWaiters.delete(done);
+            resolve();
+          }, flushTimeoutMs);
+          drainWaiters.add(done);
+        });
+      }
+      await ruleChain.catch(() => undefined);
+      const left = queue.depth();
+      if (left > 0) {
+        queue.abandon();
+        log.warn({ unacknowledged: left, flushTimeoutMs }, 'alerts not acknowledged by the orchestrator at exit; counted as dropped');
+      }
+      if (ws && state === 'ready') sendFrame(encode({ type: 'heartbeat', time: new Date().toISOString(), counters: allCounters() }));
+      state = 'closed';
+      stopHeartbeat();
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (flushTimer) clearTimeout(flushTimer);
+      const sock = ws;
+      ws = undefined;
+      if (sock) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            sock.terminate();
+            resolve();
+          }, 1000);
+          sock.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          try {
+            sock.close(1000, 'agent exiting');
+          } catch {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      }
+      queue.close();
+      for (const w of rulesWaiters) w(false);
+      rulesWaiters.clear();
+    },
+  };
+}
