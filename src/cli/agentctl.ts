@@ -1,0 +1,51 @@
+// `agentctl`: the operator's command line. Importing this module runs it on
+// process.argv (bin/agentctl and the bundled lib/agentctl.mjs do just that).
+// Each subcommand is one entry of `commands`, loaded only when it is run.
+
+type Command = {
+  summary: string;
+  run: (args: string[]) => Promise<number>;
+};
+
+export const commands: Record<string, Command> = {
+  validate: {
+    summary: 'check a rules file (default: the bundled default rules)',
+    run: async (args) => {
+      // Owned by the rules engine; loaded lazily so other subcommands do not pay for it.
+      const rules = (await import('../rules/index.js')) as unknown as {
+        validateCommand?: (args: string[]) => Promise<number> | number;
+      };
+      if (typeof rules.validateCommand !== 'function') {
+        process.stderr.write('agentctl validate: not available in this build\n');
+        return 2;
+      }
+      return rules.validateCommand(args);
+    },
+  },
+  'instrument-taskdef': {
+    summary: 'instrument an ECS task definition or a CloudFormation template',
+    run: async (args) => (await import('./instrument-taskdef.js')).instrumentTaskdef(args),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return `usage: agentctl COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n\n'agentctl COMMAND --help' for a command's options.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!cmd) {
+    process.stderr.write(`agentctl: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return cmd.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));
