@@ -1,0 +1,122 @@
+// The reference orchestrator's configuration: command line first, then the
+// environment, then defaults. Resolved once at start; pure (no I/O).
+//
+//   --port N               ORCHESTRATOR_PORT (default 6667; 0 = ephemeral)
+//   --host ADDR            ORCHESTRATOR_HOST (default 0.0.0.0)
+//   --access-key KEY       ORCHESTRATOR_ACCESS_KEY or SYSDIG_ACCESS_KEY (required)
+//   --rules-file PATH      ORCHESTRATOR_RULES_FILES (comma-separated); repeatable
+//   --alerts-file PATH     ORCHESTRATOR_ALERTS_FILE
+//   --alerts-stdout / --no-alerts-stdout  ORCHESTRATOR_ALERTS_STDOUT=1|0
+//                          (default: on unless --alerts-file is given)
+//   --tls-cert F --tls-key F  ORCHESTRATOR_TLS_CERT / ORCHESTRATOR_TLS_KEY
+//   --forward-url URL      ORCHESTRATOR_FORWARD_URL (falcosidekick, POST Falco JSON)
+//   --forward-queue N      ORCHESTRATOR_FORWARD_QUEUE (default 10000)
+//   --heartbeat-ms N       ORCHESTRATOR_HEARTBEAT_MS (default 10000; told to agents)
+//   --precheck             ORCHESTRATOR_PRECHECK=1: validate rule sets with the rules engine before pushing
+//   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
+//   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
+
+export interface OrchestratorConfig {
+  host: string;
+  port: number;
+  accessKey: string;
+  rulesFiles: string[];
+  alertsFile?: string;
+  alertsStdout: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  forwardUrl?: string;
+  forwardQueue: number;
+  heartbeatMs: number;
+  precheck: boolean;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+}
+
+export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host ADDR] [--rules-file PATH]...
+                    [--alerts-file PATH] [--alerts-stdout|--no-alerts-stdout]
+                    [--tls-cert FILE --tls-key FILE] [--forward-url URL] [--forward-queue N]
+                    [--heartbeat-ms N] [--precheck] [--log-level LEVEL] [--shutdown-timeout-ms N]
+Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
+or SYSDIG_ACCESS_KEY, ORCHESTRATOR_RULES_FILES (comma-separated), ORCHESTRATOR_ALERTS_FILE,
+ORCHESTRATOR_TLS_CERT, ORCHESTRATOR_TLS_KEY, ORCHESTRATOR_FORWARD_URL, ...); the command line wins.`;
+
+const bool = (v: string | undefined): boolean | undefined => (v === undefined || v === '' ? undefined : /^(1|true|yes|on)$/i.test(v));
+
+function int(name: string, v: string | undefined, def: number, min: number, max: number): number | string {
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) return `${name}: expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`;
+  return n;
+}
+
+/** Returns the configuration or an error message (print it with USAGE, exit 2). */
+export function parseOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig | string {
+  const a: Record<string, string | undefined> = {};
+  const rules: string[] = [];
+  let stdoutFlag: boolean | undefined;
+  let precheck: boolean | undefined;
+  const valued = new Set(['--port', '--host', '--access-key', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
+  for (let i = 0; i < argv.length; i++) {
+    let k = argv[i]!;
+    let v: string | undefined;
+    const eq = k.indexOf('=');
+    if (k.startsWith('--') && eq > 0) {
+      v = k.slice(eq + 1);
+      k = k.slice(0, eq);
+    }
+    if (k === '--help' || k === '-h') return 'help';
+    if (k === '--alerts-stdout') stdoutFlag = true;
+    else if (k === '--no-alerts-stdout') stdoutFlag = false;
+    else if (k === '--precheck') precheck = true;
+    else if (valued.has(k)) {
+      if (v === undefined) {
+        if (i + 1 >= argv.length) return `${k} needs a value`;
+        v = argv[++i]!;
+      }
+      if (k === '--rules-file') rules.push(v);
+      else a[k] = v;
+    } else return `unknown argument ${JSON.stringify(k)}`;
+  }
+  const port = int('--port', a['--port'] ?? env.ORCHESTRATOR_PORT, 6667, 0, 65535);
+  if (typeof port === 'string') return port;
+  const forwardQueue = int('--forward-queue', a['--forward-queue'] ?? env.ORCHESTRATOR_FORWARD_QUEUE, 10_000, 1, 10_000_000);
+  if (typeof forwardQueue === 'string') return forwardQueue;
+  const heartbeatMs = int('--heartbeat-ms', a['--heartbeat-ms'] ?? env.ORCHESTRATOR_HEARTBEAT_MS, 10_000, 100, 3_600_000);
+  if (typeof heartbeatMs === 'string') return heartbeatMs;
+  const shutdownTimeoutMs = int('--shutdown-timeout-ms', a['--shutdown-timeout-ms'] ?? env.ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000);
+  if (typeof shutdownTimeoutMs === 'string') return shutdownTimeoutMs;
+  const accessKey = a['--access-key'] ?? env.ORCHESTRATOR_ACCESS_KEY ?? env.SYSDIG_ACCESS_KEY ?? '';
+  if (accessKey === '') return 'an access key is required (--access-key, ORCHESTRATOR_ACCESS_KEY or SYSDIG_ACCESS_KEY)';
+  const rulesFiles = rules.length ? rules : (env.ORCHESTRATOR_RULES_FILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const tlsCert = a['--tls-cert'] ?? env.ORCHESTRATOR_TLS_CERT;
+  const tlsKey = a['--tls-key'] ?? env.ORCHESTRATOR_TLS_KEY;
+  if (!!tlsCert !== !!tlsKey) return '--tls-cert and --tls-key go together';
+  const alertsFile = a['--alerts-file'] ?? env.ORCHESTRATOR_ALERTS_FILE;
+  const forwardUrl = a['--forward-url'] ?? env.ORCHESTRATOR_FORWARD_URL;
+  if (forwardUrl) {
+    try {
+      const u = new URL(forwardUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') return `--forward-url must be http(s): ${forwardUrl}`;
+    } catch {
+      return `--forward-url is not a URL: ${forwardUrl}`;
+    }
+  }
+  const cfg: OrchestratorConfig = {
+    host: a['--host'] ?? env.ORCHESTRATOR_HOST ?? '0.0.0.0',
+    port,
+    accessKey,
+    rulesFiles,
+    alertsStdout: stdoutFlag ?? bool(env.ORCHESTRATOR_ALERTS_STDOUT) ?? !alertsFile,
+    forwardQueue,
+    heartbeatMs,
+    precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? false,
+    logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',
+    shutdownTimeoutMs,
+  };
+  if (alertsFile) cfg.alertsFile = alertsFile;
+  if (tlsCert) cfg.tlsCert = tlsCert;
+  if (tlsKey) cfg.tlsKey = tlsKey;
+  if (forwardUrl) cfg.forwardUrl = forwardUrl;
+  return cfg;
+}
