@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Assembles the agent's run-time tree, what goes into /opt/draios:
+//
+//   DIR/bin/{instrument,logwriter,orchestrator,agentctl}  static launchers (scripts/dist/launcher.c)
+//   DIR/lib/node                     this Node.js runtime (process.execPath, or --node)
+//   DIR/lib/ld-linux-x86-64.so.2     its loader, and every shared library node and
+//   DIR/lib/lib*.so*                 the addon need (the ldd closure)
+//   DIR/lib/tracer.node              the native addon (build/Release/tracer.node)
+//   DIR/lib/{instrument,logwriter,orchestrator,agentctl}.mjs  esbuild bundles
+//   DIR/rules/default.yaml           the default rules
+//
+// Nothing in the tree relies on the target image (no /bin/sh, no libc, no
+// node of the image) and nothing writes into it at run time: it works mounted
+// read-only, at any path.
+//
+// Usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]
+// Needs: a built checkout (`npm install` or `npm run build`: out/ and
+// build/Release/tracer.node), a C compiler able to link statically (gcc and
+// libc6-dev), ldd. The Dockerfile runs this same script.
+//
+// Each bundle's entry is the dev launcher bin/NAME itself (which imports the
+// compiled module from out/), so bin/NAME stays the one source of truth.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
+/** Where each program's code is when bin/NAME does not exist (yet). */
+const FALLBACK_ENTRY = {
+  instrument: 'out/src/wrapper/main.js',
+  logwriter: 'out/src/logging/logwriter-main.js',
+  orchestrator: 'out/src/orchestrator/main.js',
+  agentctl: 'out/src/cli/agentctl.js',
+};
+const LOADER = 'ld-linux-x86-64.so.2';
+
+// The first lines of every bundle. `require` for the CommonJS packages
+// bundled into ESM (ws, pino); the DRAIOS_SAVED_* variables put back under
+// their own names (see launcher.c), so the workload sees its own environment;
+// process.execPath/argv[0] show the tree's node, not the loader that runs it.
+const BANNER = `// draios agent bundle (scripts/dist.mjs)
+import { createRequire as __draiosCreateRequire } from 'node:module';
+globalThis.require ??= __draiosCreateRequire(import.meta.url);
+{
+  const saved = 'DRAIOS_SAVED_';
+  for (const k of Object.keys(process.env)) {
+    if (k.startsWith(saved)) {
+      process.env[k.slice(saved.length)] = process.env[k];
+      delete process.env[k];
+    }
+  }
+  if (/\\/ld-linux[^/]*$/.test(process.execPath)) {
+    process.execPath = decodeURIComponent(new URL('./node', import.meta.url).pathname);
+    process.argv[0] = process.execPath;
+  }
+}`;
+
+function fail(msg) {
+  process.stderr.write(`dist: ${msg}\n`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.error) fail(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+function parse() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { prefix: { type: 'string' }, node: { type: 'string' }, cc: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    fail(`${err.message}\nusage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]`);
+  }
+  if (values.help) {
+    process.stdout.write('usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]\n');
+    process.exit(0);
+  }
+  if (!values.prefix) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
+  return { prefix: resolve(values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc' };
+}
+
+function install(src, dest, mode) {
+  copyFileSync(src, dest);
+  chmodSync(dest, mode);
+}
+
+/** The loader and every shared library of `files`, from ldd: [{ name, path }]. */
+function sharedLibraries(files) {
+  const libs = new Map();
+  for (const file of files) {
+    const out = run('ldd', [file]);
+    for (const line of out.split('\n')) {
+      const t = line.trim();
+      if (!t || t.startsWith('linux-vdso') || t.startsWith('linux-gate')) continue;
+      if (t.includes('not found')) fail(`${file}: ${t}`);
+      if (t === 'statically linked') continue;
+      let m = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(t);
+      if (m) {
+        libs.set(basename(m[1]), m[2]);
+        continue;
+      }
+      m = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(t);
+      if (m) {
+        // The program interpreter, e.g. /lib64/ld-linux-x86-64.so.2.
+        if (basename(m[1]) !== LOADER) fail(`${file}: unexpected loader ${m[1]} (only x86-64 glibc is supported)`);
+        libs.set(LOADER, m[1]);
+        continue;
+      }
+      fail(`${file}: cannot read ldd output line: ${t}`);
+    }
+  }
+  if (!libs.has(LOADER)) fail(`no ${LOADER} among the libraries of ${files.join(', ')}`);
+  return [...libs].map(([name, path]) => ({ name, path: realpathSync(path) }));
+}
+
+function buildLaunchers(cc, bindir) {
+  const tmp = mkdtempSync(join(tmpdir(), 'draios-launcher-'));
+  try {
+    const exe = join(tmp, 'launcher');
+    run(cc, ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, join(ROOT, 'scripts', 'dist', 'launcher.c')]);
+    run('strip', [exe], {});
+    for (const name of PROGRAMS) install(exe, join(bindir, name), 0o755);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The bundle entry of a program: bin/NAME's own text, else its fallback module. */
+function entryOf(name) {
+  const bin = join(ROOT, 'bin', name);
+  if (existsSync(bin)) {
+    const text = readFileSync(bin, 'utf8');
+    for (const m of text.matchAll(/from\s+['"](\.\.\/out\/[^'"]+)['"]|import\s*\(?\s*['"](\.\.\/out\/[^'"]+)['"]/g)) {
+      const target = join(ROOT, 'bin', m[1] ?? m[2]);
+      if (!existsSync(target)) fail(`bin/${name} imports ${m[1] ?? m[2]}, which does not exist: run \`npm run build\` first`);
+    }
+    return { stdin: { contents: text.replace(/^#!.*\n/, ''), resolveDir: join(ROOT, 'bin'), sourcefile: `bin/${name}`, loader: 'js' } };
+  }
+  const module = join(ROOT, FALLBACK_ENTRY[name]);
+  if (!existsSync(module)) fail(`no bin/${name} and no ${FALLBACK_ENTRY[name]}: cannot bundle ${name} (run \`npm run build\` first)`);
+  return { entryPoints: [module] };
+}
+
+async function bundle(libdir) {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    fail('esbuild is not installed: run `npm install` first');
+  }
+  const addonExternal = {
+    name: 'native-addons-external',
+    setup(b) {
+      // The addon is loaded at run time next to the bundle (lib/tracer.node).
+      b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+  for (const name of PROGRAMS) {
+    const result = await esbuild.build({
+      ...entryOf(name),
+      outfile: join(libdir, `${name}.mjs`),
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      // ws's optional native helpers: ws falls back to JavaScript without them.
+      external: ['bufferutil', 'utf-8-validate'],
+      plugins: [addonExternal],
+      banner: { js: BANNER },
+      legalComments: 'none',
+      logLevel: 'warning',
+      absWorkingDir: ROOT,
+    });
+    if (result.errors.length) fail(`esbuild ${name}: ${result.errors.map((e) => e.text).join('; ')}`);
+    chmodSync(join(libdir, `${name}.mjs`), 0o644);
+  }
+}
+
+async function main() {
+  const { prefix, node, cc } = parse();
+  const addon = join(ROOT, 'build', 'Release', 'tracer.node');
+  const rules = join(ROOT, 'rules', 'default.yaml');
+  if (!existsSync(addon)) fail(`${addon} missing: run \`npm install\` (or \`npm run build\`) first`);
+  if (!existsSync(rules)) fail(`${rules} missing`);
+  if (!existsSync(node) || !statSync(node).isFile()) fail(`no Node.js runtime at ${node}`);
+
+  const bindir = join(prefix, 'bin');
+  const libdir = join(prefix, 'lib');
+  const rulesdir = join(prefix, 'rules');
+  for (const d of [bindir, libdir, rulesdir]) rmSync(d, { recursive: true, force: true });
+  for (const d of [prefix, bindir, libdir, rulesdir]) {
+    mkdirSync(d, { recursive: true });
+    chmodSync(d, 0o755);
+  }
+
+  buildLaunchers(cc, bindir);
+  install(realpathSync(node), join(libdir, 'node'), 0o755);
+  install(addon, join(libdir, 'tracer.node'), 0o755);
+  for (const { name, path } of sharedLibraries([realpathSync(node), addon])) install(path, join(libdir, name), 0o755);
+  await bundle(libdir);
+  install(rules, join(rulesdir, 'default.yaml'), 0o644);
+
+  // The tree must run as it is: its own loader, libraries and node.
+  const check = spawnSync(join(bindir, 'agentctl'), ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+  if (check.status !== 0) fail(`self-check \`${join(bindir, 'agentctl')} --help\` failed (${check.status ?? check.signal}):\n${check.stderr}`);
+  process.stdout.write(`dist: ${prefix} ready (bin/: ${PROGRAMS.join(', ')})\n`);
+}
+
+await main();
