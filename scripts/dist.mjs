@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Assembles the agent's run-time tree, what goes into /opt/draios:
 //
-//   DIR/bin/{instrument,logwriter,orchestrator,agentctl}  static launchers (scripts/dist/launcher.c)
+//   DIR/bin/{instrument,logwriter,orchestrator,agentctl}  static launchers (scripts/dist-launcher.c)
 //   DIR/lib/node                     this Node.js runtime (process.execPath, or --node)
 //   DIR/lib/ld-linux-x86-64.so.2     its loader, and every shared library node and
 //   DIR/lib/lib*.so*                 the addon need (the ldd closure)
@@ -41,7 +41,7 @@ const LOADER = 'ld-linux-x86-64.so.2';
 
 // The first lines of every bundle. `require` for the CommonJS packages
 // bundled into ESM (ws, pino); the DRAIOS_SAVED_* variables put back under
-// their own names (see launcher.c), so the workload sees its own environment;
+// their own names (see dist-launcher.c), so the workload sees its own environment;
 // process.execPath/argv[0] show the tree's node, not the loader that runs it.
 const BANNER = `// draios agent bundle (scripts/dist.mjs)
 import { createRequire as __draiosCreateRequire } from 'node:module';
@@ -128,7 +128,7 @@ function buildLaunchers(cc, bindir) {
   const tmp = mkdtempSync(join(tmpdir(), 'draios-launcher-'));
   try {
     const exe = join(tmp, 'launcher');
-    run(cc, ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, join(ROOT, 'scripts', 'dist', 'launcher.c')]);
+    run(cc, ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, join(ROOT, 'scripts', 'dist-launcher.c')]);
     run('strip', [exe], {});
     for (const name of PROGRAMS) install(exe, join(bindir, name), 0o755);
   } finally {
