@@ -1,0 +1,79 @@
+// Binary record format between the tracer thread and JavaScript
+// (decoded by src/tracer/records.ts; keep the two in step).
+// Little-endian, every record 8-byte aligned:
+//   RecHdr, then `nitems` items: {u16 tag, u16 0, u32 len, len bytes, pad to 8}
+#pragma once
+#include <cstdint>
+
+namespace tracer {
+
+enum RecKind : uint16_t {
+  K_PAD = 0,
+  K_SYSCALL = 1,  // pid/tid, nr, args, ret (flags & RF_HAS_RET)
+  K_CLONE = 2,    // pid/tid = new task; args[0] = parent tgid; flags & RF_THREAD
+  K_EXEC = 3,     // pid/tid after exec; args[0] = former tid; items: exe, cmdline, env, cwd, creds
+  K_EXIT = 4,     // pid/tid; args[0] = wait status; flags & RF_LEADER
+  K_LOST = 5,     // args[0] = records dropped since the last K_LOST
+  K_NOTICE = 6,   // args[0] = notice code; item TAG_TEXT
+  K_SIGNAL = 7,   // pid/tid; args[0] = signal delivered to the tracee
+};
+
+enum RecFlags : uint32_t {
+  RF_HAS_RET = 1,    // `ret` holds the syscall's return value
+  RF_THREAD = 2,     // K_CLONE: a thread of an existing process
+  RF_LEADER = 4,     // K_EXIT: the thread group leader (process gone)
+  RF_FOREIGN = 8,    // K_SYSCALL: non-x86_64 ABI; nr is that ABI's number
+  RF_MAIN = 16,      // K_EXIT/K_EXEC: the workload's main process
+  RF_VFORK = 32,     // K_CLONE: vfork
+};
+
+enum ItemTag : uint16_t {
+  // 0..5: data behind entry argument i; 8..13: data behind argument i at exit
+  TAG_ARG0 = 0,
+  TAG_OUT0 = 8,
+  TAG_EXE = 20,      // readlink /proc/PID/exe
+  TAG_CMDLINE = 21,  // /proc/PID/cmdline (NUL separated)
+  TAG_ENV = 22,      // /proc/PID/environ (NUL separated)
+  TAG_CWD = 23,      // readlink /proc/PID/cwd
+  TAG_CREDS = 24,    // struct Creds
+  TAG_LOCAL = 25,    // local sockaddr of the fd (getsockname), connect/accept
+  TAG_TEXT = 26,     // K_NOTICE text
+  TAG_COMM = 27,     // /proc/PID/comm
+};
+
+struct RecHdr {
+  uint32_t size;
+  uint16_t kind;
+  uint16_t nitems;
+  int32_t pid;
+  int32_t tid;
+  uint64_t ts;   // CLOCK_REALTIME ns
+  int32_t nr;
+  uint32_t flags;
+  int64_t ret;
+  uint64_t args[6];
+};
+static_assert(sizeof(RecHdr) == 88, "RecHdr layout");
+
+struct Creds {
+  uint32_t ruid, euid, suid, fsuid;
+  uint32_t rgid, egid, sgid, fsgid;
+  uint64_t cap_inh, cap_prm, cap_eff;
+  uint32_t loginuid;  // 0xffffffff when unset
+  int32_t vpid;       // pid in the innermost pid namespace
+  int32_t ppid;       // real parent (tgid)
+  int32_t sid;        // session id (host view)
+  int32_t pgid;       // process group (host view)
+  int32_t tty;        // tty_nr from /proc/PID/stat
+  uint64_t start_ticks;  // start time in clock ticks since boot
+};
+static_assert(sizeof(Creds) == 88, "Creds layout");
+
+enum NoticeCode : uint32_t {
+  N_UNTRACED = 1,       // ptrace not permitted: the workload runs untraced
+  N_NO_SECCOMP = 2,     // seccomp filter refused: lifecycle only
+  N_EXEC_FAILED = 3,    // args[1] = errno of the workload's exec
+  N_TRACER_ERROR = 4,   // unexpected error in the tracer loop
+};
+
+}  // namespace tracer

@@ -1,0 +1,43 @@
+// Syscall table as data: which syscalls the tracer knows, their x86_64
+// numbers, and how each argument is decoded at the stop (scalar, a string in
+// the tracee's memory, a sockaddr, a struct read at exit...). The JavaScript
+// side names syscalls; numbers live only here.
+#pragma once
+#include <cstdint>
+
+namespace tracer {
+
+enum ArgKind : uint8_t {
+  A_NONE = 0,       // scalar: the register value is enough
+  A_PATH,           // NUL-terminated string at the pointer (entry)
+  A_SOCKADDR,       // struct sockaddr at the pointer, length in the next arg (entry)
+  A_SOCKADDR_OUT,   // struct sockaddr written by the kernel, socklen_t* in the next arg (exit)
+  A_MSGHDR,         // struct msghdr: its msg_name sockaddr (entry)
+  A_MSGHDR_OUT,     // struct msghdr: its msg_name sockaddr (exit)
+  A_FDPAIR_OUT,     // int[2] written by the kernel (pipe, socketpair) (exit)
+  A_OPEN_HOW,       // struct open_how (openat2) (entry)
+  A_CLONE_ARGS,     // struct clone_args (clone3) (entry)
+};
+
+struct SyscallDef {
+  const char* name;
+  int nr;
+  ArgKind args[6];
+  // Facts for the tracer itself, independent of the rules.
+  uint8_t flags;
+};
+
+enum SyscallFlags : uint8_t {
+  SF_NONE = 0,
+  SF_CREDS = 1,       // read uid/gid/caps from /proc at exit (set*id, capset)
+  SF_SOCKNAME = 2,    // resolve the local address of the socket at exit (connect, accept)
+};
+
+// All syscalls the tracer can decode, in no particular order.
+extern const SyscallDef kSyscalls[];
+extern const int kSyscallCount;
+
+const SyscallDef* syscall_by_nr(int nr);
+const SyscallDef* syscall_by_name(const char* name);
+
+}  // namespace tracer

@@ -1,0 +1,872 @@
+// The tracer thread (see tracer.h). Everything in this file after fork() in
+// the child is async-signal-safe: the parent is a multithreaded Node process.
+#include "tracer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+
+#include "record.h"
+#include "syscalls.h"
+
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace tracer {
+
+namespace {
+
+// struct ptrace_syscall_info from <linux/ptrace.h>, which clashes with glibc's.
+struct SyscallInfo {
+  uint8_t op;
+  uint8_t pad[3];
+  uint32_t arch;
+  uint64_t instruction_pointer;
+  uint64_t stack_pointer;
+  union {
+    struct {
+      uint64_t nr;
+      uint64_t args[6];
+    } entry;
+    struct {
+      int64_t rval;
+      uint8_t is_error;
+    } exit;
+    struct {
+      uint64_t nr;
+      uint64_t args[6];
+      uint32_t ret_data;
+    } seccomp;
+  };
+};
+enum { SI_NONE = 0, SI_ENTRY = 1, SI_EXIT = 2, SI_SECCOMP = 3 };
+
+uint64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// Encoded items: {u16 tag, u16 0, u32 len, bytes, pad to 8}.
+void put_item(std::vector<uint8_t>& buf, uint16_t tag, const void* data, uint32_t len) {
+  size_t off = buf.size();
+  size_t padded = (len + 7) & ~size_t(7);
+  buf.resize(off + 8 + padded);
+  uint8_t* p = buf.data() + off;
+  std::memcpy(p, &tag, 2);
+  std::memset(p + 2, 0, 2);
+  std::memcpy(p + 4, &len, 4);
+  if (len) std::memcpy(p + 8, data, len);
+  if (padded > len) std::memset(p + 8 + len, 0, padded - len);
+}
+
+size_t count_items(const std::vector<uint8_t>& buf) {
+  size_t n = 0, off = 0;
+  while (off + 8 <= buf.size()) {
+    uint32_t len;
+    std::memcpy(&len, buf.data() + off + 4, 4);
+    off += 8 + ((len + 7) & ~size_t(7));
+    n++;
+  }
+  return n;
+}
+
+ssize_t read_file(const char* path, char* out, size_t max) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = 0;
+  while (n < max) {
+    ssize_t r = read(fd, out + n, max - n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  return (ssize_t)n;
+}
+
+struct Task {
+  int tgid = 0;
+  bool started = false;     // past its first (auto-attach) stop
+  bool want_exit = false;   // resume with PTRACE_SYSCALL to see the exit
+  int nr = -1;
+  uint64_t args[6] = {};
+  uint32_t data = 0;
+  uint64_t ts = 0;
+  std::vector<uint8_t> items;  // entry items of the pending syscall
+};
+
+}  // namespace
+
+class Loop {
+ public:
+  Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o) {}
+  void run_traced(int main_pid, int errfd);
+  void run_untraced(int main_pid, int errfd);
+
+ private:
+  void emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
+            const std::vector<uint8_t>* items, uint64_t ts = 0);
+  void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
+  void resume(int tid, Task& t, int sig);
+  void on_seccomp(int tid, Task& t);
+  void on_syscall_stop(int tid, Task& t);
+  void on_exec(int tid);
+  Task* learn(int tid);
+  void read_errpipe();
+  bool read_mem(int pid, uint64_t addr, void* out, size_t len);
+  ssize_t read_str(int pid, uint64_t addr, char* out, size_t max);
+  void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
+  void add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
+  void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
+  void add_creds(int tid, std::vector<uint8_t>& items);
+  void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
+
+  Tracer& tr_;
+  const StartOptions& opts_;
+  std::unordered_map<int, Task> tasks_;
+  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> items_;
+  char strbuf_[8192];
+  char bigbuf_[65536];
+  int main_pid_ = -1;
+  int errfd_ = -1;
+};
+
+void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
+                const std::vector<uint8_t>* items, uint64_t ts) {
+  size_t items_len = items ? items->size() : 0;
+  size_t size = sizeof(RecHdr) + items_len;
+  uint8_t* p = tr_.ring_->reserve(size);
+  if (!p) {
+    tr_.stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  RecHdr h;
+  h.size = (uint32_t)size;
+  h.kind = kind;
+  h.nitems = items ? (uint16_t)count_items(*items) : 0;
+  h.pid = pid;
+  h.tid = tid;
+  h.ts = ts ? ts : now_ns();
+  h.nr = nr;
+  h.flags = flags;
+  h.ret = ret;
+  if (args)
+    std::memcpy(h.args, args, sizeof h.args);
+  else
+    std::memset(h.args, 0, sizeof h.args);
+  std::memcpy(p, &h, sizeof h);
+  if (items_len) std::memcpy(p + sizeof h, items->data(), items_len);
+  tr_.ring_->commit(size);
+  tr_.stats_.records.fetch_add(1, std::memory_order_relaxed);
+  if (!tr_.notify_pending_.exchange(true)) tr_.notify_(false);
+}
+
+void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
+  uint64_t args[6] = {code, arg1, 0, 0, 0, 0};
+  items_.clear();
+  if (text) put_item(items_, TAG_TEXT, text, (uint32_t)std::strlen(text));
+  emit(K_NOTICE, pid, pid, -1, 0, 0, args, &items_);
+}
+
+bool Loop::read_mem(int pid, uint64_t addr, void* out, size_t len) {
+  if (!addr) return false;
+  struct iovec l = {out, len};
+  struct iovec r = {(void*)addr, len};
+  ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+  if (n == (ssize_t)len) return true;
+  // Fallback word by word through ptrace (works for the tracer whatever the credentials).
+  uint8_t* o = static_cast<uint8_t*>(out);
+  for (size_t i = 0; i < len; i += sizeof(long)) {
+    errno = 0;
+    long w = ptrace(PTRACE_PEEKDATA, pid, (void*)(addr + i), nullptr);
+    if (errno) {
+      tr_.stats_.read_errors.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    std::memcpy(o + i, &w, std::min(sizeof(long), len - i));
+  }
+  return true;
+}
+
+// Reads a NUL-terminated string, page by page (a string may end just before
+// an unmapped page). Returns its length, or -1.
+ssize_t Loop::read_str(int pid, uint64_t addr, char* out, size_t max) {
+  if (!addr) return -1;
+  size_t n = 0;
+  while (n < max - 1) {
+    uint64_t a = addr + n;
+    size_t chunk = 4096 - (a & 4095);
+    if (chunk > max - 1 - n) chunk = max - 1 - n;
+    struct iovec l = {out + n, chunk};
+    struct iovec r = {(void*)a, chunk};
+    ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    if (got <= 0) {
+      if (n == 0 && read_mem(pid, a, out, sizeof(long))) {
+        // process_vm_readv refused (credentials): ptrace word reads.
+        size_t i = 0;
+        while (i < max - 1) {
+          if (i % sizeof(long) == 0 && i && !read_mem(pid, addr + i, out + i, sizeof(long))) break;
+          if (out[i] == 0) return (ssize_t)i;
+          i++;
+        }
+        out[i] = 0;
+        return (ssize_t)i;
+      }
+      if (n == 0) tr_.stats_.read_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    void* z = std::memchr(out + n, 0, (size_t)got);
+    if (z) return (char*)z - out;
+    n += (size_t)got;
+  }
+  if (n == 0) return -1;
+  out[n] = 0;
+  return (ssize_t)n;
+}
+
+void Loop::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len) {
+  if (!addr || len == 0) return;
+  if (len > 128) len = 128;
+  uint8_t sa[128];
+  if (read_mem(pid, addr, sa, len)) put_item(items, tag, sa, (uint32_t)len);
+}
+
+void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
+  for (int i = 0; i < 6; i++) {
+    switch (def->args[i]) {
+      case A_PATH: {
+        ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
+        if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
+        break;
+      }
+      case A_SOCKADDR:
+        add_sockaddr(items, TAG_ARG0 + i, pid, args[i], args[i + 1]);
+        break;
+      case A_MSGHDR: {
+        struct msghdr mh;
+        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
+          add_sockaddr(items, TAG_ARG0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
+        break;
+      }
+      case A_OPEN_HOW: {
+        uint64_t how[3];
+        if (read_mem(pid, args[i], how, sizeof how)) put_item(items, TAG_ARG0 + i, how, sizeof how);
+        break;
+      }
+      case A_CLONE_ARGS: {
+        uint64_t ca[8];
+        if (read_mem(pid, args[i], ca, sizeof ca)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+void Loop::add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items) {
+  if (ret < 0) return;
+  for (int i = 0; i < 6; i++) {
+    switch (def->args[i]) {
+      case A_FDPAIR_OUT: {
+        int fds[2];
+        if (read_mem(pid, args[i], fds, sizeof fds)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
+        break;
+      }
+      case A_SOCKADDR_OUT: {
+        uint32_t len = 0;
+        if (args[i] && args[i + 1] && read_mem(pid, args[i + 1], &len, sizeof len))
+          add_sockaddr(items, TAG_OUT0 + i, pid, args[i], len);
+        break;
+      }
+      case A_MSGHDR_OUT: {
+        struct msghdr mh;
+        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
+          add_sockaddr(items, TAG_OUT0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+// Local address of a socket the tracee holds: duplicate it with pidfd_getfd
+// (we are its tracer, which the kernel's access check allows) and ask.
+void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
+  int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+  if (pidfd < 0) return;
+  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+  close(pidfd);
+  if (dup < 0) return;
+  uint8_t sa[128];
+  socklen_t len = sizeof sa;
+  if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
+    put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
+  close(dup);
+}
+
+static uint64_t parse_hex(const char* s) { return strtoull(s, nullptr, 16); }
+
+void Loop::add_creds(int tid, std::vector<uint8_t>& items) {
+  Creds c;
+  std::memset(&c, 0, sizeof c);
+  c.loginuid = 0xffffffffu;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
+  if (n <= 0) return;
+  bigbuf_[n] = 0;
+  for (char* line = bigbuf_; line && *line;) {
+    char* next = std::strchr(line, '\n');
+    if (next) *next++ = 0;
+    if (!std::strncmp(line, "Uid:", 4))
+      sscanf(line + 4, "%u %u %u %u", &c.ruid, &c.euid, &c.suid, &c.fsuid);
+    else if (!std::strncmp(line, "Gid:", 4))
+      sscanf(line + 4, "%u %u %u %u", &c.rgid, &c.egid, &c.sgid, &c.fsgid);
+    else if (!std::strncmp(line, "CapInh:", 7))
+      c.cap_inh = parse_hex(line + 7);
+    else if (!std::strncmp(line, "CapPrm:", 7))
+      c.cap_prm = parse_hex(line + 7);
+    else if (!std::strncmp(line, "CapEff:", 7))
+      c.cap_eff = parse_hex(line + 7);
+    else if (!std::strncmp(line, "PPid:", 5))
+      c.ppid = atoi(line + 5);
+    else if (!std::strncmp(line, "NSpid:", 6)) {
+      // last field: the pid in the innermost namespace
+      char* last = line + 6;
+      for (char* tok = std::strtok(line + 6, " \t"); tok; tok = std::strtok(nullptr, " \t")) last = tok;
+      c.vpid = atoi(last);
+    }
+    line = next;
+  }
+  snprintf(path, sizeof path, "/proc/%d/loginuid", tid);
+  char lb[32];
+  n = read_file(path, lb, sizeof lb - 1);
+  if (n > 0) {
+    lb[n] = 0;
+    c.loginuid = (uint32_t)strtoul(lb, nullptr, 10);
+  }
+  snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
+  if (n > 0) {
+    bigbuf_[n] = 0;
+    // fields after the comm, which may contain spaces and parentheses
+    char* p = std::strrchr(bigbuf_, ')');
+    if (p) {
+      char state;
+      int ppid, pgrp, session, tty_nr, tpgid;
+      unsigned flags;
+      unsigned long minflt, cminflt, majflt, cmajflt, utime, stime;
+      long cutime, cstime, prio, nice, nthreads, itreal;
+      unsigned long long start;
+      if (sscanf(p + 2, "%c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %ld %ld %llu", &state, &ppid,
+                 &pgrp, &session, &tty_nr, &tpgid, &flags, &minflt, &cminflt, &majflt, &cmajflt, &utime, &stime,
+                 &cutime, &cstime, &prio, &nice, &nthreads, &itreal, &start) == 20) {
+        c.pgid = pgrp;
+        c.sid = session;
+        c.tty = tty_nr;
+        c.start_ticks = start;
+      }
+    }
+  }
+  put_item(items, TAG_CREDS, &c, sizeof c);
+}
+
+void Loop::resume(int tid, Task& t, int sig) {
+  ptrace(t.want_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
+}
+
+Task* Loop::learn(int tid) {
+  auto it = tasks_.find(tid);
+  if (it != tasks_.end()) return &it->second;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
+  int tgid = tid, ppid = 0;
+  if (n > 0) {
+    bigbuf_[n] = 0;
+    const char* p = std::strstr(bigbuf_, "\nTgid:");
+    if (p) tgid = atoi(p + 6);
+    p = std::strstr(bigbuf_, "\nPPid:");
+    if (p) ppid = atoi(p + 6);
+  }
+  Task& t = tasks_[tid];
+  t.tgid = tgid;
+  bool thread = tgid != tid;
+  uint64_t args[6] = {(uint64_t)(thread ? tgid : ppid), 0, 0, 0, 0, 0};
+  tr_.stats_.clones.fetch_add(1, std::memory_order_relaxed);
+  emit(K_CLONE, tgid, tid, -1, thread ? RF_THREAD : 0, 0, args, nullptr);
+  return &t;
+}
+
+void Loop::on_seccomp(int tid, Task& t) {
+  SyscallInfo si;
+  std::memset(&si, 0, sizeof si);
+  if (ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si) <= 0 || si.op != SI_SECCOMP) {
+    resume(tid, t, 0);
+    return;
+  }
+  int nr = (int)si.seccomp.nr;
+  uint32_t data = si.seccomp.ret_data;
+  tr_.stats_.syscalls.fetch_add(1, std::memory_order_relaxed);
+  if (data & FD_FOREIGN) {
+    emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, si.seccomp.args, nullptr);
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    return;
+  }
+  const SyscallDef* def = syscall_by_nr(nr);
+  if (data & FD_WANT_EXIT) {
+    t.want_exit = true;
+    t.nr = nr;
+    t.data = data;
+    t.ts = now_ns();
+    std::memcpy(t.args, si.seccomp.args, sizeof t.args);
+    t.items.clear();
+    if (def) add_entry_items(tid, def, t.args, t.items);
+    ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
+    return;
+  }
+  items_.clear();
+  if (def) add_entry_items(tid, def, si.seccomp.args, items_);
+  emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, si.seccomp.args, &items_);
+  ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+}
+
+void Loop::on_syscall_stop(int tid, Task& t) {
+  SyscallInfo si;
+  std::memset(&si, 0, sizeof si);
+  long r = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si);
+  if (r > 0 && si.op == SI_EXIT && t.want_exit) {
+    int64_t ret = si.exit.rval;
+    const SyscallDef* def = syscall_by_nr(t.nr);
+    if (def) {
+      add_exit_items(tid, def, t.args, ret, t.items);
+      if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
+      if (def->flags & SF_SOCKNAME) {
+        int fd = t.nr == SYS_connect ? (int)t.args[0] : (int)ret;
+        if (ret >= 0 || ret == -EINPROGRESS) add_local_addr(t.tgid, fd, t.items);
+      }
+    }
+    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+  } else if (t.want_exit) {
+    // Not the exit we waited for: report the entry alone.
+    emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
+  }
+  t.want_exit = false;
+  ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+}
+
+void Loop::on_exec(int tid) {
+  unsigned long former = 0;
+  ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former);
+  Task* tp = learn(tid);
+  Task& t = *tp;
+  if ((int)former != tid && former) {
+    // execve from a non-leader thread: it took over the leader's id.
+    auto it = tasks_.find((int)former);
+    if (it != tasks_.end()) {
+      t.want_exit = it->second.want_exit;
+      t.nr = it->second.nr;
+      t.data = it->second.data;
+      t.ts = it->second.ts;
+      std::memcpy(t.args, it->second.args, sizeof t.args);
+      t.items.swap(it->second.items);
+      tasks_.erase(it);
+    }
+  }
+  t.tgid = tid;
+  t.started = true;
+  tr_.stats_.execs.fetch_add(1, std::memory_order_relaxed);
+  if (tid == main_pid_) read_errpipe();
+
+  items_.clear();
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/exe", tid);
+  ssize_t n = readlink(path, strbuf_, sizeof strbuf_);
+  if (n >= 0) put_item(items_, TAG_EXE, strbuf_, (uint32_t)n);
+  snprintf(path, sizeof path, "/proc/%d/cwd", tid);
+  n = readlink(path, strbuf_, sizeof strbuf_);
+  if (n >= 0) put_item(items_, TAG_CWD, strbuf_, (uint32_t)n);
+  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
+  n = read_file(path, bigbuf_, sizeof bigbuf_);
+  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
+  snprintf(path, sizeof path, "/proc/%d/comm", tid);
+  n = read_file(path, strbuf_, 64);
+  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
+  if (opts_.read_env) {
+    snprintf(path, sizeof path, "/proc/%d/environ", tid);
+    n = read_file(path, bigbuf_, sizeof bigbuf_);
+    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
+  }
+  add_creds(tid, items_);
+  uint64_t args[6] = {former, 0, 0, 0, 0, 0};
+  emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? RF_MAIN : 0, 0, args, &items_);
+  resume(tid, t, 0);
+}
+
+// The child reports, before exec, what went wrong on its side (8-byte
+// messages {code, errno}); the pipe is close-on-exec.
+void Loop::read_errpipe() {
+  if (errfd_ < 0) return;
+  uint32_t msg[2];
+  for (;;) {
+    ssize_t n = read(errfd_, msg, sizeof msg);
+    if (n != sizeof msg) break;
+    char text[256];
+    if (msg[0] == N_NO_SECCOMP)
+      snprintf(text, sizeof text, "seccomp filter refused (%s): only process lifecycle is traced", strerror((int)msg[1]));
+    else
+      snprintf(text, sizeof text, "%s", strerror((int)msg[1]));
+    notice(msg[0], main_pid_, msg[1], text);
+  }
+}
+
+void Loop::run_traced(int main_pid, int errfd) {
+  main_pid_ = main_pid;
+  errfd_ = errfd;
+  Task& m = tasks_[main_pid];
+  m.tgid = main_pid;
+  m.started = true;
+  for (;;) {
+    int status;
+    int tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left to trace or reap
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      auto it = tasks_.find(tid);
+      int tgid = it != tasks_.end() ? it->second.tgid : tid;
+      if (it != tasks_.end() && it->second.want_exit) {
+        // died inside a traced syscall (exit_group from another thread, a signal)
+        emit(K_SYSCALL, tgid, tid, it->second.nr, 0, 0, it->second.args, &it->second.items, it->second.ts);
+      }
+      if (tid == main_pid) read_errpipe();
+      uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
+      uint32_t flags = (tid == tgid ? RF_LEADER : 0) | (tid == main_pid ? RF_MAIN : 0);
+      tr_.stats_.exits.fetch_add(1, std::memory_order_relaxed);
+      emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
+      if (it != tasks_.end()) tasks_.erase(it);
+      continue;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    tr_.stats_.stops.fetch_add(1, std::memory_order_relaxed);
+    int sig = WSTOPSIG(status);
+    int event = (unsigned)status >> 16;
+    auto it = tasks_.find(tid);
+    Task* t = it != tasks_.end() ? &it->second : nullptr;
+
+    if (sig == (SIGTRAP | 0x80)) {
+      if (!t) t = learn(tid);
+      on_syscall_stop(tid, *t);
+      continue;
+    }
+    if (event == PTRACE_EVENT_STOP) {
+      if (!t || !t->started) {
+        // first stop of an auto-attached child (may precede the parent's event)
+        if (!t) t = learn(tid);
+        t->started = true;
+        resume(tid, *t, 0);
+      } else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        // group-stop: stay stopped but keep reporting (SEIZE semantics)
+        ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+      } else {
+        resume(tid, *t, 0);
+      }
+      continue;
+    }
+    if (!t) t = learn(tid);
+    t->started = true;
+    if (sig == SIGTRAP && event) {
+      switch (event) {
+        case PTRACE_EVENT_SECCOMP:
+          on_seccomp(tid, *t);
+          break;
+        case PTRACE_EVENT_FORK:
+        case PTRACE_EVENT_VFORK:
+        case PTRACE_EVENT_CLONE: {
+          unsigned long child = 0;
+          ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child);
+          if (child) learn((int)child);
+          // learn() may have rehashed: look the parent up again
+          Task& p = tasks_[tid];
+          resume(tid, p, 0);
+          break;
+        }
+        case PTRACE_EVENT_EXEC:
+          on_exec(tid);
+          break;
+        default:
+          resume(tid, *t, 0);
+          break;
+      }
+      continue;
+    }
+    // signal-delivery-stop: pass the signal on
+    tr_.stats_.signals.fetch_add(1, std::memory_order_relaxed);
+    uint64_t args[6] = {(uint64_t)sig, 0, 0, 0, 0, 0};
+    emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
+    resume(tid, *t, sig);
+  }
+}
+
+void Loop::run_untraced(int main_pid, int errfd) {
+  main_pid_ = main_pid;
+  errfd_ = errfd;
+  for (;;) {
+    int status;
+    int pid = waitpid(-1, &status, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (!(WIFEXITED(status) || WIFSIGNALED(status))) continue;
+    if (pid == main_pid) {
+      read_errpipe();
+      uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
+      emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
+    }
+  }
+}
+
+namespace {
+
+struct ChildPlan {
+  std::vector<std::string> candidates;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  struct sock_fprog prog;
+  std::vector<sock_filter> filter;
+  int cpu = -1;
+};
+
+// PATH search as execvp does it, but with the workload's PATH.
+std::vector<std::string> exec_candidates(const StartOptions& o) {
+  std::vector<std::string> out;
+  const std::string& file = o.argv[0];
+  if (file.empty()) return out;
+  if (file.find('/') != std::string::npos) {
+    out.push_back(file);
+    return out;
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& kv : o.envp)
+    if (kv.compare(0, 5, "PATH=") == 0) path = kv.substr(5);
+  size_t start = 0;
+  for (;;) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    out.push_back(dir + "/" + file);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return out;
+}
+
+[[noreturn]] void child_main(ChildPlan& plan, int syncfd, int errfd, bool want_filter) {
+  // Own process group, in the terminal's foreground when there is one, so
+  // that ^C and job control reach the workload (not the wrapper) as with tini.
+  setpgid(0, 0);
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGTTOU, &sa, nullptr);
+  if (isatty(STDIN_FILENO)) tcsetpgrp(STDIN_FILENO, getpid());
+  // Reset every disposition: Node ignores SIGPIPE, and "ignored" survives exec.
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
+
+  char c = 'U';
+  while (read(syncfd, &c, 1) < 0 && errno == EINTR) {
+  }
+  close(syncfd);
+  if (c == 'T' && want_filter) {
+    // Without CAP_SYS_ADMIN a filter needs NO_NEW_PRIVS, which also disables
+    // setuid bits in the workload: try without it first, as strace does.
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
+    if (r != 0 && errno == EACCES) {
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
+    }
+    if (r != 0) {
+      uint32_t msg[2] = {N_NO_SECCOMP, (uint32_t)errno};
+      ssize_t ignored = write(errfd, msg, sizeof msg);
+      (void)ignored;
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Node's descriptors are close-on-exec already; make sure of it.
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 1024; fd++)
+      if (fd != errfd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  int err = ENOENT;
+  bool eacces = false;
+  for (auto& cand : plan.candidates) {
+    execve(cand.c_str(), plan.argv.data(), plan.envp.data());
+    err = errno;
+    if (err == EACCES) eacces = true;
+    if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
+  }
+  if (eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
+  uint32_t msg[2] = {N_EXEC_FAILED, (uint32_t)err};
+  ssize_t ignored = write(errfd, msg, sizeof msg);
+  (void)ignored;
+  _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+}  // namespace
+
+void Tracer::thread_main(StartOptions opts) {
+  // Signals are Node's business (its main thread forwards them); this thread
+  // must never be interrupted or pick them up.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  syscall_by_nr(0);
+
+  ChildPlan plan;
+  plan.candidates = exec_candidates(opts);
+  for (auto& a : opts.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  for (auto& e : opts.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
+  plan.envp.push_back(nullptr);
+  plan.filter = build_filter(opts.syscalls);
+  plan.prog.len = (unsigned short)plan.filter.size();
+  plan.prog.filter = plan.filter.data();
+  bool want_filter = !opts.syscalls.empty() && plan.filter.size() < 4096;
+
+  int syncp[2], errp[2];
+  StartResult res;
+  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+    res.error = errno;
+    res.message = std::string("pipe: ") + strerror(errno);
+    std::lock_guard<std::mutex> g(mu_);
+    result_ = res;
+    started_ = true;
+    cv_.notify_all();
+    finished_ = true;
+    notify_(true);
+    return;
+  }
+  if (opts.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(opts.cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);
+  }
+  int pid = fork();
+  if (pid == 0) {
+    close(syncp[1]);
+    close(errp[0]);
+    child_main(plan, syncp[0], errp[1], want_filter);
+  }
+  close(syncp[0]);
+  close(errp[1]);
+  if (pid < 0) {
+    res.error = errno;
+    res.message = std::string("fork: ") + strerror(errno);
+    close(syncp[1]);
+    close(errp[0]);
+    std::lock_guard<std::mutex> g(mu_);
+    result_ = res;
+    started_ = true;
+    cv_.notify_all();
+    finished_ = true;
+    notify_(true);
+    return;
+  }
+  fcntl(errp[0], F_SETFL, O_NONBLOCK);
+  res.pid = pid;
+  if (opts.trace) {
+    long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+             PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP;
+    if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)o) == 0) {
+      res.traced = true;
+    } else {
+      res.message = std::string("ptrace not permitted (") + strerror(errno) +
+                    "): the workload runs untraced; grant SYS_PTRACE to the container";
+    }
+  } else {
+    res.message = "tracing disabled by configuration";
+  }
+  char c = res.traced ? 'T' : 'U';
+  ssize_t ignored = write(syncp[1], &c, 1);
+  (void)ignored;
+  close(syncp[1]);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    result_ = res;
+    started_ = true;
+  }
+  cv_.notify_all();
+
+  Loop loop(*this, opts);
+  if (res.traced)
+    loop.run_traced(pid, errp[0]);
+  else
+    loop.run_untraced(pid, errp[0]);
+  close(errp[0]);
+  finished_ = true;
+  notify_pending_.store(true);
+  notify_(true);
+}
+
+StartResult Tracer::start(const StartOptions& opts) {
+  ring_ = new Ring(opts.ring_bytes);
+  std::thread th(&Tracer::thread_main, this, opts);
+  th.detach();  // lives as long as the process; exits when nothing is left to trace
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_.wait(lk, [this] { return started_; });
+  return result_;
+}
+
+size_t Tracer::drain(uint8_t* out, size_t max) { return ring_ ? ring_->drain(out, max) : 0; }
+
+bool Tracer::rearm() {
+  notify_pending_.store(false);
+  // records committed between the last drain and the store above
+  if (ring_ && !ring_->empty()) {
+    notify_pending_.store(true);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace tracer

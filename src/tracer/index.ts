@@ -1,0 +1,60 @@
+// The tracer as the rest of the agent sees it: start the workload under the
+// native tracer and receive its records in batches. The native thread never
+// waits for us; when we fall behind, the ring fills and records are dropped
+// and counted (stats().dropped).
+import { loadAddon, type NativeStartOptions, type NativeStats } from './native.js';
+import { decodeRecords, type TraceRecord } from './records.js';
+
+export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds } from './records.js';
+export type { TraceRecord, Creds } from './records.js';
+export type { NativeStats } from './native.js';
+
+export interface TracerHandle {
+  pid: number;
+  traced: boolean;
+  /** Why tracing is off, when it is. */
+  message: string;
+  unknownSyscalls: string[];
+  stats(): NativeStats;
+}
+
+export interface StartTracerOptions extends NativeStartOptions {
+  /** Records handed to the callback per batch, at most (bounds event-loop stalls). */
+  maxBatchBytes?: number;
+}
+
+/** Syscall names the tracer decodes, with their x86_64 numbers. */
+export function knownSyscalls(): Record<string, number> {
+  return loadAddon().syscalls();
+}
+
+export function startTracer(opts: StartTracerOptions, onBatch: (records: TraceRecord[]) => void): TracerHandle {
+  const addon = loadAddon();
+  const maxBytes = opts.maxBatchBytes ?? 1 << 20;
+  let scheduled = false;
+  // Drain a bounded amount per turn, then yield so that signal forwarding and
+  // I/O keep running even under a flood of events.
+  const pump = (): void => {
+    scheduled = false;
+    for (let turns = 0; turns < 8; turns++) {
+      const buf = addon.drain(maxBytes);
+      if (buf === null) return; // empty: the native side re-armed the notification
+      onBatch(decodeRecords(buf));
+    }
+    scheduled = true;
+    setImmediate(pump);
+  };
+  const res = addon.start(opts, () => {
+    if (!scheduled) pump();
+  });
+  if (res.pid < 0) {
+    throw Object.assign(new Error(`cannot start the workload: ${res.message}`), { errno: res.error });
+  }
+  return {
+    pid: res.pid,
+    traced: res.traced,
+    message: res.message,
+    unknownSyscalls: res.unknownSyscalls,
+    stats: () => addon.stats(),
+  };
+}
