@@ -1,0 +1,103 @@
+// The orchestrator killed (SIGKILL) and restarted on the same port while the
+// agent keeps raising alerts: every alert arrives exactly once; with a small
+// queue and no spool the overflow is counted, never silent; with a spool
+// nothing is lost.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Proc } from '../fixtures/procs.js';
+
+const KEY = 'restart-key';
+
+interface Outage {
+  agentId: string;
+  done: Line;
+  alerts: Line[];
+  second: Proc;
+}
+
+async function runOutage(agentEnv: Record<string, string>, outageMs: number): Promise<Outage> {
+  const dir = tempDir();
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, RULES_A);
+  const alertsFile = join(dir, 'alerts.jsonl');
+  const args = ['--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile];
+  const first = await startOrchestrator(['--port', '0', ...args]);
+  const port = first.port;
+  const agent = startAgent({ port, accessKey: KEY, env: { FAKE_AGENT_RATE: '200', FAKE_AGENT_BACKOFF_MAX_MS: '500', ...agentEnv } });
+  let second: Proc | undefined;
+  try {
+    const agentId = ((await agent.waitOut((l) => l.event === 'started')).agentIds as string[])[0]!;
+    await until(async () => (await readAlerts(alertsFile)).length >= 200, 20_000, '200 alerts before the crash');
+    first.kill('SIGKILL');
+    await first.exited;
+    await sleep(outageMs); // the workload keeps raising alerts meanwhile
+    second = await startOrchestrator(['--port', String(port), ...args]);
+    await second.waitLog((l) => l.msg === 'agent connected' && l.agentId === agentId, 20_000, 'agent reconnected');
+    await sleep(1000);
+    agent.kill('SIGTERM');
+    const done = await agent.waitOut((l) => l.event === 'done', 30_000, 'agent done');
+    await agent.exited;
+    const alerts = (await readAlerts(alertsFile)).filter((a) => (a.agent as Line).id === agentId);
+    return { agentId, done, alerts, second };
+  } finally {
+    agent.kill('SIGKILL');
+    first.kill('SIGKILL');
+    if (second) await stop(second);
+  }
+}
+
+function assertExactlyOnce(alerts: Line[], count: number): void {
+  const seqs = alerts.map((a) => (a.agent as Line).seq as number);
+  assert.is(alerts.length, count, 'alert count');
+  assert.is(new Set(seqs).size, seqs.length, 'no sequence twice');
+  seqs.forEach((s, i) => assert.is(s, i + 1, 'sequences 1..N in order'));
+  const ns = new Set(alerts.map((a) => (a.output_fields as Line)['fake.n']));
+  assert.is(ns.size, alerts.length, 'no alert twice');
+}
+
+test('SIGKILL + restart of the orchestrator: every alert arrives exactly once', async () => {
+  const r = await runOutage({}, 1500);
+  const stats = (r.done.stats as Line[])[0]!;
+  assert.is(stats.dropped, 0, 'nothing dropped');
+  assert.ok((stats.connects as number) >= 2, 'the agent reconnected');
+  assert.is(stats.acked, r.done.raised);
+  assertExactlyOnce(r.alerts, r.done.raised as number);
+  assert.ok(r.second.logs.some((l) => l.msg === 'alerts journal recovered'));
+});
+
+test('queue bound without spool: overflow during the outage is counted as dropped, the rest arrives exactly once', async () => {
+  const r = await runOutage({ FAKE_AGENT_QUEUE_MAX: '100' }, 1500);
+  const stats = (r.done.stats as Line[])[0]!;
+  const dropped = stats.dropped as number;
+  assert.ok(dropped > 0, 'the outage overflowed a 100-alert queue');
+  assert.is(stats.queued as number, (r.done.raised as number) - dropped);
+  assertExactlyOnce(r.alerts, stats.queued as number);
+});
+
+test('queue bound with an on-disk spool: nothing lost across the outage', async () => {
+  const spool = tempDir('spool-');
+  const r = await runOutage({ FAKE_AGENT_QUEUE_MAX: '100', FAKE_AGENT_SPOOL_DIR: spool }, 1500);
+  const stats = (r.done.stats as Line[])[0]!;
+  assert.is(stats.dropped, 0);
+  // Without the spool the same outage overflows (previous test): the spool carried it.
+  assertExactlyOnce(r.alerts, r.done.raised as number);
+});
+
+test('an unusable spool directory is warned about once and the agent runs memory-only', async () => {
+  const dir = tempDir();
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--alerts-file', join(dir, 'a.jsonl')]);
+  const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '20', FAKE_AGENT_SPOOL_DIR: '/dev/null/spool' } });
+  try {
+    await agent.waitLog((l) => typeof l.msg === 'string' && l.msg.startsWith('alert spool unavailable'));
+    await orch.waitLog((l) => l.msg === 'agent connected');
+    await until(async () => (await readAlerts(join(dir, 'a.jsonl'))).length >= 5, 15_000, 'alerts');
+    assert.is(agent.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('alert spool unavailable')).length, 1);
+  } finally {
+    await stop(agent);
+    await stop(orch);
+  }
+});
+
+test.run();
