@@ -1,0 +1,87 @@
+// `npm run dist -- --prefix DIR`: the layout of the tree, its launchers are
+// static, and it runs (agentctl) inside a busybox-only root filesystem with
+// the tree mounted read-only, without the image's shell, libc or node.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildTree, chrootUnavailable, makeRootfs, removeDir, runInRootfs, tempDir } from './helpers.js';
+
+const dir = tempDir('draios-dist-');
+const tree = join(dir, 'tree');
+const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
+let built: ReturnType<typeof buildTree> | undefined;
+
+test.before(() => {
+  built = buildTree(tree);
+});
+test.after(() => removeDir(dir));
+
+/** Whether an ELF file has a PT_INTERP program header (i.e. needs a loader). */
+function hasInterpreter(path: string): boolean {
+  const b = readFileSync(path);
+  assert.is(b.subarray(0, 4).toString('latin1'), '\x7fELF', `${path} is not ELF`);
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const phentsize = b.readUInt16LE(0x36);
+  const phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  return false;
+}
+
+test('npm run dist -- --prefix DIR assembles the tree', () => {
+  assert.ok(built, 'dist did not run');
+  assert.is(built!.status, 0, `dist failed:\n${built!.stderr}${built!.stdout}`);
+  for (const name of PROGRAMS) {
+    assert.ok(existsSync(join(tree, 'bin', name)), `bin/${name}`);
+    assert.ok(existsSync(join(tree, 'lib', `${name}.mjs`)), `lib/${name}.mjs`);
+  }
+  for (const f of ['lib/node', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/tracer.node', 'rules/default.yaml']) {
+    assert.ok(existsSync(join(tree, f)), f);
+  }
+  assert.equal(readdirSync(tree).sort(), ['bin', 'lib', 'rules']);
+});
+
+test('the launchers are static executables (no loader of the image)', () => {
+  for (const name of PROGRAMS) {
+    const p = join(tree, 'bin', name);
+    assert.ok((statSync(p).mode & 0o111) !== 0, `${name} executable`);
+    assert.not.ok(hasInterpreter(p), `bin/${name} has a PT_INTERP: not static`);
+  }
+});
+
+test('the bundles hold no import of the repository (out/, node_modules/)', () => {
+  for (const name of PROGRAMS) {
+    const text = readFileSync(join(tree, 'lib', `${name}.mjs`), 'utf8');
+    const imports = [...text.matchAll(/^import\s.*?from\s+["']([^"']+)["']/gm)].map((m) => m[1]!);
+    for (const spec of imports) assert.ok(spec.startsWith('node:') || !spec.includes('/') || !spec.startsWith('.'), `${name}.mjs imports ${spec}`);
+    assert.not.match(text, /from\s+["'][^"']*\/out\/src\//, `${name}.mjs refers to out/src`);
+  }
+});
+
+const why = chrootUnavailable();
+const chrootTest = why ? test.skip : test;
+if (why) console.log(`chroot tests skipped: ${why}`);
+
+chrootTest('busybox rootfs, tree read-only at /opt/draios: agentctl runs, instrument-taskdef works on stdin', () => {
+  const rootfs = makeRootfs(join(dir, 'agentctl'));
+  const env = { PATH: '/bin' };
+  const help = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', '--help'], env);
+  assert.is(help.code, 0, help.stderr);
+  assert.match(help.stdout, /instrument-taskdef/);
+  const td = JSON.stringify({ containerDefinitions: [{ name: 'a', image: 'x', entryPoint: ['/a'] }] });
+  const r = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', 'instrument-taskdef', '--orchestrator-host', 'h'], env, td);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.containerDefinitions[0].entryPoint, ['/opt/draios/bin/instrument', '/a']);
+  // The mount is read-only, and nothing needed writing.
+  const w = runInRootfs(rootfs, tree, ['/bin/sh', '-c', 'echo x > /opt/draios/x'], env);
+  assert.is.not(w.code, 0);
+});
+
+chrootTest('agentctl validate runs the bundled default rules in the rootfs', () => {
+  const rootfs = makeRootfs(join(dir, 'validate'));
+  const r = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', 'validate'], { PATH: '/bin' });
+  assert.is(r.code, 0, `${r.stdout}${r.stderr}`);
+});
+
+test.run();
