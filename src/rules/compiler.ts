@@ -1,0 +1,455 @@
+// From a condition tree to a plain JavaScript predicate, once per rule:
+// macro expansion, field resolution, constant parsing and operator
+// selection all happen here, so the per-event work is field extraction
+// and one comparison per check. Also infers the evt.type set a condition
+// can match, so the ruleset can index rules by event type.
+
+import type { SyscallEvent } from '../events/model.js';
+import { FALCO_SYSCALL_NAMES } from '../events/schema.js';
+import { ipInNet, resolveField, type Extractor, type FieldContext, type FieldType, type FieldValue } from './fields.js';
+import { fieldAsString, type BinaryOp, type Expr, type FieldExpr, type ValueExpr } from './parser.js';
+
+export type Predicate = (e: SyscallEvent) => boolean;
+
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    /** Set when the error is an unknown field (skip-if-unknown-filter applies). */
+    readonly unknownField?: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------- macros ----------
+
+/** Replaces macro references by their (already expanded) trees. */
+export function expandMacros(e: Expr, lookup: (name: string) => Expr | undefined, used?: Set<string>): Expr {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      return { kind: e.kind, children: e.children.map((c) => expandMacros(c, lookup, used)) };
+    case 'not':
+      return { kind: 'not', child: expandMacros(e.child, lookup, used) };
+    case 'macro': {
+      const m = lookup(e.name);
+      if (!m) throw new CompileError(`Undefined macro '${e.name}' used in filter.`);
+      used?.add(e.name);
+      return m;
+    }
+    default:
+      return e;
+  }
+}
+
+// ---------- fields ----------
+
+interface BoundField {
+  get: Extractor;
+  type: FieldType;
+  list: boolean;
+  subsetIn: boolean;
+  text: string;
+}
+
+export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
+  if (f.kind === 'transform') {
+    const inner = bindField(f.child, ctx);
+    const fn = transformer(f.fn);
+    const g = inner.get;
+    const get: Extractor = (e) => {
+      const v = g(e);
+      if (v === undefined) return undefined;
+      if (Array.isArray(v)) return v.map(fn);
+      return fn(v);
+    };
+    return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', text: fieldAsString(f) };
+  }
+  const r = resolveField(f.name, f.arg);
+  if (!r) throw new CompileError(`filter_check called with nonexistent field ${f.name}`, f.name);
+  if (r.def.argMode === 'required' && (r.arg === undefined || r.arg === '')) {
+    throw new CompileError(`filter_check called with nonexistent field ${f.name}`, f.name);
+  }
+  const get = r.def.bind(r.arg, ctx);
+  if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
+  const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
+  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, text: fieldAsString(f) };
+}
+
+function transformer(fn: string): (v: FieldValue) => FieldValue {
+  switch (fn) {
+    case 'tolower':
+      return (v) => String(v).toLowerCase();
+    case 'toupper':
+      return (v) => String(v).toUpperCase();
+    case 'b64':
+      return (v) => Buffer.from(String(v), 'base64').toString('latin1');
+    case 'basename':
+      return (v) => {
+        const s = String(v);
+        const i = s.lastIndexOf('/');
+        return i < 0 ? s : s.slice(i + 1);
+      };
+    default: // len
+      return (v) => (v instanceof Uint8Array ? v.length : String(v).length);
+  }
+}
+
+const NUMERIC_TYPES = new Set<FieldType>(['int', 'uint', 'port', 'reltime', 'abstime']);
+
+function toNumber(s: string): number {
+  if (/^-?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16);
+  return /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
+}
+
+function hexToBytes(s: string): Buffer {
+  const clean = s.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new CompileError(`bcontains/bstartswith value '${s}' is not a hex string`);
+  }
+  return Buffer.from(clean, 'hex');
+}
+
+function valueString(v: FieldValue): string {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  return String(v);
+}
+
+/** fnmatch(3) without FNM_PATHNAME, as a RegExp. */
+export function globToRegExp(glob: string, icase: boolean): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      if (close < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, close);
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        re += '[' + body.replace(/\\/g, '\\\\') + ']';
+        i = close;
+      }
+    } else if (c === '\\' && i + 1 < glob.length) {
+      re += glob[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$', icase ? 'i' : '');
+}
+
+function pmatchPaths(paths: string[]): (v: string) => boolean {
+  const norm = paths.map((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p));
+  return (v) => {
+    for (const p of norm) {
+      if (v === p) return true;
+      if (p === '/' ? v.startsWith('/') : v.startsWith(p) && v.charCodeAt(p.length) === 47) return true;
+    }
+    return false;
+  };
+}
+
+/** A predicate over one (present) value against one constant, for scalar ops. */
+function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field: string): (v: FieldValue) => boolean {
+  if (NUMERIC_TYPES.has(type)) {
+    const n = toNumber(c);
+    if (Number.isNaN(n)) throw new CompileError(`could not parse '${c}' as a number for field ${field}`);
+    switch (op) {
+      case '=':
+      case '==':
+        return (v) => Number(v) === n;
+      case '!=':
+        return (v) => Number(v) !== n;
+      case '<':
+        return (v) => Number(v) < n;
+      case '<=':
+        return (v) => Number(v) <= n;
+      case '>':
+        return (v) => Number(v) > n;
+      case '>=':
+        return (v) => Number(v) >= n;
+      default: {
+        const sp = stringPredicate(op, c, field);
+        return (v) => sp(String(v));
+      }
+    }
+  }
+  if (type === 'bool') {
+    const b = c === 'true' || c === '1' ? true : c === 'false' || c === '0' ? false : undefined;
+    if (b === undefined) throw new CompileError(`could not parse '${c}' as a boolean for field ${field}`);
+    if (op === '=' || op === '==') return (v) => v === b;
+    if (op === '!=') return (v) => v !== b;
+    throw new CompileError(`operator '${op}' not supported by boolean field ${field}`);
+  }
+  if (type === 'ipnet' && (op === '=' || op === '==' || op === '!=')) {
+    const eq = (v: FieldValue) => ipInNet(String(v), c);
+    return op === '!=' ? (v) => !eq(v) : eq;
+  }
+  if (op === 'bcontains' || op === 'bstartswith') {
+    const needle = hexToBytes(c);
+    return (v) => {
+      const buf = v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v), 'latin1');
+      return op === 'bcontains' ? buf.includes(needle) : buf.subarray(0, needle.length).equals(needle);
+    };
+  }
+  if (op === '<' || op === '<=' || op === '>' || op === '>=') {
+    const n = toNumber(c);
+    return (v) => {
+      const x = toNumber(valueString(v));
+      return op === '<' ? x < n : op === '<=' ? x <= n : op === '>' ? x > n : x >= n;
+    };
+  }
+  const sp = stringPredicate(op, c, field);
+  return (v) => sp(typeof v === 'string' ? v : valueString(v));
+}
+
+function stringPredicate(op: BinaryOp, c: string, field: string): (v: string) => boolean {
+  switch (op) {
+    case '=':
+    case '==':
+      return (v) => v === c;
+    case '!=':
+      return (v) => v !== c;
+    case 'contains':
+      return (v) => v.includes(c);
+    case 'icontains': {
+      const lc = c.toLowerCase();
+      return (v) => v.toLowerCase().includes(lc);
+    }
+    case 'startswith':
+      return (v) => v.startsWith(c);
+    case 'endswith':
+      return (v) => v.endsWith(c);
+    case 'glob': {
+      const re = globToRegExp(c, false);
+      return (v) => re.test(v);
+    }
+    case 'iglob': {
+      const re = globToRegExp(c, true);
+      return (v) => re.test(v);
+    }
+    case 'regex': {
+      let re: RegExp;
+      try {
+        re = new RegExp('^(?:' + c + ')$', 's');
+      } catch (err) {
+        throw new CompileError(`invalid regular expression '${c}': ${(err as Error).message}`);
+      }
+      return (v) => re.test(v);
+    }
+    case 'pmatch':
+      return pmatchPaths([c]);
+    default:
+      throw new CompileError(`operator '${op}' not supported by field ${field}`);
+  }
+}
+
+function constValues(v: ValueExpr): string[] {
+  return v.kind === 'list' ? v.values.map((x) => x.value) : v.kind === 'value' ? [v.value] : [];
+}
+
+/** A predicate over one value for list operators (in, intersects, pmatch) and modifiers. */
+function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: string, modifier: string | undefined): (v: FieldValue) => boolean {
+  if (modifier) {
+    const preds = values.map((c) => scalarPredicate(op, type, c, field));
+    if (modifier === 'allof') return (v) => preds.every((p) => p(v));
+    return (v) => preds.some((p) => p(v));
+  }
+  if (op === 'pmatch') {
+    const pm = pmatchPaths(values);
+    return (v) => pm(valueString(v));
+  }
+  if (NUMERIC_TYPES.has(type)) {
+    const nums = values.map(toNumber);
+    const bad = values.find((_, i) => Number.isNaN(nums[i]));
+    if (bad !== undefined) throw new CompileError(`could not parse '${bad}' as a number for field ${field}`);
+    const set = new Set(nums);
+    return (v) => set.has(Number(v));
+  }
+  if (type === 'ipnet') return (v) => values.some((n) => ipInNet(String(v), n));
+  if (type === 'bool') {
+    const preds = values.map((c) => scalarPredicate('=', type, c, field));
+    return (v) => preds.some((p) => p(v));
+  }
+  if (values.length <= 4) {
+    return (v) => {
+      const s = valueString(v);
+      for (let i = 0; i < values.length; i++) if (values[i] === s) return true;
+      return false;
+    };
+  }
+  const set = new Set(values);
+  return (v) => set.has(typeof v === 'string' ? v : valueString(v));
+}
+
+function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext): Predicate {
+  const f = bindField(e.field, ctx);
+  const get = f.get;
+  if (e.value.kind === 'fieldref') {
+    const r = bindField(e.value.field, ctx);
+    const rget = r.get;
+    const op = e.op;
+    const numeric = NUMERIC_TYPES.has(f.type);
+    return (ev) => {
+      const a = get(ev);
+      const b = rget(ev);
+      if (a === undefined || b === undefined || Array.isArray(b)) return false;
+      const bs = valueString(b);
+      const pred = scalarPredicate(op, numeric ? f.type : 'string', bs, f.text);
+      return Array.isArray(a) ? a.some(pred) : pred(a);
+    };
+  }
+  const isListOp = e.op === 'in' || e.op === 'intersects' || e.op === 'pmatch' || e.modifier !== undefined;
+  if (!isListOp && e.value.kind === 'list') throw new CompileError(`operator '${e.op}' does not take a list`);
+  if (isListOp && e.value.kind !== 'list') throw new CompileError(`operator '${e.op}' requires a list`);
+  const values = constValues(e.value);
+  const pred = isListOp ? listPredicate(e.op, f.type, values, f.text, e.modifier) : scalarPredicate(e.op, f.type, values[0] ?? '', f.text);
+  if (f.list) {
+    if (e.op === 'in' && f.subsetIn) {
+      return (ev) => {
+        const v = get(ev);
+        if (v === undefined) return false;
+        if (!Array.isArray(v)) return pred(v);
+        if (v.length === 0) return false;
+        for (let i = 0; i < v.length; i++) if (!pred(v[i]!)) return false;
+        return true;
+      };
+    }
+    return (ev) => {
+      const v = get(ev);
+      if (v === undefined) return false;
+      if (!Array.isArray(v)) return pred(v);
+      for (let i = 0; i < v.length; i++) if (pred(v[i]!)) return true;
+      return false;
+    };
+  }
+  return (ev) => {
+    const v = get(ev);
+    return v !== undefined && !Array.isArray(v) && pred(v);
+  };
+}
+
+/** Compiles a macro-expanded tree to a predicate. Throws CompileError. */
+export function compileExpr(e: Expr, ctx: FieldContext): Predicate {
+  switch (e.kind) {
+    case 'and': {
+      const cs = e.children.map((c) => compileExpr(c, ctx));
+      if (cs.length === 2) {
+        const [a, b] = cs as [Predicate, Predicate];
+        return (ev) => a(ev) && b(ev);
+      }
+      return (ev) => {
+        for (let i = 0; i < cs.length; i++) if (!cs[i]!(ev)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const cs = e.children.map((c) => compileExpr(c, ctx));
+      if (cs.length === 2) {
+        const [a, b] = cs as [Predicate, Predicate];
+        return (ev) => a(ev) || b(ev);
+      }
+      return (ev) => {
+        for (let i = 0; i < cs.length; i++) if (cs[i]!(ev)) return true;
+        return false;
+      };
+    }
+    case 'not': {
+      const c = compileExpr(e.child, ctx);
+      return (ev) => !c(ev);
+    }
+    case 'exists': {
+      const f = bindField(e.field, ctx);
+      const get = f.get;
+      return (ev) => {
+        const v = get(ev);
+        return v !== undefined && !(Array.isArray(v) && v.length === 0);
+      };
+    }
+    case 'binary':
+      return compileBinary(e, ctx);
+    case 'macro':
+      throw new CompileError(`Undefined macro '${e.name}' used in filter.`);
+  }
+}
+
+/** Every field (with argument) a tree uses; throws CompileError for an unknown one. */
+export function checkFields(e: Expr, ctx: FieldContext): void {
+  compileExpr(e, ctx);
+}
+
+// ---------- evt.type inference ----------
+
+const UNIVERSE = new Set(FALCO_SYSCALL_NAMES);
+/** Above this many event types a rule is treated as unrestricted (LOAD_NO_EVTTYPE). */
+export const MAX_EVTTYPES = 100;
+
+type TypeSet = Set<string> | null; // null: every event type
+
+function union(a: TypeSet, b: TypeSet): TypeSet {
+  if (a === null || b === null) return null;
+  const s = new Set(a);
+  for (const x of b) s.add(x);
+  return s;
+}
+function intersect(a: TypeSet, b: TypeSet): TypeSet {
+  if (a === null) return b === null ? null : new Set(b);
+  if (b === null) return new Set(a);
+  const s = new Set<string>();
+  for (const x of a) if (b.has(x)) s.add(x);
+  return s;
+}
+function complement(a: Set<string>): Set<string> {
+  const s = new Set<string>();
+  for (const x of UNIVERSE) if (!a.has(x)) s.add(x);
+  return s;
+}
+
+/** For each node: the types where it may be true (t) and may be false (f). */
+function infer(e: Expr): { t: TypeSet; f: TypeSet } {
+  switch (e.kind) {
+    case 'and': {
+      let t: TypeSet = null;
+      let f: TypeSet = new Set();
+      for (const c of e.children) {
+        const r = infer(c);
+        t = intersect(t, r.t);
+        f = union(f, r.f);
+      }
+      return { t, f };
+    }
+    case 'or': {
+      let t: TypeSet = new Set();
+      let f: TypeSet = null;
+      for (const c of e.children) {
+        const r = infer(c);
+        t = union(t, r.t);
+        f = intersect(f, r.f);
+      }
+      return { t, f };
+    }
+    case 'not': {
+      const r = infer(e.child);
+      return { t: r.f, f: r.t };
+    }
+    case 'binary': {
+      if (e.field.kind === 'field' && e.field.name === 'evt.type' && e.field.arg === undefined && e.value.kind !== 'fieldref' && !e.modifier) {
+        const names = e.value.kind === 'list' ? e.value.values.map((v) => v.value) : [e.value.value];
+        for (const n of names) UNIVERSE.add(n);
+        const s = new Set(names);
+        if (e.op === '=' || e.op === '==' || e.op === 'in') return { t: s, f: complement(s) };
+        if (e.op === '!=') return { t: complement(s), f: s };
+      }
+      return { t: null, f: null };
+    }
+    default:
+      return { t: null, f: null };
+  }
+}
+
+/** The evt.type set a (macro-expanded) condition can match, or 'all'. */
+export function inferEventTypes(e: Expr): Set<string> | 'all' {
+  const { t } = infer(e);
+  if (t === null || t.size > MAX_EVTTYPES) return 'all';
+  return t;
+}

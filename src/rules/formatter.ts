@@ -1,0 +1,135 @@
+// Rule outputs: `%field` / `%field[arg]` substitution compiled once per rule,
+// and alerts in Falco's JSON schema (json_output: true).
+
+import type { FalcoAlert, Priority } from '../alerts/alert.js';
+import type { SyscallEvent } from '../events/model.js';
+import { bindField, CompileError } from './compiler.js';
+import { isoTime, type FieldContext, type FieldType, type FieldValue } from './fields.js';
+import { parseField } from './parser.js';
+
+interface OutputField {
+  text: string;
+  get: (e: SyscallEvent) => FieldValue | FieldValue[] | undefined;
+  type: FieldType;
+}
+
+export interface CompiledOutput {
+  /** Literal text pieces; pieces.length === fields.length + 1. */
+  pieces: string[];
+  fields: OutputField[];
+}
+
+const FIELD_AT = /%(?:(tolower|toupper|b64|basename|len)\()?([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_-]+)+)(\[[^\]]*\])?(\))?/y;
+
+/** Compiles an output format. Throws CompileError on an unknown field. */
+export function compileOutput(format: string, ctx: FieldContext): CompiledOutput {
+  const pieces: string[] = [];
+  const fields: OutputField[] = [];
+  let lit = '';
+  let i = 0;
+  while (i < format.length) {
+    const c = format[i]!;
+    if (c !== '%') {
+      lit += c;
+      i++;
+      continue;
+    }
+    FIELD_AT.lastIndex = i;
+    const m = FIELD_AT.exec(format);
+    if (!m || (m[1] && !m[4])) {
+      lit += c;
+      i++;
+      continue;
+    }
+    let name = m[2]!;
+    let consumed = m[0].length;
+    // A trailing dot is punctuation, not part of the name.
+    while (name.endsWith('.') && !m[3]) {
+      name = name.slice(0, -1);
+      consumed--;
+    }
+    const text = (m[1] ? m[1] + '(' : '') + name + (m[3] ?? '') + (m[1] ? ')' : '');
+    const bound = bindField(parseField(text), ctx);
+    pieces.push(lit);
+    lit = '';
+    fields.push({ text, get: bound.get, type: bound.type });
+    i += consumed;
+  }
+  pieces.push(lit);
+  return { pieces, fields };
+}
+
+function toText(f: OutputField, v: FieldValue | FieldValue[] | undefined): string {
+  if (v === undefined) return '<NA>';
+  if (Array.isArray(v)) return v.length ? v.map((x) => toText(f, x)).join(',') : '<NA>';
+  if (f.type === 'abstime' && f.text === 'evt.time.iso8601' && typeof v === 'bigint') return isoTime(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  return String(v);
+}
+
+function toTyped(f: OutputField, v: FieldValue | FieldValue[] | undefined): string | number | boolean | null {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.length ? v.map((x) => toText(f, x)).join(',') : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  return v;
+}
+
+/** The output message of a rule for an event (without time and priority). */
+export function formatMessage(out: CompiledOutput, e: SyscallEvent): string {
+  let s = out.pieces[0]!;
+  for (let i = 0; i < out.fields.length; i++) {
+    const f = out.fields[i]!;
+    s += safeText(f, e) + out.pieces[i + 1]!;
+  }
+  return s;
+}
+
+function safeGet(f: OutputField, e: SyscallEvent): FieldValue | FieldValue[] | undefined {
+  try {
+    return f.get(e);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeText(f: OutputField, e: SyscallEvent): string {
+  return toText(f, safeGet(f, e));
+}
+
+/** output_fields of an alert: every field of the output, typed, null when missing. */
+export function outputFields(out: CompiledOutput, e: SyscallEvent): Record<string, string | number | boolean | null> {
+  const o: Record<string, string | number | boolean | null> = {};
+  for (const f of out.fields) o[f.text] = toTyped(f, safeGet(f, e));
+  return o;
+}
+
+/** The minimal rule shape the alert builder needs. */
+export interface AlertRule {
+  name: string;
+  priority: Priority;
+  tags: string[];
+  output: CompiledOutput;
+}
+
+/** `2016-08-04T16:17:57.881781397+0000`, as Falco prints the time in output lines. */
+export function outputTime(ts: bigint): string {
+  return isoTime(ts).slice(0, -1) + '+0000';
+}
+
+/** A Falco JSON alert for a rule that matched an event. */
+export function formatAlert(rule: AlertRule, evt: SyscallEvent, hostname: string): FalcoAlert {
+  return {
+    hostname,
+    output: `${outputTime(evt.ts)}: ${rule.priority} ${formatMessage(rule.output, evt)}`,
+    priority: rule.priority,
+    rule: rule.name,
+    source: 'syscall',
+    tags: [...rule.tags],
+    time: isoTime(evt.ts),
+    output_fields: outputFields(rule.output, evt),
+  };
+}
+
+export { CompileError };

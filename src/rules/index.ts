@@ -1,0 +1,175 @@
+// The rules engine's public API: load rule files into a Ruleset, evaluate
+// events against it (indexed by evt.type), format alerts, and extract field
+// values for debug views.
+
+import type { FalcoAlert, Priority } from '../alerts/alert.js';
+import type { SyscallEvent } from '../events/model.js';
+import { bindField } from './compiler.js';
+import type { FieldContext, FieldValue } from './fields.js';
+import { formatAlert as formatAlertImpl } from './formatter.js';
+import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
+import { parseField } from './parser.js';
+import { createHash } from 'node:crypto';
+
+export type { CompiledRule, FileLoadResult, LoadMessage } from './loader.js';
+export { ENGINE_VERSION, parsePriority, PRIORITIES } from './loader.js';
+export { asString, parseCondition } from './parser.js';
+export { listFields } from './fields.js';
+
+export interface LoadOptions {
+  ruleMatching?: 'first' | 'all';
+  /** Rules less severe than this are not loaded (default Debug: all). */
+  priorityMin?: Priority;
+  hostname?: string;
+}
+
+export interface RulesetCounters {
+  /** Events passed to evaluate(). */
+  events: number;
+  /** Rule evaluations performed. */
+  evaluations: number;
+  /** Matches returned. */
+  matches: number;
+  /** Evaluations that threw (treated as non-matching). */
+  errors: number;
+  /** Matches per rule name. */
+  byRule: Map<string, number>;
+}
+
+export interface Ruleset {
+  /** Enabled rules after priority filtering, in definition order. */
+  readonly rules: readonly CompiledRule[];
+  readonly ruleMatching: 'first' | 'all';
+  /** A short hash of the loaded files' contents. */
+  readonly version?: string;
+  readonly counters: RulesetCounters;
+  /** Matching rules for an event (the first one, or all, per rule_matching). Never throws. */
+  evaluate(evt: SyscallEvent): CompiledRule[];
+  /** Union of the event types of the enabled rules, or 'all'. */
+  eventTypes(): Set<string> | 'all';
+  /** Every field the enabled rules use (conditions and outputs). */
+  fieldsUsed(): string[];
+  /** Values of the given fields (default: fieldsUsed()) for an event, for trace logs. */
+  extract(evt: SyscallEvent, fields?: string[]): Record<string, string | number | boolean | null>;
+}
+
+const EMPTY: CompiledRule[] = [];
+
+class RulesetImpl implements Ruleset {
+  readonly counters: RulesetCounters = { events: 0, evaluations: 0, matches: 0, errors: 0, byRule: new Map() };
+  private readonly byType = new Map<string, CompiledRule[]>();
+  private readonly anyType: CompiledRule[];
+  private extractors = new Map<string, (e: SyscallEvent) => FieldValue | FieldValue[] | undefined>();
+
+  constructor(
+    readonly rules: readonly CompiledRule[],
+    readonly ruleMatching: 'first' | 'all',
+    private readonly ctx: FieldContext,
+    readonly version?: string,
+  ) {
+    this.anyType = rules.filter((r) => r.evttypes === 'all');
+    const types = new Set<string>();
+    for (const r of rules) if (r.evttypes !== 'all') for (const t of r.evttypes) types.add(t);
+    for (const t of types) {
+      this.byType.set(t, rules.filter((r) => r.evttypes === 'all' || r.evttypes.has(t)));
+    }
+  }
+
+  evaluate(evt: SyscallEvent): CompiledRule[] {
+    this.counters.events++;
+    const candidates = this.byType.get(evt.type) ?? this.anyType;
+    if (candidates.length === 0) return EMPTY;
+    let out: CompiledRule[] | undefined;
+    for (let i = 0; i < candidates.length; i++) {
+      const r = candidates[i]!;
+      this.counters.evaluations++;
+      let ok = false;
+      try {
+        ok = r.match(evt);
+      } catch {
+        this.counters.errors++;
+      }
+      if (ok) {
+        this.counters.matches++;
+        this.counters.byRule.set(r.name, (this.counters.byRule.get(r.name) ?? 0) + 1);
+        if (this.ruleMatching === 'first') return [r];
+        (out ??= []).push(r);
+      }
+    }
+    return out ?? EMPTY;
+  }
+
+  eventTypes(): Set<string> | 'all' {
+    if (this.anyType.length > 0) return 'all';
+    return new Set(this.byType.keys());
+  }
+
+  fieldsUsed(): string[] {
+    const s = new Set<string>();
+    for (const r of this.rules) for (const f of r.fields) s.add(f);
+    return [...s].sort();
+  }
+
+  extract(evt: SyscallEvent, fields: string[] = this.fieldsUsed()): Record<string, string | number | boolean | null> {
+    const o: Record<string, string | number | boolean | null> = {};
+    for (const f of fields) o[f] = fieldValueWith(f, evt, this.ctx, this.extractors);
+    return o;
+  }
+}
+
+function toOutputValue(v: FieldValue | FieldValue[] | undefined): string | number | boolean | null {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.length ? v.map((x) => String(toOutputValue(x))).join(',') : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  return v;
+}
+
+function fieldValueWith(
+  name: string,
+  evt: SyscallEvent,
+  ctx: FieldContext,
+  cache: Map<string, (e: SyscallEvent) => FieldValue | FieldValue[] | undefined>,
+): string | number | boolean | null {
+  let get = cache.get(name);
+  if (!get) {
+    get = bindField(parseField(name), ctx).get;
+    cache.set(name, get);
+  }
+  try {
+    return toOutputValue(get(evt));
+  } catch {
+    return null;
+  }
+}
+
+const defaultCache = new Map<string, (e: SyscallEvent) => FieldValue | FieldValue[] | undefined>();
+
+/**
+ * The value of one field (`proc.name`, `proc.aname[2]`, `evt.arg.flags`) for
+ * an event, typed as in output_fields; null when missing. Throws on an
+ * unknown field name.
+ */
+export function fieldValue(name: string, evt: SyscallEvent, hostname = ''): string | number | boolean | null {
+  return fieldValueWith(name, evt, { hostname }, defaultCache);
+}
+
+/** Loads rule files stacked in order, with Falco's semantics. */
+export function loadRuleFiles(
+  files: { name: string; content: string }[],
+  opts: LoadOptions = {},
+): { ruleset: Ruleset | undefined; results: FileLoadResult[] } {
+  const ctx: FieldContext = { hostname: opts.hostname ?? '' };
+  const { rules, results } = loadFiles(files, ctx);
+  if (results.some((r) => !r.successful)) return { ruleset: undefined, results };
+  const minRank = PRIORITIES.indexOf(opts.priorityMin ?? 'Debug');
+  const enabled = rules.filter((r) => r.enabled && PRIORITIES.indexOf(r.priority) <= minRank);
+  const h = createHash('sha256');
+  for (const f of files) h.update(f.name).update('\0').update(f.content).update('\0');
+  return { ruleset: new RulesetImpl(enabled, opts.ruleMatching ?? 'first', ctx, h.digest('hex').slice(0, 12)), results };
+}
+
+/** A Falco JSON alert for a rule that matched an event. */
+export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string): FalcoAlert {
+  return formatAlertImpl(rule, evt, hostname);
+}

@@ -1,0 +1,862 @@
+// Loads Falco rule files with Falco's semantics, in two stages:
+//   read:    YAML -> items (lists, macros, rules, engine/plugin requirements),
+//            applying append/override/redefinition in file order;
+//   compile: list text substitution, macro trees, rule conditions with
+//            exceptions, outputs, evt.type sets.
+// Every error and warning carries Falco's code and the item/position it
+// refers to, in the shape `falco -V --json` prints.
+
+import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
+import type { Priority } from '../alerts/alert.js';
+import { CompileError, compileExpr, expandMacros, inferEventTypes, type Predicate } from './compiler.js';
+import { compileOutput, type CompiledOutput } from './formatter.js';
+import { resolveField, type FieldContext } from './fields.js';
+import { ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
+
+/** The engine version this loader implements (compared with required_engine_version). */
+export const ENGINE_VERSION = '0.63.0';
+/** Plugins whose fields the agent provides itself, with the version it stands for. */
+export const PROVIDED_PLUGINS: Record<string, string> = { container: '0.99.0' };
+
+export const PRIORITIES: readonly Priority[] = [
+  'Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug',
+];
+
+export const CODE_DESC: Record<string, string> = {
+  LOAD_ERR_FILE_READ: 'Could not read file',
+  LOAD_ERR_YAML_PARSE: 'Invalid yaml',
+  LOAD_ERR_YAML_VALIDATE: 'Yaml is valid but does not match the expected schema',
+  LOAD_ERR_COMPILE_CONDITION: 'Error in condition',
+  LOAD_ERR_COMPILE_OUTPUT: 'Error in output',
+  LOAD_ERR_VALIDATE: 'Error validating rule/macro/list/exception objects',
+  LOAD_ERR_EXTENSION: 'Error related to extension compatibility',
+  LOAD_UNKNOWN_SOURCE: 'Unknown source',
+  LOAD_UNSAFE_NA_CHECK: 'Unsafe comparison in condition',
+  LOAD_NO_EVTTYPE: 'Condition has no event-type restriction',
+  LOAD_UNKNOWN_FILTER: 'Unknown field or event-type in condition or output',
+  LOAD_UNUSED_MACRO: 'Unused macro',
+  LOAD_UNUSED_LIST: 'Unused list',
+  LOAD_UNKNOWN_ITEM: 'Unknown rules file item',
+  LOAD_DEPRECATED_ITEM: 'Used deprecated item',
+  LOAD_WARNING_INTERNAL: 'Internal warning',
+  LOAD_APPEND_NO_VALUES: 'Overriding/appending with no values',
+  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'Multiple exceptions defined with the same name',
+  LOAD_INVALID_MACRO_NAME: 'Invalid macro name',
+  LOAD_INVALID_LIST_NAME: 'Invalid list name',
+  LOAD_COMPILE_CONDITION: 'Condition has unsupported or inefficient features',
+  LOAD_UNKNOWN_KEY: 'Unknown key',
+};
+
+export interface Position {
+  name: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  offset: number;
+}
+
+export interface Location {
+  item_type: string;
+  item_name: string;
+  position: Position;
+}
+
+export interface LoadMessage {
+  code: string;
+  codedesc: string;
+  message: string;
+  context: { locations: Location[]; snippet: string };
+}
+
+export interface FileLoadResult {
+  name: string;
+  successful: boolean;
+  errors: LoadMessage[];
+  warnings: LoadMessage[];
+}
+
+export interface RuleException {
+  name: string;
+  fields: string | string[] | undefined;
+  comps: string | string[] | undefined;
+  values: unknown[];
+  ctx: Ctx;
+}
+
+/** A loaded and compiled rule. */
+export interface CompiledRule {
+  name: string;
+  desc: string;
+  /** Condition text as written (after appends), before exceptions and lists. */
+  condition: string;
+  /** Final condition text that was parsed (lists substituted, exceptions added). */
+  compiledCondition: string;
+  outputFormat: string;
+  priority: Priority;
+  source: string;
+  tags: string[];
+  enabled: boolean;
+  /** Event types the rule can match, or 'all'. */
+  evttypes: Set<string> | 'all';
+  /** Definition order across all files. */
+  index: number;
+  match: Predicate;
+  output: CompiledOutput;
+  /** Fields the condition and output use (for debug views). */
+  fields: string[];
+  /** Macro-expanded condition tree. */
+  tree: Expr;
+}
+
+// ---------- positions ----------
+
+interface SourceFile {
+  name: string;
+  content: string;
+  lines: LineCounter;
+}
+
+interface Ctx {
+  file: SourceFile;
+  itemType: string;
+  itemName: string;
+  offset: number;
+}
+
+function position(ctx: { file: SourceFile; offset: number }): Position {
+  const lp = ctx.file.lines.linePos(ctx.offset);
+  return { name: ctx.file.name, line: lp.line, column: lp.col, offset: ctx.offset };
+}
+
+function snippet(file: SourceFile, offset: number): string {
+  const lp = file.lines.linePos(offset);
+  const lineStart = offset - (lp.col - 1);
+  let end = file.content.indexOf('\n', lineStart);
+  if (end < 0) end = file.content.length;
+  return file.content.slice(lineStart, end) + '\n' + ' '.repeat(Math.max(0, lp.col - 1)) + '^';
+}
+
+class LoadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly ctx: Ctx,
+    readonly extra: Location[] = [],
+  ) {
+    super(message);
+  }
+}
+
+function makeMessage(code: string, message: string, ctx: Ctx, extra: Location[] = []): LoadMessage {
+  return {
+    code,
+    codedesc: CODE_DESC[code] ?? code,
+    message,
+    context: {
+      locations: [{ item_type: ctx.itemType, item_name: ctx.itemName, position: position(ctx) }, ...extra],
+      snippet: snippet(ctx.file, ctx.offset),
+    },
+  };
+}
+
+// ---------- collected items ----------
+
+interface ListItem {
+  name: string;
+  items: string[];
+  ctx: Ctx;
+  index: number;
+  used: boolean;
+}
+interface MacroItem {
+  name: string;
+  condition: string;
+  ctx: Ctx;
+  condOffset: number;
+  index: number;
+  used: boolean;
+}
+interface RuleItem {
+  name: string;
+  desc: string;
+  condition: string;
+  output: string;
+  priority: Priority;
+  source: string;
+  enabled: boolean;
+  tags: string[];
+  exceptions: RuleException[];
+  warnEvttypes: boolean;
+  skipIfUnknownFilter: boolean;
+  ctx: Ctx;
+  condOffset: number;
+  outputOffset: number;
+  index: number;
+}
+
+interface Collector {
+  lists: Map<string, ListItem>;
+  macros: Map<string, MacroItem>;
+  rules: Map<string, RuleItem>;
+  order: number;
+}
+
+const RULE_KEYS = new Set([
+  'rule', 'desc', 'condition', 'output', 'priority', 'source', 'enabled', 'tags', 'exceptions',
+  'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version',
+]);
+const MACRO_KEYS = new Set(['macro', 'condition', 'append', 'override', 'required_engine_version', 'desc']);
+const LIST_KEYS = new Set(['list', 'items', 'append', 'override', 'required_engine_version', 'desc']);
+const RULE_APPENDABLE = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
+const RULE_REPLACEABLE = new Set([
+  'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter',
+]);
+
+/** Parses a priority name as Falco does (case-insensitive, `info` accepted). */
+export function parsePriority(s: string): Priority | undefined {
+  const l = s.toLowerCase();
+  if (l === 'info') return 'Informational';
+  return PRIORITIES.find((p) => p.toLowerCase() === l);
+}
+
+function parseVersion(v: string): [number, number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(v.trim());
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function cmpVersion(a: [number, number, number], b: [number, number, number]): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+// ---------- reading ----------
+
+interface ItemView {
+  map: YAMLMap;
+  file: SourceFile;
+  offset: number;
+  keys: Map<string, { node: Node | null; offset: number }>;
+}
+
+function view(map: YAMLMap, file: SourceFile): ItemView {
+  const keys = new Map<string, { node: Node | null; offset: number }>();
+  for (const pair of map.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const vnode = (pair.value ?? null) as Node | null;
+    const off = vnode?.range?.[0] ?? (pair.key as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0;
+    keys.set(k, { node: vnode, offset: off });
+  }
+  return { map, file, offset: map.range?.[0] ?? 0, keys };
+}
+
+function getString(v: ItemView, key: string, ctx: Ctx, required: boolean): string | undefined {
+  const e = v.keys.get(key);
+  if (!e || e.node === null) {
+    if (required) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Item has no mapping for key '${key}'`, ctx);
+    return undefined;
+  }
+  if (!isScalar(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a scalar`, { ...ctx, offset: e.offset });
+  const val = e.node.value;
+  if (val === null) {
+    if (required) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Item has no mapping for key '${key}'`, ctx);
+    return undefined;
+  }
+  return String(val);
+}
+
+function getBool(v: ItemView, key: string, ctx: Ctx): boolean | undefined {
+  const e = v.keys.get(key);
+  if (!e) return undefined;
+  if (!e.node || !isScalar(e.node) || typeof e.node.value !== 'boolean') {
+    throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a boolean`, { ...ctx, offset: e.offset });
+  }
+  return e.node.value;
+}
+
+function getStringList(v: ItemView, key: string, ctx: Ctx): string[] | undefined {
+  const e = v.keys.get(key);
+  if (!e) return undefined;
+  if (e.node === null) return [];
+  if (!isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a sequence`, { ...ctx, offset: e.offset });
+  return e.node.items.map((it) => {
+    if (!isScalar(it)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Items of '${key}' must be scalars`, { ...ctx, offset: e.offset });
+    return String(it.value);
+  });
+}
+
+function warnUnknownKeys(v: ItemView, allowed: Set<string>, ctx: Ctx, warn: (m: LoadMessage) => void): void {
+  for (const [k, e] of v.keys) {
+    if (!allowed.has(k)) warn(makeMessage('LOAD_UNKNOWN_KEY', `Unknown key '${k}'. The key will be ignored.`, { ...ctx, offset: e.offset }));
+  }
+}
+
+type OverrideMode = 'append' | 'replace';
+
+function getOverride(v: ItemView, ctx: Ctx, appendable: Set<string>, replaceable: Set<string>): Map<string, OverrideMode> | undefined {
+  const e = v.keys.get('override');
+  if (!e) return undefined;
+  if (!e.node || !isMap(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'override' must be a mapping", { ...ctx, offset: e.offset });
+  const out = new Map<string, OverrideMode>();
+  for (const pair of e.node.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const val = isScalar(pair.value) ? String(pair.value.value) : '';
+    if (val !== 'append' && val !== 'replace') {
+      throw new LoadError('LOAD_ERR_VALIDATE', `Invalid override value '${val}' for key '${k}': must be 'append' or 'replace'`, { ...ctx, offset: e.offset });
+    }
+    if (val === 'append' && !appendable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to`, { ...ctx, offset: e.offset });
+    if (val === 'replace' && !replaceable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, { ...ctx, offset: e.offset });
+    if (!v.keys.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `An override is defined for '${k}' but the item has no such key`, { ...ctx, offset: e.offset });
+    out.set(k, val);
+  }
+  return out;
+}
+
+function checkOverrideCovers(v: ItemView, ov: Map<string, OverrideMode>, nameKey: string, ctx: Ctx): void {
+  for (const [k, e] of v.keys) {
+    if (k === nameKey || k === 'override') continue;
+    if (!ov.has(k)) {
+      throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' is not specified in the override; an override item may only contain overridden keys`, { ...ctx, offset: e.offset });
+    }
+  }
+}
+
+function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
+  const e = v.keys.get('exceptions');
+  if (!e) return undefined;
+  if (e.node === null) return [];
+  if (!isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'exceptions' must be a sequence", { ...ctx, offset: e.offset });
+  const out: RuleException[] = [];
+  for (const it of e.node.items) {
+    if (!isMap(it)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'Rule exception must be a mapping', { ...ctx, offset: e.offset });
+    const ev = view(it, v.file);
+    const ectx: Ctx = { file: v.file, itemType: 'exception', itemName: '', offset: ev.offset };
+    const name = getString(ev, 'name', ectx, true)!;
+    ectx.itemName = name;
+    const js = it.toJSON() as Record<string, unknown>;
+    for (const k of Object.keys(js)) {
+      if (!['name', 'fields', 'comps', 'values'].includes(k)) {
+        throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Unexpected key '${k}' in rule exception`, ectx);
+      }
+    }
+    const fields = js['fields'] as string | string[] | undefined;
+    const comps = js['comps'] as string | string[] | undefined;
+    const values = js['values'] === undefined || js['values'] === null ? [] : js['values'];
+    if (!Array.isArray(values)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Rule exception '${name}': values must be a sequence`, ectx);
+    out.push({ name, fields, comps, values, ctx: ectx });
+  }
+  return out;
+}
+
+function mergeExceptions(into: RuleException[], add: RuleException[]): void {
+  for (const ex of add) {
+    const cur = into.find((x) => x.name === ex.name);
+    if (cur) cur.values = [...cur.values, ...ex.values];
+    else into.push(ex);
+  }
+}
+
+function readItem(col: Collector, node: Node, file: SourceFile, warn: (m: LoadMessage) => void): void {
+  if (!isMap(node)) {
+    throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'Unexpected element type. Each element should be a yaml associative array.', {
+      file, itemType: '', itemName: '', offset: node.range?.[0] ?? 0,
+    });
+  }
+  const v = view(node, file);
+  const baseCtx: Ctx = { file, itemType: '', itemName: '', offset: v.offset };
+  if (v.keys.has('required_engine_version')) {
+    const ctx = { ...baseCtx, itemType: 'required_engine_version', itemName: '' };
+    if (!v.keys.has('rule') && !v.keys.has('macro') && !v.keys.has('list')) {
+      const raw = getString(v, 'required_engine_version', ctx, true)!;
+      const req = /^\d+$/.test(raw) ? ([0, Number(raw), 0] as [number, number, number]) : parseVersion(raw);
+      if (!req) throw new LoadError('LOAD_ERR_VALIDATE', `Unable to parse engine version '${raw}' as a semver string`, ctx);
+      const eng = parseVersion(ENGINE_VERSION)!;
+      if (req[0] !== eng[0] || cmpVersion(eng, req) < 0) {
+        throw new LoadError('LOAD_ERR_VALIDATE', `Rules require engine version ${req.join('.')}, but engine version is ${ENGINE_VERSION}`, ctx);
+      }
+      return;
+    }
+  }
+  if (v.keys.has('required_plugin_versions')) {
+    const ctx = { ...baseCtx, itemType: 'required_plugin_versions', itemName: '' };
+    const e = v.keys.get('required_plugin_versions')!;
+    if (!e.node || !isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'required_plugin_versions must be a sequence', ctx);
+    for (const it of e.node.toJSON() as unknown[]) {
+      const req = it as { name?: unknown; version?: unknown; alternatives?: { name?: unknown; version?: unknown }[] };
+      if (typeof req?.name !== 'string' || req.version === undefined) {
+        throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'required_plugin_versions entries need a name and a version', ctx);
+      }
+      const candidates = [req, ...(Array.isArray(req.alternatives) ? req.alternatives : [])];
+      const ok = candidates.some((c) => {
+        const have = PROVIDED_PLUGINS[String(c.name)];
+        const want = parseVersion(String(c.version));
+        const h = have ? parseVersion(have) : undefined;
+        return h !== undefined && want !== undefined && h[0] === want[0] && cmpVersion(h, want) >= 0;
+      });
+      if (!ok) {
+        throw new LoadError('LOAD_ERR_VALIDATE', `Plugin '${req.name}' version '${String(req.version)}' is required by this ruleset but is not provided`, ctx);
+      }
+    }
+    return;
+  }
+  if (v.keys.has('list')) return readList(col, v, baseCtx, warn);
+  if (v.keys.has('macro')) return readMacro(col, v, baseCtx, warn);
+  if (v.keys.has('rule')) return readRule(col, v, baseCtx, warn);
+  const first = v.keys.keys().next().value ?? '';
+  warn(makeMessage('LOAD_UNKNOWN_ITEM', `Unknown top level item '${first}'`, baseCtx));
+}
+
+function appendMode(v: ItemView, ctx: Ctx): { append: boolean; override: Map<string, OverrideMode> | undefined } {
+  return { append: getBool(v, 'append', ctx) === true, override: undefined };
+}
+
+function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
+  const ctx: Ctx = { ...base, itemType: 'list', itemName: '' };
+  const name = getString(v, 'list', ctx, true)!;
+  ctx.itemName = name;
+  warnUnknownKeys(v, LIST_KEYS, ctx, warn);
+  if (!/^[a-zA-Z_][a-zA-Z0-9_.\-]*$/.test(name)) warn(makeMessage('LOAD_INVALID_LIST_NAME', `List has an invalid name '${name}'`, ctx));
+  const { append } = appendMode(v, ctx);
+  const ov = getOverride(v, ctx, new Set(['items']), new Set(['items']));
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'items: append') under 'override' instead.", ctx);
+  if (ov) checkOverrideCovers(v, ov, 'list', ctx);
+  const items = getStringList(v, 'items', ctx) ?? (append || ov ? undefined : undefined);
+  if (items === undefined) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'items'", ctx);
+  const cur = col.lists.get(name);
+  const mode = append ? 'append' : ov?.get('items');
+  if (mode) {
+    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `List has 'append' key or an override but no list by that name already exists`, ctx);
+    if (items.length === 0) warn(makeMessage('LOAD_APPEND_NO_VALUES', 'Overriding/appending list with no values', ctx));
+    cur.items = mode === 'append' ? [...cur.items, ...items] : items;
+    return;
+  }
+  if (cur) {
+    cur.items = items;
+    cur.ctx = ctx;
+    return;
+  }
+  col.lists.set(name, { name, items, ctx, index: col.order++, used: false });
+}
+
+function readMacro(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
+  const ctx: Ctx = { ...base, itemType: 'macro', itemName: '' };
+  const name = getString(v, 'macro', ctx, true)!;
+  ctx.itemName = name;
+  warnUnknownKeys(v, MACRO_KEYS, ctx, warn);
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) warn(makeMessage('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name '${name}'`, ctx));
+  const { append } = appendMode(v, ctx);
+  const ov = getOverride(v, ctx, new Set(['condition']), new Set(['condition']));
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (ov) checkOverrideCovers(v, ov, 'macro', ctx);
+  const condition = getString(v, 'condition', ctx, true)!;
+  const condOffset = v.keys.get('condition')!.offset;
+  const cur = col.macros.get(name);
+  const mode = append ? 'append' : ov?.get('condition');
+  if (mode) {
+    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Macro has 'append' key or an override but no macro by that name already exists`, ctx);
+    cur.condition = mode === 'append' ? cur.condition + ' ' + condition : condition;
+    return;
+  }
+  if (cur) {
+    cur.condition = condition;
+    cur.ctx = ctx;
+    cur.condOffset = condOffset;
+    return;
+  }
+  col.macros.set(name, { name, condition, ctx, condOffset, index: col.order++, used: false });
+}
+
+function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
+  const ctx: Ctx = { ...base, itemType: 'rule', itemName: '' };
+  const name = getString(v, 'rule', ctx, true)!;
+  ctx.itemName = name;
+  warnUnknownKeys(v, RULE_KEYS, ctx, warn);
+  const { append } = appendMode(v, ctx);
+  const ov = getOverride(v, ctx, RULE_APPENDABLE, RULE_REPLACEABLE);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (ov) checkOverrideCovers(v, ov, 'rule', ctx);
+  const cur = col.rules.get(name);
+  const offset = (k: string) => v.keys.get(k)?.offset ?? ctx.offset;
+  const priorityOf = (): Priority | undefined => {
+    const p = getString(v, 'priority', ctx, false);
+    if (p === undefined) return undefined;
+    const pr = parsePriority(p);
+    if (!pr) throw new LoadError('LOAD_ERR_VALIDATE', `Invalid priority '${p}'`, { ...ctx, offset: offset('priority') });
+    return pr;
+  };
+
+  if (append || ov) {
+    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Rule has 'append' key or an override but no rule by that name already exists`, ctx);
+    const modeOf = (k: string): OverrideMode | undefined => (append ? (v.keys.has(k) ? 'append' : undefined) : ov!.get(k));
+    if (append) {
+      for (const k of v.keys.keys()) {
+        if (k !== 'rule' && k !== 'append' && !RULE_APPENDABLE.has(k) && k !== 'enabled') {
+          throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to; use 'override' with 'replace'`, { ...ctx, offset: offset(k) });
+        }
+      }
+    }
+    const text = (k: 'condition' | 'output' | 'desc'): void => {
+      const m = modeOf(k);
+      if (!m) return;
+      const val = getString(v, k, ctx, true)!;
+      cur[k] = m === 'append' ? cur[k] + ' ' + val : val;
+      if (k === 'condition' && m === 'replace') cur.condOffset = offset(k);
+    };
+    text('condition');
+    text('output');
+    text('desc');
+    const tm = modeOf('tags');
+    if (tm) {
+      const tags = getStringList(v, 'tags', ctx) ?? [];
+      cur.tags = tm === 'append' ? [...new Set([...cur.tags, ...tags])] : tags;
+    }
+    const xm = modeOf('exceptions');
+    if (xm) {
+      const ex = readExceptions(v, ctx) ?? [];
+      if (xm === 'append') mergeExceptions(cur.exceptions, ex);
+      else cur.exceptions = ex;
+    }
+    if (ov?.get('priority')) cur.priority = priorityOf()!;
+    if (ov?.get('enabled') || (append && v.keys.has('enabled'))) cur.enabled = getBool(v, 'enabled', ctx)!;
+    if (ov?.get('warn_evttypes')) cur.warnEvttypes = getBool(v, 'warn_evttypes', ctx)!;
+    if (ov?.get('skip-if-unknown-filter')) cur.skipIfUnknownFilter = getBool(v, 'skip-if-unknown-filter', ctx)!;
+    return;
+  }
+
+  // `- rule: X \n enabled: false` on an existing rule only toggles it.
+  const keys = [...v.keys.keys()].filter((k) => k !== 'rule');
+  if (cur && keys.length === 1 && keys[0] === 'enabled') {
+    cur.enabled = getBool(v, 'enabled', ctx)!;
+    return;
+  }
+  const condition = getString(v, 'condition', ctx, true)!;
+  const output = getString(v, 'output', ctx, true)!;
+  const desc = getString(v, 'desc', ctx, true)!;
+  const priority = priorityOf();
+  if (!priority) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'priority'", ctx);
+  const item: RuleItem = {
+    name,
+    desc,
+    condition,
+    output: output.trim(),
+    priority,
+    source: getString(v, 'source', ctx, false) ?? 'syscall',
+    enabled: getBool(v, 'enabled', ctx) ?? true,
+    tags: getStringList(v, 'tags', ctx) ?? [],
+    exceptions: readExceptions(v, ctx) ?? [],
+    warnEvttypes: getBool(v, 'warn_evttypes', ctx) ?? true,
+    skipIfUnknownFilter: getBool(v, 'skip-if-unknown-filter', ctx) ?? false,
+    ctx,
+    condOffset: offset('condition'),
+    outputOffset: offset('output'),
+    index: cur ? cur.index : col.order++,
+  };
+  const seen = new Set<string>();
+  for (const ex of item.exceptions) {
+    if (seen.has(ex.name)) warn(makeMessage('LOAD_EXCEPTION_NAME_NOT_UNIQUE', `Multiple definitions of exception '${ex.name}' in the same rule`, ex.ctx));
+    seen.add(ex.name);
+  }
+  col.rules.set(name, item);
+}
+
+// ---------- compile ----------
+
+const LIST_DELIMS = new Set([' ', '\t', '\n', '\r', '(', ')', ',', '=']);
+
+/** Text of a list for substitution: items joined by `, `, quoted when they contain a blank. */
+export function listText(items: string[]): string {
+  return items
+    .map((it) => (/\s/.test(it) && !it.startsWith('"') && !it.startsWith("'") ? `"${it}"` : it))
+    .join(', ');
+}
+
+/** Replaces each list name standing as a whole token by its items. */
+export function substituteLists(cond: string, lists: Map<string, { text: string; mark(): void }>): string {
+  let out = '';
+  let i = 0;
+  while (i < cond.length) {
+    const c = cond[i]!;
+    if (LIST_DELIMS.has(c)) {
+      out += c;
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < cond.length && !LIST_DELIMS.has(cond[j]!)) j++;
+    const tok = cond.slice(i, j);
+    const l = lists.get(tok);
+    if (l) {
+      l.mark();
+      out += l.text;
+    } else out += tok;
+    i = j;
+  }
+  return out;
+}
+
+const LIST_COMPS = new Set(['in', 'intersects', 'pmatch']);
+const VALID_COMPS = new Set([
+  '=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith',
+  'endswith', 'glob', 'iglob', 'regex', 'pmatch', 'in', 'intersects',
+]);
+
+function exceptionValue(v: unknown, comp: string, listNames: Set<string>): string {
+  if (LIST_COMPS.has(comp)) {
+    if (Array.isArray(v)) return '(' + v.map((x) => exceptionValue(x, '=', listNames)).join(', ') + ')';
+    const s = String(v);
+    if (listNames.has(s)) return `(${s})`;
+    return `(${quoteValue(s)})`;
+  }
+  const s = String(v);
+  return listNames.has(s) ? s : quoteValue(s);
+}
+
+/** Builds the exception clause text (`f1 c1 v1 and ...` groups joined by `or`), or '' when none. */
+export function exceptionsText(exceptions: RuleException[], listNames: Set<string>): string {
+  const clauses: string[] = [];
+  for (const ex of exceptions) {
+    const err = (msg: string) => new LoadError('LOAD_ERR_VALIDATE', `Rule exception item ${ex.name}: ${msg}`, ex.ctx);
+    if (ex.fields === undefined) throw err('must have a fields property with a list of fields');
+    if (Array.isArray(ex.fields)) {
+      const comps = ex.comps === undefined ? ex.fields.map(() => '=') : ex.comps;
+      if (!Array.isArray(comps)) throw err('fields and comps must both be lists or both be strings');
+      if (comps.length !== ex.fields.length) throw err('fields and comps lists must have equal length');
+      for (const c of comps) if (!VALID_COMPS.has(String(c))) throw err(`comparison operator ${String(c)} is not a supported comparison operator`);
+      for (const f of ex.fields) checkExceptionField(String(f), err);
+      for (const tuple of ex.values) {
+        if (!Array.isArray(tuple)) throw err('values must be lists of values, one per field');
+        if (tuple.length !== ex.fields.length) throw err('fields and values lists must have equal length');
+        const parts = ex.fields.map((f, i) => `${String(f)} ${String(comps[i])} ${exceptionValue(tuple[i], String(comps[i]), listNames)}`);
+        clauses.push(parts.length === 1 ? parts[0]! : '(' + parts.join(' and ') + ')');
+      }
+    } else {
+      const comp = ex.comps === undefined ? 'in' : ex.comps;
+      if (Array.isArray(comp)) throw err('fields and comps must both be lists or both be strings');
+      if (!VALID_COMPS.has(comp)) throw err(`comparison operator ${comp} is not a supported comparison operator`);
+      checkExceptionField(ex.fields, err);
+      if (ex.values.length === 0) continue;
+      if (LIST_COMPS.has(comp)) {
+        clauses.push(`${ex.fields} ${comp} (${ex.values.map((x) => exceptionValue(x, '=', listNames)).join(', ')})`);
+      } else {
+        for (const x of ex.values) clauses.push(`${ex.fields} ${comp} ${exceptionValue(x, comp, listNames)}`);
+      }
+    }
+  }
+  return clauses.length ? clauses.join(' or ') : '';
+}
+
+function checkExceptionField(f: string, err: (m: string) => LoadError): void {
+  let ok = false;
+  try {
+    const fe = parseField(f);
+    ok = fe.kind === 'transform' || resolveField(fe.name, fe.arg) !== undefined;
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw err(`field name ${f} is not a supported filter field`);
+}
+
+export interface LoadOutput {
+  rules: CompiledRule[];
+  results: FileLoadResult[];
+}
+
+/**
+ * Reads and compiles rule files stacked in order. Returns every compiled
+ * rule (enabled or not) and the per-file results.
+ */
+export function loadFiles(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
+  const results: FileLoadResult[] = files.map((f) => ({ name: f.name, successful: true, errors: [], warnings: [] }));
+  const byFile = new Map<string, FileLoadResult>();
+  files.forEach((f, i) => byFile.set(f.name, results[i]!));
+  const resultOf = (ctx: Ctx): FileLoadResult => byFile.get(ctx.file.name) ?? results[0]!;
+  const warn = (m: LoadMessage) => (byFile.get(m.context.locations[0]!.position.name) ?? results[0]!).warnings.push(m);
+  const error = (e: LoadError) => resultOf(e.ctx).errors.push(makeMessage(e.code, e.message, e.ctx, e.extra));
+
+  const col: Collector = { lists: new Map(), macros: new Map(), rules: new Map(), order: 0 };
+  let readFailed = false;
+  for (const f of files) {
+    const file: SourceFile = { name: f.name, content: f.content, lines: new LineCounter() };
+    const docs = parseAllDocuments(f.content, { lineCounter: file.lines, prettyErrors: false });
+    const docList = Array.isArray(docs) ? docs : [];
+    const yamlErr = docList.flatMap((d) => d.errors)[0];
+    if (yamlErr) {
+      error(new LoadError('LOAD_ERR_YAML_PARSE', yamlErr.message.split('\n')[0]!, { file, itemType: '', itemName: '', offset: yamlErr.pos[0] }));
+      readFailed = true;
+      continue;
+    }
+    try {
+      for (const d of docList) {
+        const root = d.contents as Node | null;
+        if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) continue;
+        if (!isSeq(root)) {
+          const msg = isScalar(root) ? 'Rules content is not yaml' : 'Rules content is not yaml array of objects';
+          throw new LoadError('LOAD_ERR_YAML_VALIDATE', msg, { file, itemType: '', itemName: '', offset: root.range?.[0] ?? 0 });
+        }
+        for (const it of root.items) readItem(col, it as Node, file, warn);
+      }
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      error(e);
+      readFailed = true;
+    }
+  }
+  if (readFailed) {
+    for (const r of results) r.successful = r.errors.length === 0;
+    return { rules: [], results };
+  }
+
+  // Lists: items naming an earlier list expand inline.
+  const lists = [...col.lists.values()].sort((a, b) => a.index - b.index);
+  const expanded = new Map<string, string[]>();
+  for (const l of lists) {
+    const items: string[] = [];
+    for (const it of l.items) {
+      const sub = expanded.get(it);
+      const src = col.lists.get(it);
+      if (sub && src) {
+        src.used = true;
+        items.push(...sub);
+      } else items.push(it);
+    }
+    expanded.set(l.name, items);
+  }
+  const listSubs = new Map<string, { text: string; mark(): void }>();
+  for (const l of lists) listSubs.set(l.name, { text: listText(expanded.get(l.name)!), mark: () => (l.used = true) });
+  const listNames = new Set(col.lists.keys());
+
+  // Macros, in order; each sees the macros defined before it.
+  const macros = [...col.macros.values()].sort((a, b) => a.index - b.index);
+  const macroTrees = new Map<string, { tree: Expr; index: number }>();
+  for (const m of macros) {
+    try {
+      const text = substituteLists(m.condition, listSubs);
+      let tree: Expr;
+      try {
+        tree = parseCondition(text);
+      } catch (e) {
+        if (!(e instanceof ParseError)) throw e;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]);
+      }
+      tree = expandMacros(tree, (name) => {
+        const t = macroTrees.get(name);
+        const it = col.macros.get(name);
+        if (t && it) it.used = true;
+        return t && t.index < m.index ? t.tree : undefined;
+      });
+      macroTrees.set(m.name, { tree, index: m.index });
+    } catch (e) {
+      if (e instanceof LoadError) error(e);
+      else if (e instanceof CompileError) error(new LoadError('LOAD_ERR_VALIDATE', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]));
+      else throw e;
+    }
+  }
+
+  const compiled: CompiledRule[] = [];
+  const rules = [...col.rules.values()].sort((a, b) => a.index - b.index);
+  for (const r of rules) {
+    if (r.source !== 'syscall') {
+      warn(makeMessage('LOAD_UNKNOWN_SOURCE', `Unknown source ${r.source}, skipping`, r.ctx));
+      continue;
+    }
+    try {
+      const exText = exceptionsText(r.exceptions, listNames);
+      const full = exText ? `(${r.condition}) and not (${exText})` : r.condition;
+      const text = substituteLists(full, listSubs);
+      let tree: Expr;
+      try {
+        tree = parseCondition(text);
+      } catch (e) {
+        if (!(e instanceof ParseError)) throw e;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+      }
+      try {
+        tree = expandMacros(tree, (name) => {
+          const it = col.macros.get(name);
+          if (it) it.used = true;
+          return macroTrees.get(name)?.tree;
+        });
+      } catch (e) {
+        if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        throw e;
+      }
+      let match: Predicate;
+      try {
+        match = compileExpr(tree, ctxFields);
+      } catch (e) {
+        if (!(e instanceof CompileError)) throw e;
+        if (e.unknownField && r.skipIfUnknownFilter) {
+          warn(makeMessage('LOAD_UNKNOWN_FILTER', `Rule ${r.name}: ${e.message}. Skipping rule.`, r.ctx));
+          continue;
+        }
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+      }
+      let output: CompiledOutput;
+      try {
+        output = compileOutput(r.output, ctxFields);
+      } catch (e) {
+        if (!(e instanceof CompileError) && !(e instanceof ParseError)) throw e;
+        throw new LoadError('LOAD_ERR_COMPILE_OUTPUT', e.message, r.ctx, [
+          { item_type: 'rule output', item_name: '', position: position({ file: r.ctx.file, offset: r.outputOffset }) },
+        ]);
+      }
+      const evttypes = inferEventTypes(tree);
+      if (evttypes === 'all' && r.warnEvttypes) {
+        warn(makeMessage('LOAD_NO_EVTTYPE', `Rule matches too many evt.type values. This has a significant performance penalty.`, r.ctx));
+      }
+      compiled.push({
+        name: r.name,
+        desc: r.desc,
+        condition: r.condition,
+        compiledCondition: text,
+        outputFormat: r.output,
+        priority: r.priority,
+        source: r.source,
+        tags: r.tags,
+        enabled: r.enabled,
+        evttypes,
+        index: r.index,
+        match,
+        output,
+        fields: [...new Set([...treeFields(tree), ...output.fields.map((f) => f.text)])],
+        tree,
+      });
+    } catch (e) {
+      if (e instanceof LoadError) error(e);
+      else throw e;
+    }
+  }
+  for (const m of macros) if (!m.used) warn(makeMessage('LOAD_UNUSED_MACRO', `Macro not referred to by any other rule/macro`, m.ctx));
+  for (const l of lists) if (!l.used) warn(makeMessage('LOAD_UNUSED_LIST', `List not referred to by any other rule/macro`, l.ctx));
+  for (const r of results) r.successful = r.errors.length === 0;
+  return { rules: compiled, results };
+}
+
+function conditionLocation(ctx: Ctx, offset: number): Location {
+  return { item_type: 'condition expression', item_name: '', position: position({ file: ctx.file, offset }) };
+}
+
+function treeFields(e: Expr, out: string[] = []): string[] {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      for (const c of e.children) treeFields(c, out);
+      break;
+    case 'not':
+      treeFields(e.child, out);
+      break;
+    case 'exists':
+    case 'binary': {
+      const f = e.field;
+      out.push(fieldText(f));
+      if (e.kind === 'binary' && e.value.kind === 'fieldref') out.push(fieldText(e.value.field));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+function fieldText(f: import('./parser.js').FieldExpr): string {
+  return f.kind === 'transform' ? `${f.fn}(${fieldText(f.child)})` : f.arg !== undefined ? `${f.name}[${f.arg}]` : f.name;
+}
