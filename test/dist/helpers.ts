@@ -56,7 +56,7 @@ export function makeRootfs(dir: string): string {
 }
 
 /** unshare + mount + chroot: the argv that runs `cmd` inside `rootfs` with `tree` read-only at /opt/draios. */
-function inRootfsArgv(rootfs: string, tree: string, cmd: string[]): string[] {
+function inRootfsArgv(rootfs: string, tree: string, cmd: string[], env: Record<string, string>): string[] {
   // Host tools by absolute path: PATH is the workload's, passed on untouched.
   const mount = which('mount')!;
   const chroot = which('chroot')!;
@@ -71,8 +71,13 @@ function inRootfsArgv(rootfs: string, tree: string, cmd: string[]): string[] {
     `exec ${chroot} "$R" "$@"`,
   ].join('\n');
   // unshare without --fork execs in place: the pid we get is the agent's.
-  return [which('unshare')!, '--mount', '/bin/sh', '-c', setup, 'sh', rootfs, tree, ...cmd];
+  // The environment is set inside the rootfs by busybox `env -i` (static, it
+  // execs in place too), so that the host tools never see e.g. LD_PRELOAD.
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return [which('unshare')!, '--mount', '/bin/sh', '-c', setup, 'sh', rootfs, tree, '/bin/env', '-i', ...vars, ...cmd];
 }
+
+const HOST_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
 export interface RunResult {
   code: number | null;
@@ -81,35 +86,48 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `cmd` (a path inside the rootfs) there; env is its whole environment. */
+/** Runs `cmd` (a path inside the rootfs) there; env is its whole environment, exactly. */
 export function runInRootfs(rootfs: string, tree: string, cmd: string[], env: Record<string, string>, input = ''): RunResult {
-  const [bin, ...args] = inRootfsArgv(rootfs, tree, cmd);
-  const r = spawnSync(bin!, args, { env, input, encoding: 'utf8', timeout: 120_000 });
+  const [bin, ...args] = inRootfsArgv(rootfs, tree, cmd, env);
+  const r = spawnSync(bin!, args, { env: HOST_ENV, input, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-/** Like runInRootfs, and sends `signal` to the agent after `afterMs`. */
+/**
+ * Like runInRootfs, and sends `signal` to the agent (the pid spawned: unshare,
+ * sh and chroot exec in place) `delayMs` after `marker` appears on its stdout.
+ */
 export function runInRootfsAndSignal(
   rootfs: string,
   tree: string,
   cmd: string[],
   env: Record<string, string>,
   signal: NodeJS.Signals,
-  afterMs: number,
-): Promise<RunResult> {
-  const [bin, ...args] = inRootfsArgv(rootfs, tree, cmd);
+  marker: string,
+  delayMs: number,
+): Promise<RunResult & { signalled: boolean }> {
+  const [bin, ...args] = inRootfsArgv(rootfs, tree, cmd, env);
   return new Promise((resolve) => {
-    const child = spawn(bin!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin!, args, { env: HOST_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    let timer: NodeJS.Timeout | undefined;
+    let signalled = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!timer && stdout.includes(marker)) {
+        timer = setTimeout(() => {
+          signalled = true;
+          child.kill(signal);
+        }, delayMs);
+      }
+    });
     child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill(signal), afterMs);
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code, sig) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       clearTimeout(guard);
-      resolve({ code, signal: sig, stdout, stderr });
+      resolve({ code, signal: sig, stdout, stderr, signalled });
     });
   });
 }
