@@ -173,3 +173,5 @@ export function loadRuleFiles(
 export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string): FalcoAlert {
   return formatAlertImpl(rule, evt, hostname);
 }
+
+export { defaultRulesPath, validateCommand } from './validate.js';

@@ -1,0 +1,91 @@
+// `agentctl validate [--json] [FILE...]`: validates rule files stacked in
+// order, as `falco -V` does. Without FILE, validates the bundled default
+// rules. Exit 0 when no file has an error, 1 otherwise, 2 on bad usage.
+
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadFiles, type FileLoadResult, type LoadMessage } from './loader.js';
+
+const USAGE = `usage: agentctl validate [--json] [FILE...]
+
+Validates Falco rule files, stacked in the order given (like falco -V).
+Without FILE, validates the bundled default rules.
+  --json   print {"falco_load_results":[...]} as falco -V --json does
+`;
+
+/** Where the default rule set is: rules/default.yaml next to out/ (dev) or lib/ (dist tree). */
+export function defaultRulesPath(): string | undefined {
+  const candidates = [
+    new URL('../../../rules/default.yaml', import.meta.url), // out/src/rules/validate.js
+    new URL('../rules/default.yaml', import.meta.url), // lib/agentctl.mjs in the dist tree
+  ];
+  for (const c of candidates) {
+    const p = fileURLToPath(c);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function describe(m: LoadMessage): string {
+  const loc = m.context.locations[0];
+  const where = loc ? `${loc.position.name}:${loc.position.line}:${loc.position.column}: ` : '';
+  const item = loc && loc.item_type ? ` ${loc.item_type} '${loc.item_name}'` : '';
+  return `${where}${m.code} (${m.codedesc})${item}: ${m.message}`;
+}
+
+/** The human-readable report: one `NAME: Ok|Invalid` line per file, then its errors and warnings. */
+export function textReport(results: FileLoadResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.name}: ${r.successful ? 'Ok' : 'Invalid'}`);
+    for (const e of r.errors) lines.push(`  ERROR ${describe(e)}`);
+    for (const w of r.warnings) lines.push(`  WARNING ${describe(w)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function validateCommand(args: string[]): Promise<number> {
+  let json = false;
+  const paths: string[] = [];
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else if (a.startsWith('-')) {
+      process.stderr.write(`agentctl validate: unknown option ${a}\n${USAGE}`);
+      return 2;
+    } else paths.push(a);
+  }
+  if (paths.length === 0) {
+    const def = defaultRulesPath();
+    if (!def) {
+      process.stderr.write('agentctl validate: no FILE given and the default rules were not found\n' + USAGE);
+      return 2;
+    }
+    paths.push(def);
+  }
+  const files: { name: string; content: string }[] = [];
+  const unreadable: FileLoadResult[] = [];
+  for (const p of paths) {
+    try {
+      files.push({ name: p, content: await readFile(p, 'utf8') });
+    } catch (e) {
+      unreadable.push({
+        name: p,
+        successful: false,
+        errors: [{
+          code: 'LOAD_ERR_FILE_READ',
+          codedesc: 'Could not read file',
+          message: `Could not read file ${p}: ${(e as Error).message}`,
+          context: { locations: [], snippet: '' },
+        }],
+        warnings: [],
+      });
+    }
+  }
+  const results = unreadable.length ? unreadable : loadFiles(files, { hostname: '' }).results;
+  process.stdout.write(json ? JSON.stringify({ falco_load_results: results }) + '\n' : textReport(results));
+  return results.every((r) => r.successful) ? 0 : 1;
+}
