@@ -7,7 +7,7 @@
 // (one write per batch) and happen before the batch is acknowledged, so an
 // acknowledged alert is in the file (kernel page cache) even after kill -9.
 
-import { closeSync, createReadStream, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { FalcoAlert } from '../alerts/alert.js';
 import type { LoggerLike } from '../alerts/alert-queue.js';
@@ -54,6 +54,18 @@ export class AlertWriter {
     if (!f) return;
     if (existsSync(f)) await this.recover(f);
     this.fd = openSync(f, 'a');
+    // A torn last line (crash mid-write) is terminated so the next line stays whole.
+    const size = statSync(f).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const rfd = openSync(f, 'r');
+      try {
+        readSync(rfd, last, 0, 1, size - 1);
+      } finally {
+        closeSync(rfd);
+      }
+      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+    }
   }
 
   private async recover(file: string): Promise<void> {
