@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,6 +218,23 @@ test('usage errors exit 2; not a task definition exits 1', () => {
   const h = run(['--help']);
   assert.is(h.code, 0);
   assert.match(h.stdout, /usage: agentctl instrument-taskdef/);
+});
+
+test('option values written as intrinsics stay intrinsics in YAML', () => {
+  const r = run(['--orchestrator-host', '!GetAtt Orchestrator.Outputs.OrchestratorHost'], SEED);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /- Name: SYSDIG_ORCHESTRATOR\n\s+Value: !GetAtt Orchestrator.Outputs.OrchestratorHost\n/);
+  // In JSON there are no tags: the text is kept as a string.
+  const j = run(['--image', '!Ref X'], JSON.stringify(TWO_CONTAINERS));
+  assert.is(JSON.parse(j.stdout).containerDefinitions[2].image, '!Ref X');
+});
+
+test('docs/deploy.md shows what the tool really produces for the seed example', () => {
+  const doc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.is(blocks[0], SEED);
+  const r = run(['--orchestrator-host', 'orchestrator.internal', '--image', '!Ref WorkloadAgentImage'], SEED);
+  assert.fixture(blocks[1]!, r.stdout);
 });
 
 test.run();
