@@ -10,17 +10,8 @@ type Command = {
 export const commands: Record<string, Command> = {
   validate: {
     summary: 'check a rules file (default: the bundled default rules)',
-    run: async (args) => {
-      // Owned by the rules engine; loaded lazily so other subcommands do not pay for it.
-      const rules = (await import('../rules/index.js')) as unknown as {
-        validateCommand?: (args: string[]) => Promise<number> | number;
-      };
-      if (typeof rules.validateCommand !== 'function') {
-        process.stderr.write('agentctl validate: not available in this build\n');
-        return 2;
-      }
-      return rules.validateCommand(args);
-    },
+    // Owned by the rules engine (src/rules/validate.ts); loaded lazily so other subcommands do not pay for it.
+    run: async (args) => (await import('../rules/index.js')).validateCommand(args),
   },
   'instrument-taskdef': {
     summary: 'instrument an ECS task definition or a CloudFormation template',
