@@ -128,8 +128,7 @@ function buildLaunchers(cc, bindir) {
   const tmp = mkdtempSync(join(tmpdir(), 'draios-launcher-'));
   try {
     const exe = join(tmp, 'launcher');
-    run(cc, ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, join(ROOT, 'scripts', 'dist-launcher.c')]);
-    run('strip', [exe], {});
+    run(cc, ['-static', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-o', exe, join(ROOT, 'scripts', 'dist-launcher.c')]);
     for (const name of PROGRAMS) install(exe, join(bindir, name), 0o755);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
