@@ -166,7 +166,7 @@ async function bundle(libdir) {
     },
   };
   for (const name of PROGRAMS) {
-    const result = await esbuild.build({
+    const options = {
       ...entryOf(name),
       outfile: join(libdir, `${name}.mjs`),
       bundle: true,
@@ -178,10 +178,14 @@ async function bundle(libdir) {
       plugins: [addonExternal],
       banner: { js: BANNER },
       legalComments: 'none',
-      logLevel: 'warning',
+      logLevel: 'silent',
       absWorkingDir: ROOT,
-    });
-    if (result.errors.length) fail(`esbuild ${name}: ${result.errors.map((e) => e.text).join('; ')}`);
+    };
+    try {
+      await esbuild.build(options);
+    } catch (err) {
+      fail(`cannot bundle ${name} (lib/${name}.mjs):\n${err.message}`);
+    }
     chmodSync(join(libdir, `${name}.mjs`), 0o644);
   }
 }
