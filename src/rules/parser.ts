@@ -154,6 +154,7 @@ class Parser {
       IDENT_RE.lastIndex = this.pos;
       const m = IDENT_RE.exec(this.text);
       if (!m) this.fail(`unexpected token '${this.text.slice(this.pos, this.pos + 20)}', expecting a field, a macro or '('`);
+      if (m[0] === 'and' || m[0] === 'or' || m[0] === 'not') this.fail(`unexpected keyword '${m[0]}'`);
       this.pos += m[0].length;
       return { kind: 'macro', name: m[0], pos: start };
     }
