@@ -731,7 +731,9 @@ std::vector<std::string> exec_candidates(const StartOptions& o) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Node's descriptors are close-on-exec already; make sure of it.
+  // Node marks stdio close-on-exec: the workload must inherit it.
+  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+  // Node's other descriptors are close-on-exec already; make sure of it.
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 1024; fd++)
       if (fd != errfd) fcntl(fd, F_SETFD, FD_CLOEXEC);

@@ -1,0 +1,451 @@
+// From tracer records to Falco syscall events: each syscall record becomes one
+// exit event carrying its entry arguments (by Falco parameter name) and its
+// result, with the acting process and the fd it refers to. Lifecycle records
+// (clone, exec, exit) update the state only. State changes that an event
+// causes (a new fd, a closed fd, a new cwd) are applied here, in the order
+// Falco applies them: the event sees the fd it opened, and the fd it closed.
+import { ItemTag, RecordFlag, RecordKind, itemCreds, itemList, itemString, type TraceRecord } from '../tracer/index.js';
+import type { FdInfo, ProcessInfo, SocketInfo, SyscallEvent } from './model.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
+import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
+
+/** Register order of each syscall's arguments, by Falco parameter name (null: not a parameter). */
+const REGS: Record<string, (string | null)[]> = {
+  open: ['name', 'flags', 'mode'],
+  openat: ['dirfd', 'name', 'flags', 'mode'],
+  openat2: ['dirfd', 'name'],
+  creat: ['name', 'mode'],
+  close: ['fd'],
+  dup: ['oldfd'],
+  dup2: ['oldfd', 'newfd'],
+  dup3: ['oldfd', 'newfd', 'flags'],
+  fcntl: ['fd', 'cmd'],
+  chdir: ['path'],
+  fchdir: ['fd'],
+  mkdir: ['path', 'mode'],
+  mkdirat: ['dirfd', 'path', 'mode'],
+  rmdir: ['path'],
+  unlink: ['path'],
+  unlinkat: ['dirfd', 'name', 'flags'],
+  rename: ['oldpath', 'newpath'],
+  renameat: ['olddirfd', 'oldpath', 'newdirfd', 'newpath'],
+  renameat2: ['olddirfd', 'oldpath', 'newdirfd', 'newpath', 'flags'],
+  chmod: ['filename', 'mode'],
+  fchmod: ['fd', 'mode'],
+  fchmodat: ['dirfd', 'filename', 'mode'],
+  symlink: ['target', 'linkpath'],
+  symlinkat: ['target', 'linkdirfd', 'linkpath'],
+  link: ['oldpath', 'newpath'],
+  linkat: ['olddir', 'oldpath', 'newdir', 'newpath', 'flags'],
+  mount: ['dev', 'dir', 'type', 'flags'],
+  umount2: ['name', 'flags'],
+  memfd_create: ['name', 'flags'],
+  pipe: [],
+  pipe2: [null, 'flags'],
+  kill: ['pid', 'sig'],
+  tgkill: [null, 'pid', 'sig'],
+  ptrace: ['request', 'pid', 'addr', 'data'],
+  prctl: ['option', 'arg2_int'],
+  setns: ['fd', 'nstype'],
+  unshare: ['flags'],
+  setuid: ['uid'],
+  setgid: ['gid'],
+  setreuid: ['ruid', 'euid'],
+  setregid: ['rgid', 'egid'],
+  setresuid: ['ruid', 'euid', 'suid'],
+  setresgid: ['rgid', 'egid', 'sgid'],
+  setfsuid: ['uid'],
+  setfsgid: ['gid'],
+  capset: [],
+  init_module: [null, 'length', 'uargs'],
+  finit_module: ['fd', 'uargs', 'flags'],
+  delete_module: ['name', 'flags'],
+  bpf: ['cmd'],
+  userfaultfd: ['flags'],
+  socket: ['domain', 'type', 'proto'],
+  socketpair: ['domain', 'type', 'proto'],
+  connect: ['fd'],
+  bind: ['fd'],
+  listen: ['fd', 'backlog'],
+  accept: ['fd'],
+  accept4: ['fd', null, null, 'flags'],
+  sendto: ['fd', null, 'size'],
+  sendmsg: ['fd'],
+  recvfrom: ['fd', null, 'size'],
+  recvmsg: ['fd'],
+  execve: ['filename'],
+  execveat: ['dirfd', 'pathname', null, null, 'flags'],
+  clone: ['flags'],
+  clone3: [],
+  fork: [],
+  vfork: [],
+  getppid: [],
+};
+
+/** Parameters that are strings read behind the pointer (item tag = register index). */
+const STRING_PARAMS = new Set([
+  'name', 'path', 'filename', 'oldpath', 'newpath', 'target', 'linkpath', 'dev', 'dir', 'type', 'uargs', 'pathname',
+]);
+/** Parameters holding unsigned 32-bit values (flags, ids); the rest are signed ints. */
+const UNSIGNED_PARAMS = new Set(['flags', 'mode', 'uid', 'gid', 'ruid', 'euid', 'suid', 'rgid', 'egid', 'sgid', 'nstype', 'addr', 'data', 'length', 'size']);
+
+const SOCK_TYPE_MASK = 0xf;
+const SOCK_CLOEXEC = 0o2000000;
+const F_DUPFD = 0;
+const F_SETFD = 2;
+const F_DUPFD_CLOEXEC = 1030;
+const O_DIRECTORY = 0o200000;
+const EINPROGRESS = 115;
+
+export class EventBuilder {
+  private num = 0;
+  constructor(
+    private readonly state: ProcessTable,
+    private readonly names: Map<number, string>,
+  ) {}
+
+  /** Applies a record to the state; returns the Falco event for syscall records. */
+  apply(rec: TraceRecord): SyscallEvent | undefined {
+    switch (rec.kind) {
+      case RecordKind.Syscall:
+        return this.syscall(rec);
+      case RecordKind.Clone:
+        this.state.onClone(rec.tid, rec.pid, rec.args[0]!, (rec.flags & RecordFlag.Thread) !== 0, rec.ts);
+        return undefined;
+      case RecordKind.Exec:
+        this.state.onExec(
+          rec.pid,
+          rec.args[0]! || rec.pid,
+          {
+            exepath: itemString(rec, ItemTag.Exe),
+            cmdline: itemList(rec, ItemTag.Cmdline),
+            comm: itemString(rec, ItemTag.Comm),
+            cwd: itemString(rec, ItemTag.Cwd),
+            env: itemList(rec, ItemTag.Env),
+            creds: itemCreds(rec),
+          },
+          (rec.flags & RecordFlag.Main) !== 0,
+        );
+        return undefined;
+      case RecordKind.Exit:
+        this.state.onExit(rec.tid, (rec.flags & RecordFlag.Leader) !== 0);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private syscall(rec: TraceRecord): SyscallEvent | undefined {
+    if (rec.flags & RecordFlag.Foreign) return undefined; // reported by counters, not decoded
+    const type = this.names.get(rec.nr);
+    if (type === undefined) return undefined;
+    const proc = this.state.byTid(rec.tid, rec.pid);
+    const hasRet = (rec.flags & RecordFlag.HasRet) !== 0;
+    const res = hasRet ? rec.ret : 0;
+    const args: SyscallEvent['args'] = {};
+    const regs = REGS[type] ?? [];
+    for (let i = 0; i < regs.length; i++) {
+      const name = regs[i];
+      if (name === null || name === undefined) continue;
+      if (STRING_PARAMS.has(name)) {
+        const s = itemString(rec, ItemTag.Arg0 + i);
+        if (s !== undefined) args[name] = s;
+      } else {
+        const v = rec.args[i]!;
+        args[name] = UNSIGNED_PARAMS.has(name) ? v >>> 0 : v | 0;
+      }
+    }
+    if (hasRet) args.res = res;
+    const evt: SyscallEvent = { num: ++this.num, ts: rec.ts, type, tid: rec.tid, res, args, proc };
+    this.decode(type, rec, evt, proc, hasRet);
+    return evt;
+  }
+
+  /** Per-family decoding and state changes. */
+  private decode(type: string, rec: TraceRecord, evt: SyscallEvent, p: ProcessInfo, hasRet: boolean): void {
+    const a = evt.args;
+    const ok = hasRet && evt.res >= 0;
+    switch (type) {
+      case 'open':
+      case 'openat':
+      case 'openat2':
+      case 'creat': {
+        if (type === 'openat2') {
+          const how = rec.items.get(ItemTag.Arg0 + 2);
+          if (how && how.length >= 24) {
+            a.flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+            a.mode = Number(how.readBigUInt64LE(8) & 0xffffffffn);
+            a.resolve = Number(how.readBigUInt64LE(16) & 0xffffffffn);
+          }
+        }
+        if (type === 'creat') a.flags = 0o1101; // O_WRONLY|O_CREAT|O_TRUNC
+        const raw = (a.name as string | undefined) ?? '';
+        const flags = (a.flags as number | undefined) ?? 0;
+        const name = resolvePath(p, raw, type === 'open' || type === 'creat' ? undefined : (a.dirfd as number));
+        const fd: FdEntry = {
+          num: ok ? evt.res : -1,
+          type: flags & O_DIRECTORY ? 'directory' : 'file',
+          name,
+          nameRaw: raw,
+          openFlags: flags,
+          mode: a.mode as number | undefined,
+          cloexec: (flags & O_CLOEXEC) !== 0,
+        };
+        if (hasRet) a.fd = evt.res;
+        evt.fd = fd;
+        if (ok) p.fds.set(evt.res, fd);
+        return;
+      }
+      case 'close': {
+        const num = a.fd as number;
+        evt.fd = p.fds.get(num);
+        if (!hasRet || evt.res === 0) p.fds.delete(num);
+        return;
+      }
+      case 'dup':
+      case 'dup2':
+      case 'dup3': {
+        const old = p.fds.get(a.oldfd as number);
+        evt.fd = old;
+        if (ok && old) {
+          const cloexec = type === 'dup3' && ((a.flags as number) & O_CLOEXEC) !== 0;
+          p.fds.set(evt.res, { ...old, num: evt.res, cloexec } as FdEntry);
+        }
+        return;
+      }
+      case 'fcntl': {
+        const fd = p.fds.get(a.fd as number) as FdEntry | undefined;
+        evt.fd = fd;
+        const cmd = a.cmd as number;
+        if (ok && fd && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
+          p.fds.set(evt.res, { ...fd, num: evt.res, cloexec: cmd === F_DUPFD_CLOEXEC } as FdEntry);
+        } else if (ok && fd && cmd === F_SETFD) {
+          p.fds.set(fd.num, { ...fd, cloexec: (rec.args[2]! & 1) === 1 } as FdEntry);
+        }
+        return;
+      }
+      case 'chdir':
+        if (ok) p.cwd = resolvePath(p, (a.path as string) ?? '');
+        return;
+      case 'fchdir': {
+        const d = p.fds.get(a.fd as number);
+        evt.fd = d;
+        if (ok && d) p.cwd = d.name;
+        return;
+      }
+      case 'pipe':
+      case 'pipe2': {
+        const pair = rec.items.get(ItemTag.Out0);
+        if (ok && pair && pair.length >= 8) {
+          const r = pair.readInt32LE(0);
+          const w = pair.readInt32LE(4);
+          a.fd1 = r;
+          a.fd2 = w;
+          const cloexec = type === 'pipe2' && ((a.flags as number) & O_CLOEXEC) !== 0;
+          p.fds.set(r, { num: r, type: 'pipe', name: '', cloexec } as FdEntry);
+          p.fds.set(w, { num: w, type: 'pipe', name: '', cloexec } as FdEntry);
+        }
+        return;
+      }
+      case 'memfd_create': {
+        const fd: FdEntry = { num: evt.res, type: 'memfd', name: `memfd:${(a.name as string) ?? ''}` };
+        if (ok) {
+          p.fds.set(evt.res, fd);
+          evt.fd = fd;
+        }
+        return;
+      }
+      case 'socket': {
+        const domain = a.domain as number;
+        const stype = (a.type as number) & SOCK_TYPE_MASK;
+        const sock: SocketInfo = {
+          domain,
+          l4proto: stype === 1 ? 'tcp' : stype === 2 ? 'udp' : stype === 3 ? 'raw' : undefined,
+          connected: false,
+        };
+        const fd: FdEntry = {
+          num: evt.res,
+          type:
+            domain === AF_INET ? 'ipv4' : domain === AF_INET6 ? 'ipv6' : domain === AF_UNIX ? 'unix' : domain === AF_NETLINK ? 'netlink' : 'unknown',
+          name: '',
+          sock,
+          cloexec: ((a.type as number) & SOCK_CLOEXEC) !== 0,
+        };
+        if (ok) {
+          p.fds.set(evt.res, fd);
+          evt.fd = fd;
+        }
+        return;
+      }
+      case 'socketpair': {
+        const pair = rec.items.get(ItemTag.Out0 + 3);
+        if (ok && pair && pair.length >= 8) {
+          for (const n of [pair.readInt32LE(0), pair.readInt32LE(4)]) {
+            p.fds.set(n, { num: n, type: 'unix', name: '', sock: { domain: AF_UNIX, connected: true } });
+          }
+          a.fd1 = pair.readInt32LE(0);
+          a.fd2 = pair.readInt32LE(4);
+        }
+        return;
+      }
+      case 'connect':
+      case 'sendto':
+      case 'sendmsg': {
+        const regIdx = type === 'connect' ? 1 : type === 'sendto' ? 4 : 1;
+        const remote = parseSockaddr(rec.items.get(ItemTag.Arg0 + regIdx));
+        const local = parseSockaddr(rec.items.get(ItemTag.Local));
+        const fd = p.fds.get(a.fd as number) as FdEntry | undefined;
+        if (remote !== undefined) a.addr = renderSockaddr(remote);
+        const connected = type === 'connect' && hasRet && (evt.res === 0 || evt.res === -EINPROGRESS);
+        if (fd && remote !== undefined && (connected || (type !== 'connect' && ok))) {
+          const updated = withPeer(fd, local, remote, true);
+          if (type === 'connect') p.fds.set(fd.num, updated);
+          evt.fd = updated;
+        } else {
+          evt.fd = fd;
+        }
+        if (evt.fd?.sock && remote) a.tuple = evt.fd.name;
+        if (type === 'connect' && hasRet && !connected) evt.res = evt.res; // failed connects keep the attempted address in addr
+        return;
+      }
+      case 'bind': {
+        const addr = parseSockaddr(rec.items.get(ItemTag.Arg0 + 1));
+        a.addr = renderSockaddr(addr);
+        const fd = p.fds.get(a.fd as number);
+        evt.fd = fd;
+        if (ok && fd?.sock && addr) {
+          const sock = { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path };
+          p.fds.set(fd.num, { ...fd, sock, name: addr.path ?? fd.name });
+        }
+        return;
+      }
+      case 'listen':
+        evt.fd = p.fds.get(a.fd as number);
+        return;
+      case 'accept':
+      case 'accept4': {
+        const listener = p.fds.get(a.fd as number);
+        const peer = parseSockaddr(rec.items.get(ItemTag.Out0 + 1));
+        const local = parseSockaddr(rec.items.get(ItemTag.Local));
+        if (ok) {
+          const base: FdEntry = {
+            num: evt.res,
+            type: listener?.type ?? (peer?.family === AF_INET6 ? 'ipv6' : peer?.family === AF_UNIX ? 'unix' : 'ipv4'),
+            name: listener?.type === 'unix' ? listener.name : '',
+            sock: { domain: listener?.sock?.domain ?? peer?.family ?? AF_INET, l4proto: listener?.sock?.l4proto ?? 'tcp', connected: true },
+            cloexec: type === 'accept4' && ((a.flags as number) & SOCK_CLOEXEC) !== 0,
+          };
+          const fd = peer !== undefined && local !== undefined ? withPeer(base, peer, local, false) : base;
+          p.fds.set(evt.res, fd);
+          evt.fd = fd;
+          a.tuple = fd.name;
+        } else {
+          evt.fd = listener;
+        }
+        return;
+      }
+      case 'recvfrom':
+      case 'recvmsg': {
+        evt.fd = p.fds.get(a.fd as number);
+        const from = parseSockaddr(rec.items.get(ItemTag.Out0 + (type === 'recvfrom' ? 4 : 1)));
+        if (from && evt.fd) a.tuple = `${renderSockaddr(from)}->${evt.fd.name}`;
+        return;
+      }
+      case 'execve':
+      case 'execveat': {
+        // the state already holds the new image (the exec record came first)
+        a.exe = p.exe;
+        a.args = p.args.join(' ');
+        a.tid = evt.tid;
+        a.pid = p.pid;
+        a.ptid = p.parent?.pid ?? 0;
+        a.cwd = p.cwd;
+        a.comm = p.comm;
+        a.uid = p.uid;
+        a.gid = p.gid;
+        a.loginuid = p.loginuid;
+        a.tty = p.tty;
+        if (p.env) a.env = p.env.join('\0');
+        if (type === 'execveat') a.pathname = resolvePath(p, (a.pathname as string) ?? '', a.dirfd as number);
+        return;
+      }
+      case 'fchmod':
+      case 'finit_module':
+      case 'setns':
+        evt.fd = p.fds.get(a.fd as number);
+        return;
+      case 'unlinkat':
+      case 'mkdirat':
+      case 'fchmodat':
+      case 'symlinkat':
+      case 'renameat':
+      case 'renameat2':
+      case 'linkat':
+        // relative paths resolved like Falco's fsrelpath; rules read evt.arg.* and fd.name
+        resolveRel(p, a, type);
+        return;
+      case 'capset':
+      case 'setuid':
+      case 'setgid':
+      case 'setreuid':
+      case 'setregid':
+      case 'setresuid':
+      case 'setresgid':
+      case 'setfsuid':
+      case 'setfsgid': {
+        const creds = itemCreds(rec);
+        if (creds) this.state.applyCreds(p, creds);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+function resolveRel(p: ProcessInfo, a: SyscallEvent['args'], type: string): void {
+  const pairs: [string, string][] =
+    type === 'unlinkat'
+      ? [['name', 'dirfd']]
+      : type === 'mkdirat'
+        ? [['path', 'dirfd']]
+        : type === 'fchmodat'
+          ? [['filename', 'dirfd']]
+          : type === 'symlinkat'
+            ? [['linkpath', 'linkdirfd']]
+            : type === 'linkat'
+              ? [
+                  ['oldpath', 'olddir'],
+                  ['newpath', 'newdir'],
+                ]
+              : [
+                  ['oldpath', 'olddirfd'],
+                  ['newpath', 'newdirfd'],
+                ];
+  for (const [param, dirfd] of pairs) {
+    const v = a[param];
+    if (typeof v === 'string') a[param] = resolvePath(p, v, a[dirfd] as number);
+  }
+}
+
+/** A socket fd with its tuple filled in (client side when isClient). */
+function withPeer(fd: FdInfo, a: SockAddr | undefined, b: SockAddr, isClient: boolean): FdEntry {
+  // isClient: a = local, b = remote server. Otherwise a = peer (client), b = local (server).
+  const client = isClient ? a : a;
+  const server = b;
+  const sock: SocketInfo = {
+    domain: fd.sock?.domain ?? server.family,
+    l4proto: fd.sock?.l4proto,
+    clientIp: client?.ip,
+    clientPort: client?.port,
+    serverIp: server.ip,
+    serverPort: server.port,
+    isClient,
+    connected: true,
+    path: server.path ?? client?.path,
+  };
+  let name: string;
+  if (server.path !== undefined || fd.type === 'unix') name = server.path ?? client?.path ?? fd.name;
+  else name = `${client?.ip ?? '0.0.0.0'}:${client?.port ?? 0}->${server.ip ?? '0.0.0.0'}:${server.port ?? 0}`;
+  return { ...fd, sock, name };
+}

@@ -1,0 +1,225 @@
+// The process table: threads grouped into processes, the process tree (kept
+// by reference, so ancestry survives a parent's exit and re-parenting), and
+// each process's file-descriptor table. Fed by the tracer's lifecycle records;
+// syscall records change fds and cwd through the helpers at the end.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { ContainerInfo, FdInfo, ProcessInfo } from '../events/model.js';
+import type { Creds } from '../tracer/index.js';
+import type { UserDb } from './users.js';
+
+export const O_CLOEXEC = 0o2000000;
+
+/** FdInfo plus the close-on-exec bit, which only the state needs. */
+export interface FdEntry extends FdInfo {
+  cloexec?: boolean;
+}
+
+const CLK_TCK = 100;
+
+function bootTimeNs(): bigint {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    if (m) return BigInt(m[1]!) * 1_000_000_000n;
+  } catch {
+    // not Linux /proc: start times stay approximate
+  }
+  return 0n;
+}
+
+export class ProcessTable {
+  private readonly procs = new Map<number, ProcessInfo>();
+  private readonly threads = new Map<number, number>(); // tid -> tgid
+  private readonly boot = bootTimeNs();
+  /** The workload's entrypoint process (its parent is invisible: the wrapper). */
+  mainPid = -1;
+
+  constructor(
+    readonly container: ContainerInfo,
+    private readonly users: UserDb,
+  ) {}
+
+  get size(): number {
+    return this.procs.size;
+  }
+
+  /** The process of a thread, creating a bare one if the tracer never told us. */
+  byTid(tid: number, tgid?: number): ProcessInfo {
+    const pid = this.threads.get(tid) ?? tgid ?? tid;
+    let p = this.procs.get(pid);
+    if (p === undefined) {
+      p = this.fromProc(pid);
+      this.procs.set(pid, p);
+    }
+    this.threads.set(tid, pid);
+    return p;
+  }
+
+  get(pid: number): ProcessInfo | undefined {
+    return this.procs.get(pid);
+  }
+
+  /** A new thread (thread: true) or a new process forked from parentPid. */
+  onClone(tid: number, tgid: number, parentPid: number, thread: boolean, ts: bigint): ProcessInfo {
+    if (thread) {
+      this.threads.set(tid, tgid);
+      return this.byTid(tid, tgid);
+    }
+    const parent = this.procs.get(parentPid);
+    let p: ProcessInfo;
+    if (parent !== undefined) {
+      const fds = new Map<number, FdInfo>();
+      for (const [n, fd] of parent.fds) fds.set(n, fd);
+      p = {
+        ...parent,
+        pid: tgid,
+        vpid: parent.vpid === parent.pid ? tgid : 0,
+        parent,
+        fds,
+        startTs: ts,
+        exited: false,
+        args: parent.args,
+      };
+    } else {
+      p = this.fromProc(tgid);
+    }
+    this.procs.set(tgid, p);
+    this.threads.set(tid, tgid);
+    return p;
+  }
+
+  /** exec: a new image in process pid (formerTid: the thread that called it). */
+  onExec(
+    pid: number,
+    formerTid: number,
+    facts: { exepath?: string; cmdline?: string[]; comm?: string; cwd?: string; env?: string[]; creds?: Creds },
+    isMain: boolean,
+  ): ProcessInfo {
+    if (formerTid !== pid) this.threads.delete(formerTid);
+    let p = this.procs.get(pid);
+    if (p === undefined) {
+      p = this.fromProc(pid);
+      this.procs.set(pid, p);
+    }
+    this.threads.set(pid, pid);
+    if (isMain) {
+      this.mainPid = pid;
+      p.parent = undefined;
+    }
+    const argv = facts.cmdline ?? [];
+    if (argv.length) {
+      p.exe = argv[0]!;
+      p.args = argv.slice(1);
+    }
+    if (facts.comm !== undefined) p.comm = facts.comm;
+    if (facts.exepath !== undefined) this.setExe(p, facts.exepath);
+    if (facts.cwd !== undefined) p.cwd = facts.cwd;
+    if (facts.env !== undefined) p.env = facts.env;
+    if (facts.creds) this.applyCreds(p, facts.creds);
+    // close-on-exec descriptors are gone in the new image
+    for (const [n, fd] of p.fds) if ((fd as FdEntry).cloexec) p.fds.delete(n);
+    return p;
+  }
+
+  onExit(tid: number, leader: boolean): void {
+    const pid = this.threads.get(tid) ?? tid;
+    this.threads.delete(tid);
+    if (leader) {
+      const p = this.procs.get(pid);
+      if (p) p.exited = true; // children keep their reference: ancestry survives
+      this.procs.delete(pid);
+    }
+  }
+
+  applyCreds(p: ProcessInfo, c: Creds): void {
+    p.uid = c.euid;
+    p.gid = c.egid;
+    p.euid = c.euid;
+    p.egid = c.egid;
+    p.user = this.users.user(c.euid);
+    p.group = this.users.group(c.egid);
+    p.loginuid = c.loginuid;
+    p.loginuser = c.loginuid >= 0 ? this.users.user(c.loginuid) : undefined;
+    p.capEffective = c.capEff;
+    p.capPermitted = c.capPrm;
+    p.capInheritable = c.capInh;
+    if (c.vpid > 0) p.vpid = c.vpid;
+    p.sid = c.sid;
+    p.vpgid = c.pgid;
+    p.tty = c.tty;
+    if (c.startTicks > 0n && this.boot > 0n) p.startTs = this.boot + (c.startTicks * 1_000_000_000n) / BigInt(CLK_TCK);
+  }
+
+  private setExe(p: ProcessInfo, target: string): void {
+    // a memfd shows as "/memfd:NAME (deleted)"; Falco prints memfd:NAME
+    const m = /^\/memfd:(.*?)(?: \(deleted\))?$/.exec(target);
+    if (m) {
+      p.exepath = `memfd:${m[1]}`;
+      p.exeFromMemfd = true;
+    } else {
+      p.exepath = target.replace(/ \(deleted\)$/, '');
+      p.exeFromMemfd = false;
+    }
+  }
+
+  /** A process we learn about without its history: read what /proc tells. */
+  private fromProc(pid: number): ProcessInfo {
+    let comm = '';
+    let argv: string[] = [];
+    let exepath = '';
+    let cwd = '/';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[argv.length - 1] === '') argv.pop();
+      exepath = readlinkSync(`/proc/${pid}/exe`);
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // gone already, or not ours to read
+    }
+    const p: ProcessInfo = {
+      pid,
+      vpid: pid,
+      sid: 0,
+      vpgid: 0,
+      comm,
+      exe: argv[0] ?? comm,
+      exepath,
+      args: argv.slice(1),
+      cwd,
+      uid: 0,
+      gid: 0,
+      euid: 0,
+      egid: 0,
+      user: this.users.user(0),
+      group: this.users.group(0),
+      loginuid: -1,
+      capEffective: 0n,
+      capPermitted: 0n,
+      capInheritable: 0n,
+      tty: 0,
+      startTs: 0n,
+      exeFromMemfd: false,
+      exeUpperLayer: false,
+      exeWritable: false,
+      parent: undefined,
+      exited: false,
+      fds: new Map(),
+      container: this.container,
+    };
+    this.setExe(p, exepath);
+    return p;
+  }
+}
+
+/** Absolute path of `path` as the process sees it: relative to dirfd or cwd, normalised. */
+export function resolvePath(p: ProcessInfo, path: string, dirfd?: number): string {
+  if (path.startsWith('/')) return posix.normalize(path);
+  let base = p.cwd;
+  if (dirfd !== undefined && dirfd !== -100) {
+    const d = p.fds.get(dirfd);
+    if (d !== undefined) base = d.name;
+  }
+  if (path === '') return base;
+  return posix.normalize(posix.join(base, path));
+}

@@ -1,0 +1,111 @@
+// The detection path, composed: tracer records -> events (with state) ->
+// rules -> alerts -> sinks. Also the debug view: at trace level, one log line
+// per event with the fields the rules saw.
+import { hostname as osHostname } from 'node:os';
+import { knownSyscalls, RecordKind, type TraceRecord } from '../tracer/index.js';
+import { EventBuilder } from '../events/builder.js';
+import { ProcessTable } from '../state/processes.js';
+import { UserDb } from '../state/users.js';
+import { formatAlert, type Ruleset } from '../rules/index.js';
+import type { AlertSinks } from '../alerts/sinks.js';
+import type { ContainerInfo } from '../events/model.js';
+import type { AgentLogger } from '../logging/index.js';
+import type { Pipeline } from './lifecycle.js';
+
+/**
+ * Syscalls the state needs whatever the rules say: fd tables (open, close,
+ * dup, pipes, sockets), cwd, credentials. Process lifecycle comes from ptrace
+ * events and costs no syscall stop.
+ */
+export const STATE_SYSCALLS = [
+  'open', 'openat', 'openat2', 'creat', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'pipe', 'pipe2', 'memfd_create',
+  'chdir', 'fchdir', 'socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind',
+  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'capset',
+];
+
+/** Syscalls whose exit value nothing needs: one stop instead of two. */
+const ENTRY_ONLY = new Set(['close']);
+
+/** The seccomp set for a rule set: its event types (that the tracer knows) plus the state's. */
+export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { name: string; exit: boolean }[] {
+  const known = knownSyscalls();
+  const names = new Set<string>(STATE_SYSCALLS);
+  const types = rs?.eventTypes() ?? 'all';
+  if (types === 'all') for (const n of Object.keys(known)) names.add(n);
+  else for (const t of types) if (t in known) names.add(t);
+  for (const e of extra) if (e in known) names.add(e);
+  names.delete('getppid');
+  return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
+}
+
+export interface DetectionOptions {
+  ruleset: Ruleset | undefined;
+  container: ContainerInfo;
+  sinks: AlertSinks;
+  log: AgentLogger;
+  syscallsExtra?: string[];
+  hostname?: string;
+}
+
+export interface Detection extends Pipeline {
+  /** Swaps the rule set atomically (between two batches); the filter cannot widen. */
+  setRuleset(rs: Ruleset): { degraded: string[] };
+  ruleset(): Ruleset | undefined;
+  readonly state: ProcessTable;
+}
+
+export function createDetection(o: DetectionOptions): Detection {
+  const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
+  const state = new ProcessTable(o.container, new UserDb());
+  const builder = new EventBuilder(state, names);
+  const host = o.hostname ?? osHostname();
+  let rs = o.ruleset;
+  const syscalls = syscallSet(rs, o.syscallsExtra);
+  const filterSet = new Set(syscalls.map((s) => s.name));
+  const traceView = o.log.isLevelEnabled('trace');
+  const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
+
+  const onRecords = (records: TraceRecord[]): void => {
+    const ruleset = rs;
+    for (const rec of records) {
+      if (rec.kind === RecordKind.Lost) c.lost += rec.args[0]!;
+      if (rec.kind === RecordKind.Syscall && rec.flags & 8) c.foreign++;
+      const evt = builder.apply(rec);
+      if (evt === undefined) {
+        if (traceView && rec.kind !== RecordKind.Syscall) {
+          o.log.trace({ record: rec.kind, pid: rec.pid, tid: rec.tid, args: rec.args.slice(0, 2) }, 'tracer record');
+        }
+        continue;
+      }
+      c.events++;
+      if (ruleset === undefined) continue;
+      const matches = ruleset.evaluate(evt);
+      if (traceView) {
+        o.log.trace({ evt: evt.num, type: evt.type, tid: evt.tid, res: evt.res, fields: ruleset.extract(evt), matched: matches.map((r) => r.name) }, 'event');
+      }
+      for (const rule of matches) {
+        c.alerts++;
+        o.sinks.emit(formatAlert(rule, evt, host));
+      }
+    }
+  };
+
+  return {
+    state,
+    syscalls,
+    readEnv: true,
+    onRecords,
+    ruleset: () => rs,
+    setRuleset(next) {
+      const types = next.eventTypes();
+      const degraded: string[] = [];
+      if (types !== 'all') for (const t of types) if (!filterSet.has(t)) degraded.push(t);
+      rs = next;
+      return { degraded };
+    },
+    counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap() }),
+    close: async (timeoutMs) => {
+      await o.sinks.close(timeoutMs);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// Shared helpers for tests that run real programs under the real agent.
+import { execa, type Options } from 'execa';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const INSTRUMENT = join(ROOT, 'bin', 'instrument');
+export const SHARED_RULES = join(ROOT, '..', 'shared', 'falco-rules');
+export const TRACE_RUN = join(ROOT, 'out', 'test', 'fixtures', 'trace-run.js');
+
+export function tmp(prefix = 'agent-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Environment for a test run: no orchestrator, logs to stderr (nothing listens on the log port). */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SYSDIG_')) env[k] = v;
+  // a port nothing listens on, so the agent's logs fall back to stderr
+  env.SYSDIG_LOG_PORT = '1';
+  return { ...env, ...extra };
+}
+
+/** Runs bin/instrument with args; never throws on a non-zero exit. */
+export function instrument(args: string[], opts: Options = {}) {
+  return execa(INSTRUMENT, args, { reject: false, env: testEnv(), extendEnv: false, timeout: 60_000, ...opts });
+}
+
+export interface Rec {
+  kind: number;
+  pid: number;
+  tid: number;
+  nr: number;
+  name?: string;
+  flags: number;
+  ret: number;
+  args: number[];
+  items: Record<string, string>;
+}
+
+/** Runs argv under the bare tracer (test/fixtures/trace-run) and returns its records. */
+export async function traceRun(argv: string[], opts: Options = {}): Promise<{ records: Rec[]; exit: number; stats: Record<string, number> }> {
+  const out = join(tmp('trace-'), 'records.jsonl');
+  await execa(process.execPath, [TRACE_RUN, ...argv], { env: { ...process.env, TRACE_OUT: out }, timeout: 60_000, ...opts });
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const last = lines.pop();
+  return { records: lines as Rec[], exit: last.exit, stats: last.stats };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until pred() is true, polling; throws after timeoutMs. */
+export async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The state letter of /proc/PID/stat (R, S, T, Z...). */
+export function procState(pid: number): string {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+}
