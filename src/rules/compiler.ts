@@ -49,6 +49,7 @@ interface BoundField {
   type: FieldType;
   list: boolean;
   subsetIn: boolean;
+  hostnameCompare?: boolean;
   text: string;
 }
 
@@ -73,7 +74,7 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   const get = r.def.bind(r.arg, ctx);
   if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
-  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, text: fieldAsString(f) };
+  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {
@@ -302,7 +303,16 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext):
   const isListOp = e.op === 'in' || e.op === 'intersects' || e.op === 'pmatch' || e.modifier !== undefined;
   if (!isListOp && e.value.kind === 'list') throw new CompileError(`operator '${e.op}' does not take a list`);
   if (isListOp && e.value.kind !== 'list') throw new CompileError(`operator '${e.op}' requires a list`);
-  const values = constValues(e.value);
+  let values = constValues(e.value);
+  if (f.hostnameCompare && ['=', '==', '!=', 'in'].includes(e.op) && !e.modifier) {
+    // fd.sip.name = host: the server IP compared with the host's addresses.
+    const ips = new Set(values.flatMap((h) => ctx.resolveHost?.(h) ?? []));
+    const neg = e.op === '!=';
+    return (ev) => {
+      const v = get(ev);
+      return v !== undefined && !Array.isArray(v) && ips.has(String(v)) !== neg;
+    };
+  }
   const pred = isListOp ? listPredicate(e.op, f.type, values, f.text, e.modifier) : scalarPredicate(e.op, f.type, values[0] ?? '', f.text);
   if (f.list) {
     if (e.op === 'in' && f.subsetIn) {

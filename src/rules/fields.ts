@@ -15,6 +15,11 @@ export type Extractor = (e: SyscallEvent) => FieldValue | FieldValue[] | undefin
 
 export interface FieldContext {
   hostname: string;
+  /**
+   * Resolves a host name written in a rule (fd.sip.name = example.com) to
+   * IP addresses, once at load time. Without it, such checks never match.
+   */
+  resolveHost?: (name: string) => string[] | undefined;
 }
 
 export interface FieldDef {
@@ -27,6 +32,8 @@ export interface FieldDef {
   list?: boolean;
   /** For list fields: `in` means every value is in the set (fd.types); default: any value. */
   subsetIn?: boolean;
+  /** The field yields an IP; constants are host names resolved with FieldContext.resolveHost. */
+  hostnameCompare?: boolean;
   /** Returns an extractor for the given argument, or an error message. */
   bind(arg: string | undefined, ctx: FieldContext): Extractor | string;
 }
@@ -38,7 +45,7 @@ function def(
   type: FieldType,
   desc: string,
   get: Extractor,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode: 'none', ...extra, bind: () => get });
 }
@@ -49,7 +56,7 @@ function defArg(
   desc: string,
   argMode: 'required' | 'optional',
   bind: (arg: string | undefined, ctx: FieldContext) => Extractor | string,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode, ...extra, bind });
 }
@@ -482,7 +489,8 @@ for (const side of ['c', 's', 'l', 'r'] as const) {
   defFd(side + 'ip', 'ipaddr', `${side} side ip`, (fd) => sockSide(fd, side)?.ip);
   defFd(side + 'port', 'port', `${side} side port`, (fd) => sockSide(fd, side)?.port);
   defFd(side + 'net', 'ipnet', `${side} side ip (network comparisons)`, (fd) => sockSide(fd, side)?.ip);
-  defFd(side + 'ip.name', 'string', `${side} side domain name`, () => undefined);
+  def('fd.' + side + 'ip.name', 'string', `${side} side domain name (compared by resolving the rule's host names)`, (e) =>
+    e.fd ? sockSide(e.fd, side)?.ip : undefined, { hostnameCompare: true });
   defFd(side + 'proto', 'string', `${side} side protocol`, () => undefined);
 }
 def('fd.ip', 'ipaddr', 'either ip', (e) => {

@@ -21,6 +21,8 @@ export interface LoadOptions {
   /** Rules less severe than this are not loaded (default Debug: all). */
   priorityMin?: Priority;
   hostname?: string;
+  /** Resolves host names used with fd.*ip.name (once, at load time). */
+  resolveHost?: (name: string) => string[] | undefined;
 }
 
 export interface RulesetCounters {
@@ -159,7 +161,7 @@ export function loadRuleFiles(
   files: { name: string; content: string }[],
   opts: LoadOptions = {},
 ): { ruleset: Ruleset | undefined; results: FileLoadResult[] } {
-  const ctx: FieldContext = { hostname: opts.hostname ?? '' };
+  const ctx: FieldContext = { hostname: opts.hostname ?? '', resolveHost: opts.resolveHost };
   const { rules, results } = loadFiles(files, ctx);
   if (results.some((r) => !r.successful)) return { ruleset: undefined, results };
   const minRank = PRIORITIES.indexOf(opts.priorityMin ?? 'Debug');
