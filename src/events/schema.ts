@@ -223,6 +223,8 @@ export function renderArg(p: ParamSchema | undefined, raw: unknown): string | un
   if (raw === undefined || raw === null) return undefined;
   if (p === undefined) return rawToString(raw);
   switch (p.type) {
+    case 'fd':
+      return typeof raw === 'number' && raw < 0 ? `${raw}(${ERRNO_NAMES[-raw] ?? 'E' + -raw})` : rawToString(raw);
     case 'errno':
       return typeof raw === 'number' ? (raw < 0 ? renderRes(raw) : String(raw)) : rawToString(raw);
     case 'flags':

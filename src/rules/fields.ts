@@ -515,8 +515,7 @@ defArg('fd.types', 'string', 'types of the open fds (or of fd N)', 'optional', (
   if (!/^[0-9]+$/.test(arg)) return `invalid fd number '${arg}'`;
   const n = Number(arg);
   return (e) => {
-    const f = e.proc.fds.get(n);
-    return f ? [f.type] : undefined;
+    return e.proc.fds.get(n)?.type;
   };
 }, { list: true, subsetIn: true });
 
