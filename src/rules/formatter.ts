@@ -42,7 +42,8 @@ export function compileOutput(format: string, ctx: FieldContext): CompiledOutput
       continue;
     }
     let name = m[2]!;
-    let consumed = m[0].length;
+    // The closing parenthesis belongs to the field only with a transformer.
+    let consumed = m[0].length - (m[4] && !m[1] ? 1 : 0);
     // A trailing dot is punctuation, not part of the name.
     while (name.endsWith('.') && !m[3]) {
       name = name.slice(0, -1);
