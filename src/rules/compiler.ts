@@ -6,7 +6,7 @@
 
 import type { SyscallEvent } from '../events/model.js';
 import { FALCO_SYSCALL_NAMES } from '../events/schema.js';
-import { ipInNet, resolveField, type Extractor, type FieldContext, type FieldType, type FieldValue } from './fields.js';
+import { compileNet, resolveField, type Extractor, type FieldContext, type FieldType, type FieldValue } from './fields.js';
 import { fieldAsString, type BinaryOp, type Expr, type FieldExpr, type ValueExpr } from './parser.js';
 
 export type Predicate = (e: SyscallEvent) => boolean;
@@ -183,7 +183,8 @@ function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field: string
     throw new CompileError(`operator '${op}' not supported by boolean field ${field}`);
   }
   if (type === 'ipnet' && (op === '=' || op === '==' || op === '!=')) {
-    const eq = (v: FieldValue) => ipInNet(String(v), c);
+    const inNet = compileNet(c);
+    const eq = (v: FieldValue) => inNet(String(v));
     return op === '!=' ? (v) => !eq(v) : eq;
   }
   if (op === 'bcontains' || op === 'bstartswith') {
@@ -267,7 +268,14 @@ function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: s
     const set = new Set(nums);
     return (v) => set.has(Number(v));
   }
-  if (type === 'ipnet') return (v) => values.some((n) => ipInNet(String(v), n));
+  if (type === 'ipnet') {
+    const nets = values.map(compileNet);
+    return (v) => {
+      const s = String(v);
+      for (let i = 0; i < nets.length; i++) if (nets[i]!(s)) return true;
+      return false;
+    };
+  }
   if (type === 'bool') {
     const preds = values.map((c) => scalarPredicate('=', type, c, field));
     return (v) => preds.some((p) => p(v));
@@ -339,14 +347,59 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext):
   };
 }
 
-/** Compiles a macro-expanded tree to a predicate. Throws CompileError. */
-export function compileExpr(e: Expr, ctx: FieldContext): Predicate {
+const TRUE: Predicate = () => true;
+const FALSE: Predicate = () => false;
+
+/**
+ * For an `evt.type` check, its truth when the event's type is known to be
+ * one of `types` (the rule's own evt.type set: the ruleset only hands the
+ * rule such events). Returns undefined when it depends on the event.
+ */
+function typeCheckConstant(e: Extract<Expr, { kind: 'binary' }>, types: Set<string> | undefined): boolean | undefined {
+  if (!types || e.field.kind !== 'field' || e.field.name !== 'evt.type' || e.field.arg !== undefined) return undefined;
+  if (e.value.kind === 'fieldref' || e.modifier) return undefined;
+  if (e.op !== '=' && e.op !== '==' && e.op !== 'in' && e.op !== '!=') return undefined;
+  const names = new Set(e.value.kind === 'list' ? e.value.values.map((v) => v.value) : [e.value.value]);
+  let all = true;
+  let none = true;
+  for (const t of types) {
+    if (names.has(t)) none = false;
+    else all = false;
+  }
+  const eq = all ? true : none ? false : undefined;
+  if (eq === undefined) return undefined;
+  return e.op === '!=' ? !eq : eq;
+}
+
+/** Flattens nested and/or of the same kind: fewer closures per event. */
+function flatten(kind: 'and' | 'or', children: Expr[], out: Expr[] = []): Expr[] {
+  for (const c of children) {
+    if (c.kind === kind) flatten(kind, c.children, out);
+    else out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Compiles a macro-expanded tree to a predicate. Throws CompileError.
+ * With `types` (the rule's evt.type set), evt.type checks that the index
+ * already guarantees are folded away.
+ */
+export function compileExpr(e: Expr, ctx: FieldContext, types?: Set<string>): Predicate {
   switch (e.kind) {
     case 'and': {
-      const cs = e.children.map((c) => compileExpr(c, ctx));
+      const all = flatten('and', e.children).map((c) => compileExpr(c, ctx, types));
+      if (all.includes(FALSE)) return FALSE;
+      const cs = all.filter((c) => c !== TRUE);
+      if (cs.length === 0) return TRUE;
+      if (cs.length === 1) return cs[0]!;
       if (cs.length === 2) {
         const [a, b] = cs as [Predicate, Predicate];
         return (ev) => a(ev) && b(ev);
+      }
+      if (cs.length === 3) {
+        const [a, b, c] = cs as [Predicate, Predicate, Predicate];
+        return (ev) => a(ev) && b(ev) && c(ev);
       }
       return (ev) => {
         for (let i = 0; i < cs.length; i++) if (!cs[i]!(ev)) return false;
@@ -354,10 +407,18 @@ export function compileExpr(e: Expr, ctx: FieldContext): Predicate {
       };
     }
     case 'or': {
-      const cs = e.children.map((c) => compileExpr(c, ctx));
+      const all = flatten('or', e.children).map((c) => compileExpr(c, ctx, types));
+      if (all.includes(TRUE)) return TRUE;
+      const cs = all.filter((c) => c !== FALSE);
+      if (cs.length === 0) return FALSE;
+      if (cs.length === 1) return cs[0]!;
       if (cs.length === 2) {
         const [a, b] = cs as [Predicate, Predicate];
         return (ev) => a(ev) || b(ev);
+      }
+      if (cs.length === 3) {
+        const [a, b, c] = cs as [Predicate, Predicate, Predicate];
+        return (ev) => a(ev) || b(ev) || c(ev);
       }
       return (ev) => {
         for (let i = 0; i < cs.length; i++) if (cs[i]!(ev)) return true;
@@ -365,7 +426,9 @@ export function compileExpr(e: Expr, ctx: FieldContext): Predicate {
       };
     }
     case 'not': {
-      const c = compileExpr(e.child, ctx);
+      const c = compileExpr(e.child, ctx, types);
+      if (c === TRUE) return FALSE;
+      if (c === FALSE) return TRUE;
       return (ev) => !c(ev);
     }
     case 'exists': {
@@ -376,8 +439,11 @@ export function compileExpr(e: Expr, ctx: FieldContext): Predicate {
         return v !== undefined && !(Array.isArray(v) && v.length === 0);
       };
     }
-    case 'binary':
-      return compileBinary(e, ctx);
+    case 'binary': {
+      const k = typeCheckConstant(e, types);
+      const p = compileBinary(e, ctx); // always compiled: validates the check
+      return k === true ? TRUE : k === false ? FALSE : p;
+    }
     case 'macro':
       throw new CompileError(`Undefined macro '${e.name}' used in filter.`);
   }

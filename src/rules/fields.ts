@@ -169,16 +169,44 @@ function ipInNet(ip: string, net: string): boolean {
   return a >> shift === b >> shift;
 }
 
+/** Dotted quad to an unsigned 32-bit number, without allocating; undefined when malformed. */
 function ipv4ToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
   let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!Number.isInteger(v) || v < 0 || v > 255) return undefined;
-    n = n * 256 + v;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return undefined;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return undefined;
   }
-  return n;
+  if (dots !== 3 || digits === 0 || part > 255) return undefined;
+  return n * 256 + part;
+}
+
+/** A membership test for a network (`10.0.0.0/8`, `::1/128`) or a single address, parsed once. */
+export function compileNet(net: string): (ip: string) => boolean {
+  const [base, bitsText] = net.split('/');
+  if (base !== undefined && !base.includes(':')) {
+    const b = ipv4ToInt(base);
+    if (b === undefined) return () => false;
+    const bits = bitsText === undefined ? 32 : Number(bitsText);
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    const want = (b & mask) >>> 0;
+    return (ip) => {
+      const a = ipv4ToInt(ip);
+      return a !== undefined && ((a & mask) >>> 0) === want;
+    };
+  }
+  return (ip) => ipInNet(ip, net);
 }
 
 function ipv6ToBig(ip: string): bigint | undefined {

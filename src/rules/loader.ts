@@ -780,8 +780,9 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
         throw e;
       }
       let match: Predicate;
+      const evttypes = inferEventTypes(tree);
       try {
-        match = compileExpr(tree, ctxFields);
+        match = compileExpr(tree, ctxFields, evttypes === 'all' ? undefined : evttypes);
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
         if (e.unknownField && r.skipIfUnknownFilter) {
@@ -799,7 +800,6 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
           { item_type: 'rule output', item_name: '', position: position({ file: r.ctx.file, offset: r.outputOffset }) },
         ]);
       }
-      const evttypes = inferEventTypes(tree);
       if (evttypes === 'all' && r.warnEvttypes) {
         warn(makeMessage('LOAD_NO_EVTTYPE', `Rule matches too many evt.type values. This has a significant performance penalty.`, r.ctx));
       }
