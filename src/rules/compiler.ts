@@ -96,9 +96,9 @@ function transformer(fn: string): (v: FieldValue) => FieldValue {
   }
 }
 
-const NUMERIC_TYPES = new Set<FieldType>(['int', 'uint', 'port', 'reltime', 'abstime']);
+export const NUMERIC_TYPES = new Set<FieldType>(['int', 'uint', 'port', 'reltime', 'abstime']);
 
-function toNumber(s: string): number {
+export function toNumber(s: string): number {
   if (/^-?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16);
   return /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
 }
@@ -151,7 +151,7 @@ function pmatchPaths(paths: string[]): (v: string) => boolean {
 }
 
 /** A predicate over one (present) value against one constant, for scalar ops. */
-function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field: string): (v: FieldValue) => boolean {
+export function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field: string): (v: FieldValue) => boolean {
   if (NUMERIC_TYPES.has(type)) {
     const n = toNumber(c);
     if (Number.isNaN(n)) throw new CompileError(`could not parse '${c}' as a number for field ${field}`);
@@ -246,12 +246,12 @@ function stringPredicate(op: BinaryOp, c: string, field: string): (v: string) =>
   }
 }
 
-function constValues(v: ValueExpr): string[] {
+export function constValues(v: ValueExpr): string[] {
   return v.kind === 'list' ? v.values.map((x) => x.value) : v.kind === 'value' ? [v.value] : [];
 }
 
 /** A predicate over one value for list operators (in, intersects, pmatch) and modifiers. */
-function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: string, modifier: string | undefined): (v: FieldValue) => boolean {
+export function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: string, modifier: string | undefined): (v: FieldValue) => boolean {
   if (modifier) {
     const preds = values.map((c) => scalarPredicate(op, type, c, field));
     if (modifier === 'allof') return (v) => preds.every((p) => p(v));
@@ -291,7 +291,7 @@ function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: s
   return (v) => set.has(typeof v === 'string' ? v : valueString(v));
 }
 
-function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext): Predicate {
+export function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext): Predicate {
   const f = bindField(e.field, ctx);
   const get = f.get;
   if (e.value.kind === 'fieldref') {
@@ -355,7 +355,7 @@ const FALSE: Predicate = () => false;
  * one of `types` (the rule's own evt.type set: the ruleset only hands the
  * rule such events). Returns undefined when it depends on the event.
  */
-function typeCheckConstant(e: Extract<Expr, { kind: 'binary' }>, types: Set<string> | undefined): boolean | undefined {
+export function typeCheckConstant(e: Extract<Expr, { kind: 'binary' }>, types: Set<string> | undefined): boolean | undefined {
   if (!types || e.field.kind !== 'field' || e.field.name !== 'evt.type' || e.field.arg !== undefined) return undefined;
   if (e.value.kind === 'fieldref' || e.modifier) return undefined;
   if (e.op !== '=' && e.op !== '==' && e.op !== 'in' && e.op !== '!=') return undefined;
@@ -372,7 +372,7 @@ function typeCheckConstant(e: Extract<Expr, { kind: 'binary' }>, types: Set<stri
 }
 
 /** Flattens nested and/or of the same kind: fewer closures per event. */
-function flatten(kind: 'and' | 'or', children: Expr[], out: Expr[] = []): Expr[] {
+export function flatten(kind: 'and' | 'or', children: Expr[], out: Expr[] = []): Expr[] {
   for (const c of children) {
     if (c.kind === kind) flatten(kind, c.children, out);
     else out.push(c);

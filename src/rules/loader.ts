@@ -8,7 +8,8 @@
 
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import type { Priority } from '../alerts/alert.js';
-import { CompileError, compileExpr, expandMacros, inferEventTypes, type Predicate } from './compiler.js';
+import { CompileError, expandMacros, inferEventTypes, type Predicate } from './compiler.js';
+import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
 import { resolveField, type FieldContext } from './fields.js';
 import { ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
@@ -782,7 +783,7 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
       let match: Predicate;
       const evttypes = inferEventTypes(tree);
       try {
-        match = compileExpr(tree, ctxFields, evttypes === 'all' ? undefined : evttypes);
+        match = generateRule(tree, ctxFields, evttypes === 'all' ? undefined : evttypes);
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
         if (e.unknownField && r.skipIfUnknownFilter) {

@@ -8,7 +8,16 @@ import { fieldValue } from '../../src/rules/index.js';
 import { parseCondition } from '../../src/rules/parser.js';
 import { connect, event, execve, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain } from './events.js';
 
-const ev = (cond: string, e: SyscallEvent) => compileExpr(parseCondition(cond), { hostname: 'h1' })(e);
+import { generateRule } from '../../src/rules/codegen.js';
+
+/** Evaluates with both compilers (closures and generated code); they must agree. */
+const ev = (cond: string, e: SyscallEvent) => {
+  const tree = parseCondition(cond);
+  const a = compileExpr(tree, { hostname: 'h1' })(e);
+  const b = generateRule(tree, { hostname: 'h1' })(e);
+  assert.is(b, a, `generated code disagrees on ${cond}`);
+  return a;
+};
 function compileFails(cond: string, re: RegExp): void {
   try {
     compileExpr(parseCondition(cond), { hostname: '' });
