@@ -191,8 +191,21 @@ export function renderRes(res: number): string {
   return ERRNO_NAMES[-res] ?? String(res);
 }
 
-/** Renders a flags value with a table, stripping matched bits, joined by `|`. */
+const flagCache = new WeakMap<NameTable, Map<number, string>>();
+
+/** Renders a flags value with a table, stripping matched bits, joined by `|` (memoised). */
 export function renderFlags(value: number, table: NameTable): string {
+  let cache = flagCache.get(table);
+  if (!cache) flagCache.set(table, (cache = new Map()));
+  let s = cache.get(value);
+  if (s === undefined) {
+    s = renderFlagsUncached(value, table);
+    if (cache.size < 4096) cache.set(value, s);
+  }
+  return s;
+}
+
+function renderFlagsUncached(value: number, table: NameTable): string {
   let rest = value >>> 0;
   const out: string[] = [];
   if (table === OPEN_FLAGS) {

@@ -69,8 +69,11 @@ function ancestor(p: ProcessInfo, n: number): ProcessInfo | undefined {
   return cur;
 }
 
+function argsText(p: ProcessInfo): string {
+  return p.args.join(' ');
+}
 function cmdline(p: ProcessInfo): string {
-  return p.args.length ? p.comm + ' ' + p.args.join(' ') : p.comm;
+  return p.args.length ? p.comm + ' ' + argsText(p) : p.comm;
 }
 
 const CAP_NAMES = [
@@ -386,7 +389,7 @@ def('proc.pname', 'string', 'parent name', (e) => e.proc.parent?.comm);
 defProcAndParent('exe', 'string', 'argv[0]', (p) => p.exe);
 defProcAndParent('exepath', 'string', 'executable path', (p) => p.exepath);
 defProcAndParent('cmdline', 'string', 'name and arguments', (p) => cmdline(p));
-defProc('args', 'string', 'arguments joined by spaces', (p) => p.args.join(' '));
+defProc('args', 'string', 'arguments joined by spaces', (p) => argsText(p));
 defProc('cmdnargs', 'uint', 'number of arguments', (p) => p.args.length);
 defProc('cmdlenargs', 'uint', 'total length of arguments', (p) => p.args.reduce((n, a) => n + a.length, 0) + Math.max(0, p.args.length - 1));
 defProc('exeline', 'string', 'exe and arguments', (p) => (p.args.length ? p.exe + ' ' + p.args.join(' ') : p.exe));
