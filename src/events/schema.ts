@@ -8,7 +8,10 @@
 //   fd, pid, int, uint, uid, gid, size, mode, sig     number (mode: raw st_mode/perm bits)
 //   errno (res)                                       number: return value, negative errno on failure
 //   flags (open, clone, unshare, mount, ...)          number: the RAW Linux value; rendered with the
-//                                                     PPM flag names (O_WRONLY|O_CREAT...)
+//                                                     PPM flag names (O_WRONLY|O_CREAT...). Exception:
+//                                                     execve/execveat `flags` is Falco's exe bitmask
+//                                                     (1 EXE_WRITABLE, 2 EXE_UPPER_LAYER,
+//                                                     4 EXE_FROM_MEMFD, 8 EXE_LOWER_LAYER)
 //   enum (ptrace request, socket domain, fcntl cmd,   number: the raw Linux value
 //         prctl option, setns nstype, bpf cmd)
 //   fspath                                            string: path as passed by the program
@@ -62,6 +65,18 @@ export const OPEN_FLAGS: NameTable = {
     ['O_CLOEXEC', O(2000000)], ['O_TMPFILE', O(20200000)], ['O_NOFOLLOW', O(400000)],
     ['O_NOATIME', O(1000000)], ['O_NOCTTY', O(400)], ['O_PATH', O(10000000)], ['O_ASYNC', O(20000)],
   ],
+};
+
+/** O_* flags of dup3, pipe2, userfaultfd (no access mode). */
+export const FD_FLAGS: NameTable = {
+  kind: 'flags',
+  entries: [['O_CLOEXEC', O(2000000)], ['O_NONBLOCK', O(4000)], ['O_DIRECT', O(40000)]],
+};
+
+/** execve/execveat `flags`: facts about the executable (Falco's PPM_EXE_* bits, computed by the tracer). */
+export const EXE_FLAGS: NameTable = {
+  kind: 'flags',
+  entries: [['EXE_WRITABLE', 1], ['EXE_UPPER_LAYER', 2], ['EXE_FROM_MEMFD', 4], ['EXE_LOWER_LAYER', 8]],
 };
 
 export const CLONE_FLAGS: NameTable = {
@@ -277,7 +292,7 @@ const TABLE: SyscallSchema[] = [
   { name: 'close', params: [res, p('fd', 'fd')] },
   { name: 'dup', params: [res, p('oldfd', 'fd')] },
   { name: 'dup2', params: [res, p('oldfd', 'fd'), p('newfd', 'fd')] },
-  { name: 'dup3', params: [res, p('oldfd', 'fd'), p('newfd', 'fd'), p('flags', 'flags', { table: OPEN_FLAGS })] },
+  { name: 'dup3', params: [res, p('oldfd', 'fd'), p('newfd', 'fd'), p('flags', 'flags', { table: FD_FLAGS })] },
   { name: 'fcntl', params: [res, p('fd', 'fd'), p('cmd', 'enum', { table: FCNTL_CMDS })] },
   { name: 'chdir', params: [res, p('path', 'fspath')] },
   { name: 'fchdir', params: [res, p('fd', 'fd')] },
@@ -300,10 +315,10 @@ const TABLE: SyscallSchema[] = [
   { name: 'umount2', params: [res, p('name', 'fspath'), p('flags', 'uint')] },
   { name: 'memfd_create', params: [fdRes, p('name', 'charbuf'), p('flags', 'flags', { table: MEMFD_FLAGS })] },
   { name: 'pipe', params: [res, p('fd1', 'fd'), p('fd2', 'fd'), p('ino', 'uint')] },
-  { name: 'pipe2', params: [res, p('fd1', 'fd'), p('fd2', 'fd'), p('ino', 'uint'), p('flags', 'flags', { table: OPEN_FLAGS })] },
+  { name: 'pipe2', params: [res, p('fd1', 'fd'), p('fd2', 'fd'), p('ino', 'uint'), p('flags', 'flags', { table: FD_FLAGS })] },
   // processes
-  { name: 'execve', params: [res, ...processParams, p('env', 'charbufarray'), p('tty', 'int'), p('vpgid', 'pid'), p('loginuid', 'uid'), p('flags', 'uint'), p('cap_inheritable', 'uint'), p('cap_permitted', 'uint'), p('cap_effective', 'uint'), p('exe_ino', 'uint'), p('exe_ino_ctime', 'uint'), p('exe_ino_mtime', 'uint'), p('uid', 'uid'), p('trusted_exepath', 'fspath'), p('pgid', 'pid'), p('gid', 'gid'), p('filename', 'fspath')] },
-  { name: 'execveat', params: [res, ...processParams, p('env', 'charbufarray'), p('tty', 'int'), p('vpgid', 'pid'), p('loginuid', 'uid'), p('flags', 'uint'), p('cap_inheritable', 'uint'), p('cap_permitted', 'uint'), p('cap_effective', 'uint'), p('exe_ino', 'uint'), p('exe_ino_ctime', 'uint'), p('exe_ino_mtime', 'uint'), p('uid', 'uid'), p('trusted_exepath', 'fspath'), p('pgid', 'pid'), p('gid', 'gid'), p('dirfd', 'fd'), p('pathname', 'fsrelpath', { dirfd: 'dirfd' })] },
+  { name: 'execve', params: [res, ...processParams, p('env', 'charbufarray'), p('tty', 'int'), p('vpgid', 'pid'), p('loginuid', 'uid'), p('flags', 'flags', { table: EXE_FLAGS }), p('cap_inheritable', 'uint'), p('cap_permitted', 'uint'), p('cap_effective', 'uint'), p('exe_ino', 'uint'), p('exe_ino_ctime', 'uint'), p('exe_ino_mtime', 'uint'), p('uid', 'uid'), p('trusted_exepath', 'fspath'), p('pgid', 'pid'), p('gid', 'gid'), p('filename', 'fspath')] },
+  { name: 'execveat', params: [res, ...processParams, p('env', 'charbufarray'), p('tty', 'int'), p('vpgid', 'pid'), p('loginuid', 'uid'), p('flags', 'flags', { table: EXE_FLAGS }), p('cap_inheritable', 'uint'), p('cap_permitted', 'uint'), p('cap_effective', 'uint'), p('exe_ino', 'uint'), p('exe_ino_ctime', 'uint'), p('exe_ino_mtime', 'uint'), p('uid', 'uid'), p('trusted_exepath', 'fspath'), p('pgid', 'pid'), p('gid', 'gid'), p('dirfd', 'fd'), p('pathname', 'fsrelpath', { dirfd: 'dirfd' })] },
   { name: 'clone', params: [res, ...processParams, p('flags', 'flags', { table: CLONE_FLAGS }), p('uid', 'uid'), p('gid', 'gid'), p('vtid', 'pid'), p('vpid', 'pid'), p('pidns_init_start_ts', 'uint')] },
   { name: 'clone3', params: [res, ...processParams, p('flags', 'flags', { table: CLONE_FLAGS }), p('uid', 'uid'), p('gid', 'gid'), p('vtid', 'pid'), p('vpid', 'pid'), p('pidns_init_start_ts', 'uint')] },
   { name: 'fork', params: [res, ...processParams, p('flags', 'flags', { table: CLONE_FLAGS }), p('uid', 'uid'), p('gid', 'gid'), p('vtid', 'pid'), p('vpid', 'pid'), p('pidns_init_start_ts', 'uint')] },
@@ -324,7 +339,7 @@ const TABLE: SyscallSchema[] = [
   { name: 'init_module', params: [res, p('img', 'bytes'), p('length', 'uint'), p('uargs', 'charbuf')] },
   { name: 'finit_module', params: [res, p('fd', 'fd'), p('uargs', 'charbuf'), p('flags', 'uint')] },
   { name: 'bpf', params: [p('fd', 'fd'), p('cmd', 'enum', { table: BPF_CMDS })] },
-  { name: 'userfaultfd', params: [res, p('flags', 'flags', { table: OPEN_FLAGS })] },
+  { name: 'userfaultfd', params: [res, p('flags', 'flags', { table: FD_FLAGS })] },
   // network
   { name: 'socket', params: [fdRes, p('domain', 'enum', { table: SOCKET_FAMILIES }), p('type', 'enum', { table: SOCKET_TYPES }), p('proto', 'int')] },
   { name: 'socketpair', params: [res, p('fd1', 'fd'), p('fd2', 'fd'), p('source', 'uint'), p('peer', 'uint'), p('domain', 'enum', { table: SOCKET_FAMILIES }), p('type', 'enum', { table: SOCKET_TYPES }), p('proto', 'int')] },

@@ -38,6 +38,9 @@ test('renderers: open flags with PPM names, errno, enums, modes', () => {
   assert.is(renderArg(paramSchema('unshare', 'flags'), 0x10000000 | 0x20000), 'CLONE_NEWNS|CLONE_NEWUSER');
   assert.is(renderArg(paramSchema('openat', 'name'), undefined), undefined);
   assert.is(renderArg(undefined, 'x'), 'x');
+  assert.is(renderArg(paramSchema('execve', 'flags'), 2 | 1), 'EXE_WRITABLE|EXE_UPPER_LAYER');
+  assert.is(renderArg(paramSchema('dup3', 'flags'), 0o2000000), 'O_CLOEXEC');
+  assert.is(renderArg(paramSchema('dup3', 'flags'), 0), '0');
 });
 
 test.run();
