@@ -49,6 +49,7 @@ interface BoundField {
   type: FieldType;
   list: boolean;
   subsetIn: boolean;
+  neAll: boolean;
   hostnameCompare?: boolean;
   text: string;
 }
@@ -74,7 +75,7 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   const get = r.def.bind(r.arg, ctx);
   if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
-  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {
@@ -323,6 +324,18 @@ export function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldCo
   }
   const pred = isListOp ? listPredicate(e.op, f.type, values, f.text, e.modifier) : scalarPredicate(e.op, f.type, values[0] ?? '', f.text);
   if (f.list) {
+    if (e.op === '!=' && f.neAll) {
+      // Either side: != holds when neither value is equal.
+      const eq = scalarPredicate('=', f.type, values[0] ?? '', f.text);
+      return (ev) => {
+        const v = get(ev);
+        if (v === undefined) return false;
+        if (!Array.isArray(v)) return pred(v);
+        if (v.length === 0) return false;
+        for (let i = 0; i < v.length; i++) if (eq(v[i]!)) return false;
+        return true;
+      };
+    }
     if (e.op === 'in' && f.subsetIn) {
       return (ev) => {
         const v = get(ev);

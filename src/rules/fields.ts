@@ -32,6 +32,8 @@ export interface FieldDef {
   list?: boolean;
   /** For list fields: `in` means every value is in the set (fd.types); default: any value. */
   subsetIn?: boolean;
+  /** For "either side" fields (fd.ip, fd.port, fd.net): `!=` holds when no value is equal. */
+  neAll?: boolean;
   /** The field yields an IP; constants are host names resolved with FieldContext.resolveHost. */
   hostnameCompare?: boolean;
   /** Returns an extractor for the given argument, or an error message. */
@@ -45,7 +47,7 @@ function def(
   type: FieldType,
   desc: string,
   get: Extractor,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode: 'none', ...extra, bind: () => get });
 }
@@ -56,7 +58,7 @@ function defArg(
   desc: string,
   argMode: 'required' | 'optional',
   bind: (arg: string | undefined, ctx: FieldContext) => Extractor | string,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode, ...extra, bind });
 }
@@ -528,17 +530,17 @@ def('fd.ip', 'ipaddr', 'either ip', (e) => {
   const fd = e.fd;
   if (!fd || !isSocket(fd) || !fd.sock) return undefined;
   return [fd.sock.clientIp, fd.sock.serverIp].filter((x): x is string => x !== undefined);
-}, { list: true });
+}, { list: true, neAll: true });
 def('fd.port', 'port', 'either port', (e) => {
   const fd = e.fd;
   if (!fd || !isSocket(fd) || !fd.sock) return undefined;
   return [fd.sock.clientPort, fd.sock.serverPort].filter((x): x is number => x !== undefined);
-}, { list: true });
+}, { list: true, neAll: true });
 def('fd.net', 'ipnet', 'either ip (network comparisons)', (e) => {
   const fd = e.fd;
   if (!fd || !isSocket(fd) || !fd.sock) return undefined;
   return [fd.sock.clientIp, fd.sock.serverIp].filter((x): x is string => x !== undefined);
-}, { list: true });
+}, { list: true, neAll: true });
 defArg('fd.types', 'string', 'types of the open fds (or of fd N)', 'optional', (arg) => {
   if (arg === undefined || arg === '') {
     return (e) => [...new Set([...e.proc.fds.values()].map((f) => f.type))];

@@ -8,7 +8,7 @@ import { fieldValue } from '../../src/rules/index.js';
 import { parseCondition } from '../../src/rules/parser.js';
 import { connect, event, execve, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain } from './events.js';
 
-import { generateRule } from '../../src/rules/codegen.js';
+import { generatedSource, generateRule } from '../../src/rules/codegen.js';
 
 /** Evaluates with both compilers (closures and generated code); they must agree. */
 const ev = (cond: string, e: SyscallEvent) => {
@@ -225,6 +225,12 @@ test('process, user, fd and container fields', () => {
   assert.not.ok(ev('fd.snet in ("10.0.0.0/8", "192.168.0.0/16")', c));
   assert.ok(ev('fd.net = "172.16.0.0/12"', c));
   assert.ok(ev('fd.ip = 8.8.8.8', c));
+  assert.ok(ev('fd.ip = 172.17.0.2', c));
+  assert.not.ok(ev('fd.ip != 8.8.8.8', c));
+  assert.ok(ev('fd.ip != 0.0.0.0', c));
+  assert.not.ok(ev('fd.net != "8.0.0.0/8"', c));
+  assert.ok(ev('fd.net != "127.0.0.0/8"', c));
+  assert.ok(ev('fd.port in (53)', c));
   assert.is(fieldValue('fd.directory', c), null);
 });
 
@@ -244,6 +250,15 @@ test('evt.type inference: and intersects, or unions, not via De Morgan', () => {
   assert.is(t('not (not evt.type = open or proc.name = x)'), 'open');
   assert.is(t('not (evt.type != execve)'), 'execve');
   assert.is(t('evt.type = open and evt.type = connect'), '');
+});
+
+test('generated code folds the evt.type checks the index guarantees', () => {
+  const tree = parseCondition('evt.type in (open, openat) and proc.name = x and not evt.type = connect');
+  const src = generatedSource(tree, { hostname: '' }, new Set(['open', 'openat']));
+  assert.not.match(src, /ev\.type/);
+  assert.match(src, /=== "x"/);
+  assert.match(generatedSource(tree, { hostname: '' }), /ev\.type/);
+  assert.is(generatedSource(parseCondition('evt.type = open and proc.name = x'), { hostname: '' }, new Set(['connect'])), 'false');
 });
 
 test.run();
