@@ -30,13 +30,6 @@ import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
-/** Where each program's code is when bin/NAME does not exist (yet). */
-const FALLBACK_ENTRY = {
-  instrument: 'out/src/wrapper/main.js',
-  logwriter: 'out/src/logging/logwriter-main.js',
-  orchestrator: 'out/src/orchestrator/main.js',
-  agentctl: 'out/src/cli/agentctl.js',
-};
 const LOADER = 'ld-linux-x86-64.so.2';
 
 // The first lines of every bundle. `require` for the CommonJS packages
@@ -135,20 +128,16 @@ function buildLaunchers(cc, bindir) {
   }
 }
 
-/** The bundle entry of a program: bin/NAME's own text, else its fallback module. */
+/** The bundle entry of a program: the text of its dev launcher bin/NAME. */
 function entryOf(name) {
   const bin = join(ROOT, 'bin', name);
-  if (existsSync(bin)) {
-    const text = readFileSync(bin, 'utf8');
-    for (const m of text.matchAll(/from\s+['"](\.\.\/out\/[^'"]+)['"]|import\s*\(?\s*['"](\.\.\/out\/[^'"]+)['"]/g)) {
-      const target = join(ROOT, 'bin', m[1] ?? m[2]);
-      if (!existsSync(target)) fail(`bin/${name} imports ${m[1] ?? m[2]}, which does not exist: run \`npm run build\` first`);
-    }
-    return { stdin: { contents: text.replace(/^#!.*\n/, ''), resolveDir: join(ROOT, 'bin'), sourcefile: `bin/${name}`, loader: 'js' } };
+  if (!existsSync(bin)) fail(`no bin/${name}: cannot bundle ${name}`);
+  const text = readFileSync(bin, 'utf8');
+  for (const m of text.matchAll(/from\s+['"](\.\.\/out\/[^'"]+)['"]|import\s*\(?\s*['"](\.\.\/out\/[^'"]+)['"]/g)) {
+    const spec = m[1] ?? m[2];
+    if (!existsSync(join(ROOT, 'bin', spec))) fail(`bin/${name} imports ${spec}, which does not exist: run \`npm run build\` first`);
   }
-  const module = join(ROOT, FALLBACK_ENTRY[name]);
-  if (!existsSync(module)) fail(`no bin/${name} and no ${FALLBACK_ENTRY[name]}: cannot bundle ${name} (run \`npm run build\` first)`);
-  return { entryPoints: [module] };
+  return { stdin: { contents: text.replace(/^#!.*\n/, ''), resolveDir: join(ROOT, 'bin'), sourcefile: `bin/${name}`, loader: 'js' } };
 }
 
 async function bundle(libdir) {
