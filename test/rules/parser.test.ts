@@ -40,6 +40,29 @@ test('word operators need a following blank', () => {
   rejects('proc.name exists_x');
 });
 
+test('reject cases for every operator', () => {
+  // word operators glued to their value
+  for (const op of ['contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex', 'exists']) {
+    rejects(`proc.name ${op}x`);
+  }
+  // operators without a value
+  for (const op of ['=', '==', '!=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex']) {
+    rejects(`proc.name ${op} `);
+    rejects(`proc.name ${op} (a, b)`);
+  }
+  // list operators need a list
+  for (const op of ['in', 'intersects', 'pmatch']) {
+    rejects(`proc.name ${op} a`, /list/);
+    rejects(`proc.name ${op} (a`);
+  }
+  // numeric operators need a number
+  for (const op of ['<', '<=', '>', '>=']) rejects(`fd.num ${op} x`, /number/);
+  // unknown operators
+  for (const op of ['=~', 'like', '===', '<>', 'has']) rejects(`proc.name ${op} a`);
+  // exists takes no value
+  rejects('proc.name exists a');
+});
+
 test('numeric operators need a number', () => {
   rejects('fd.num < abc', /number/);
   rejects('fd.num >= "3"', /number/);
