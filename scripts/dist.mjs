@@ -22,7 +22,7 @@
 // compiled module from out/), so bin/NAME stays the one source of truth.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,8 @@ function parse() {
     process.exit(0);
   }
   if (!values.prefix) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
-  return { prefix: resolve(values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc' };
+  // `npm run` changes to the package's directory: a relative DIR is the caller's.
+  return { prefix: resolve(process.env.INIT_CWD ?? process.cwd(), values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc' };
 }
 
 function install(src, dest, mode) {
@@ -179,6 +180,16 @@ async function bundle(libdir) {
   }
 }
 
+/** DIR is replaced: it must be absent, empty, or a tree this script made. */
+function checkPrefix(prefix) {
+  if (!existsSync(prefix)) return;
+  if (!statSync(prefix).isDirectory()) fail(`${prefix} exists and is not a directory`);
+  const entries = readdirSync(prefix);
+  if (entries.length === 0) return;
+  const ours = entries.every((e) => ['bin', 'lib', 'rules'].includes(e)) && existsSync(join(prefix, 'lib', LOADER));
+  if (!ours) fail(`${prefix} is neither empty nor a tree made by this script: refusing to replace its bin/, lib/ and rules/`);
+}
+
 async function main() {
   const { prefix, node, cc } = parse();
   const addon = join(ROOT, 'build', 'Release', 'tracer.node');
@@ -187,6 +198,7 @@ async function main() {
   if (!existsSync(rules)) fail(`${rules} missing`);
   if (!existsSync(node) || !statSync(node).isFile()) fail(`no Node.js runtime at ${node}`);
 
+  checkPrefix(prefix);
   const bindir = join(prefix, 'bin');
   const libdir = join(prefix, 'lib');
   const rulesdir = join(prefix, 'rules');

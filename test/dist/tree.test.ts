@@ -3,7 +3,7 @@
 // the tree mounted read-only, without the image's shell, libc or node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { buildTree, chrootUnavailable, makeRootfs, removeDir, runInRootfs, tempDir } from './helpers.js';
@@ -60,6 +60,18 @@ test('the bundles load nothing but Node.js built-ins (ws\'s optional helpers exc
       assert.ok(ok, `lib/${name}.mjs loads ${spec}`);
     }
   }
+});
+
+test('dist replaces its own previous tree, and refuses a directory that is not one', () => {
+  const again = buildTree(tree);
+  assert.is(again.status, 0, again.stderr);
+  const other = join(dir, 'not-a-tree');
+  mkdirSync(join(other, 'bin'), { recursive: true });
+  writeFileSync(join(other, 'bin', 'mine'), 'keep me');
+  const r = buildTree(other);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /refusing/);
+  assert.is(readFileSync(join(other, 'bin', 'mine'), 'utf8'), 'keep me');
 });
 
 const why = chrootUnavailable();
