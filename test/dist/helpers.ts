@@ -2,7 +2,7 @@
 // script, build a minimal root filesystem (busybox-static and nothing else),
 // and run a command in it with the tree bind-mounted read-only at
 // /opt/draios (unshare --mount + chroot; root only).
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ export function makeRootfs(dir: string): string {
 }
 
 /** unshare + mount + chroot: the argv that runs `cmd` inside `rootfs` with `tree` read-only at /opt/draios. */
-function inRootfsArgv(rootfs: string, tree: string, cmd: string[], env: Record<string, string>): string[] {
+function inRootfsArgv(rootfs: string, tree: string, cmd: string[], env: Record<string, string>, user?: string): string[] {
   // Host tools by absolute path: PATH is the workload's, passed on untouched.
   const mount = which('mount')!;
   const chroot = which('chroot')!;
@@ -68,7 +68,7 @@ function inRootfsArgv(rootfs: string, tree: string, cmd: string[], env: Record<s
     `${mount} -o remount,ro,bind "$R/opt/draios"`,
     `${mount} -t proc proc "$R/proc"`,
     `${mount} --rbind /dev "$R/dev"`,
-    `exec ${chroot} "$R" "$@"`,
+    `exec ${chroot} ${user ? `--userspec=${user} ` : ''}"$R" "$@"`,
   ].join('\n');
   // unshare without --fork execs in place: the pid we get is the agent's.
   // The environment is set inside the rootfs by busybox `env -i` (static, it
@@ -84,6 +84,12 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** Starts `cmd` in the rootfs as `user` ("uid:gid", default root); env is its whole environment. */
+export function spawnInRootfs(rootfs: string, tree: string, cmd: string[], env: Record<string, string>, user?: string): ChildProcess {
+  const [bin, ...args] = inRootfsArgv(rootfs, tree, cmd, env, user);
+  return spawn(bin!, args, { env: HOST_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `cmd` (a path inside the rootfs) there; env is its whole environment, exactly. */

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { buildTree, chrootUnavailable, makeRootfs, removeDir, runInRootfs, tempDir } from './helpers.js';
+import { connect } from 'node:net';
+import { buildTree, chrootUnavailable, makeRootfs, removeDir, runInRootfs, spawnInRootfs, tempDir } from './helpers.js';
 
 const dir = tempDir('draios-dist-');
 const tree = join(dir, 'tree');
@@ -76,7 +77,7 @@ test('dist replaces its own previous tree, and refuses a directory that is not o
 
 const why = chrootUnavailable();
 // Not registered when they cannot run (scripts/run-tests.mjs counts a skipped test as failed).
-const chrootTest = why ? (_name: string, _fn: () => void) => undefined : test;
+const chrootTest = why ? (_name: string, _fn: () => void | Promise<void>) => undefined : test;
 if (why) console.log(`chroot tests not run: ${why}`);
 
 chrootTest('busybox rootfs, tree read-only at /opt/draios: agentctl runs, instrument-taskdef works on stdin', () => {
@@ -99,6 +100,35 @@ chrootTest('agentctl validate runs the bundled default rules in the rootfs', () 
   const rootfs = makeRootfs(join(dir, 'validate'));
   const r = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', 'validate'], { PATH: '/bin' });
   assert.is(r.code, 0, `${r.stdout}${r.stderr}`);
+});
+
+chrootTest('the sidecar: bin/logwriter as nobody relays a line to stdout, stops on SIGTERM with 0', async () => {
+  const rootfs = makeRootfs(join(dir, 'logwriter'));
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const child = spawnInRootfs(rootfs, tree, ['/opt/draios/bin/logwriter', '--port', String(port)], {}, '65534:65534');
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('listening') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    assert.match(stderr, /listening/, `logwriter did not start:\n${stderr}`);
+    await new Promise<void>((res, rej) => {
+      const s = connect(port, '127.0.0.1', () => s.end('{"msg":"hello from the dist test"}\n'));
+      s.on('close', () => res());
+      s.on('error', rej);
+    });
+    while (!stdout.includes('hello from the dist test') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(stdout, /hello from the dist test/);
+    child.kill('SIGTERM');
+    assert.is(await exited, 0, stderr);
+  } finally {
+    clearTimeout(guard);
+    child.kill('SIGKILL');
+  }
 });
 
 test.run();
