@@ -15,6 +15,7 @@ type Code = string | boolean;
 
 class Gen {
   readonly env: unknown[] = [];
+  readonly helpers: string[] = [];
   constructor(
     readonly ctx: FieldContext,
     readonly types: Set<string> | undefined,
@@ -60,9 +61,18 @@ class Gen {
     const k = typeCheckConstant(e, this.types);
     if (k !== undefined) return k;
     const f = bindField(e.field, this.ctx);
-    if (e.value.kind === 'fieldref' || f.list || f.hostnameCompare) return `${this.ref(whole)}(ev)`;
     const values = constValues(e.value);
     const isListOp = e.op === 'in' || e.op === 'intersects' || e.op === 'pmatch' || e.modifier !== undefined;
+    if (f.ancestorValue && e.value.kind !== 'fieldref' && !f.neAll && !(e.op === 'in' && f.subsetIn)) {
+      // Any ancestor from the parent up: a generated loop, no array.
+      const a = this.ref(f.ancestorValue);
+      const test = this.inlineTest(e, f.type, values, isListOp) ??
+        `${this.ref(isListOp ? listPredicate(e.op, f.type, values, f.text, e.modifier) : scalarPredicate(e.op, f.type, values[0] ?? '', f.text))}(v)`;
+      const h = `h${this.helpers.length}`;
+      this.helpers.push(`function ${h}(p) {\n  let v;\n  for (; p; p = p.parent) if ((v = ${a}(p)) !== undefined && ${test}) return true;\n  return false;\n}`);
+      return `${h}(ev.proc.parent)`;
+    }
+    if (e.value.kind === 'fieldref' || f.list || f.hostnameCompare) return `${this.ref(whole)}(ev)`;
     if (e.field.kind === 'field' && e.field.name === 'evt.type' && e.field.arg === undefined && !e.modifier) {
       if (e.op === '=' || e.op === '==') return `(ev.type === ${JSON.stringify(values[0])})`;
       if (e.op === '!=') return `(ev.type !== ${JSON.stringify(values[0])})`;
@@ -128,7 +138,7 @@ export function generateRule(e: Expr, ctx: FieldContext, types?: Set<string>): P
   const code = gen.expr(e);
   if (typeof code === 'boolean') return code ? () => true : () => false;
   const hoist = gen.env.map((_, i) => `c${i} = f[${i}]`).join(', ');
-  const src = `${hoist ? `const ${hoist};\n` : ''}return function rule(ev) {\n  let v;\n  return ${code};\n};`;
+  const src = `${hoist ? `const ${hoist};\n` : ''}${gen.helpers.join('\n')}\nreturn function rule(ev) {\n  let v;\n  return ${code};\n};`;
   return new Function('f', src)(gen.env) as Predicate;
 }
 

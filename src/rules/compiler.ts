@@ -50,6 +50,8 @@ interface BoundField {
   list: boolean;
   subsetIn: boolean;
   neAll: boolean;
+  /** Set for proc.aX without index (any ancestor from the parent up). */
+  ancestorValue?: (p: import('../events/model.js').ProcessInfo) => FieldValue | undefined;
   hostnameCompare?: boolean;
   text: string;
 }
@@ -75,7 +77,8 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   const get = r.def.bind(r.arg, ctx);
   if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
-  return { get, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+  const ancestorValue = isList ? r.def.ancestorValue : undefined;
+  return { get, ancestorValue, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {

@@ -34,6 +34,8 @@ export interface FieldDef {
   subsetIn?: boolean;
   /** For "either side" fields (fd.ip, fd.port, fd.net): `!=` holds when no value is equal. */
   neAll?: boolean;
+  /** proc.aX without index: the per-ancestor value, so compiled checks can walk the ancestors without allocating. */
+  ancestorValue?: (p: ProcessInfo) => FieldValue | undefined;
   /** The field yields an IP; constants are host names resolved with FieldContext.resolveHost. */
   hostnameCompare?: boolean;
   /** Returns an extractor for the given argument, or an error message. */
@@ -47,7 +49,7 @@ function def(
   type: FieldType,
   desc: string,
   get: Extractor,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode: 'none', ...extra, bind: () => get });
 }
@@ -58,7 +60,7 @@ function defArg(
   desc: string,
   argMode: 'required' | 'optional',
   bind: (arg: string | undefined, ctx: FieldContext) => Extractor | string,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode, ...extra, bind });
 }
