@@ -406,8 +406,9 @@ function readItem(col: Collector, node: Node, file: SourceFile, warn: (m: LoadMe
   warn(makeMessage('LOAD_UNKNOWN_ITEM', `Unknown top level item '${first}'`, baseCtx));
 }
 
-function appendMode(v: ItemView, ctx: Ctx): { append: boolean; override: Map<string, OverrideMode> | undefined } {
-  return { append: getBool(v, 'append', ctx) === true, override: undefined };
+/** The deprecated `append: true` key. */
+function appendMode(v: ItemView, ctx: Ctx): { append: boolean } {
+  return { append: getBool(v, 'append', ctx) === true };
 }
 
 function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
@@ -420,7 +421,7 @@ function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   const ov = getOverride(v, ctx, new Set(['items']), new Set(['items']));
   if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'items: append') under 'override' instead.", ctx);
   if (ov) checkOverrideCovers(v, ov, 'list', ctx);
-  const items = getStringList(v, 'items', ctx) ?? (append || ov ? undefined : undefined);
+  const items = getStringList(v, 'items', ctx);
   if (items === undefined) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'items'", ctx);
   const cur = col.lists.get(name);
   const mode = append ? 'append' : ov?.get('items');
