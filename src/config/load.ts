@@ -139,7 +139,8 @@ export function parseExtraConf(source: string, variable = 'SYSDIG_EXTRA_CONF'): 
       layer.errors.push(`${variable}: unknown key ${key}`);
       continue;
     }
-    const r = spec.parse(value);
+    // `{orchestrator-tls}` / `orchestrator-tls:` (no value) means the flag is given.
+    const r = spec.parse(spec.kind === 'flag' && value === null ? true : value);
     if (!r.ok) {
       layer.errors.push(`${variable}: ${name}: ${r.error}`);
       continue;

@@ -212,6 +212,10 @@ test('SYSDIG_EXTRA_CONF: a YAML or JSON mapping of the same keys', () => {
   assert.is(json.metadataTimeoutMs, 750);
   assert.equal(json.syscallsExtra, ['ptrace', 'mmap']);
   assert.equal(clean({ SYSDIG_EXTRA_CONF: '  ' }).rulesFiles, []);
+  const bare = clean({ SYSDIG_EXTRA_CONF: '{orchestrator-tls, no-check-certificate}' });
+  assert.is(bare.orchestratorTls, true, 'a flag key without a value is set');
+  assert.is(bare.checkCertificate, false);
+  assert.is(clean({ SYSDIG_EXTRA_CONF: '{--rule-matching: all}' }).ruleMatching, 'all', 'leading dashes tolerated');
 });
 
 test('SYSDIG_EXTRA_CONF errors name the variable and the key', () => {

@@ -79,6 +79,45 @@ test('a listener that appears later takes over from stderr', async () => {
   await srv.close();
 });
 
+test('a broken connection: lines go to stderr until the listener is back, none lost or doubled', async () => {
+  const first = await collector();
+  const port = first.port;
+  const err = capture();
+  const log = track(createLogger({ level: 'info', port, stderr: err, ...FAST }));
+  log.info('one');
+  await waitFor(() => first.lines.length === 1, 'the first line');
+  await first.close();
+  await waitFor(() => !log.stats().connected, 'the disconnect');
+  log.info('two');
+  await waitFor(() => err.text().includes('two'), 'the fallback to stderr');
+  const second = await collector({ port });
+  await waitFor(() => log.stats().connected, 'the reconnect');
+  log.info('three');
+  await waitFor(() => second.lines.length === 1, 'the line after the reconnect');
+  const msgs = (lines: string[]): unknown[] => parse(lines).map((l) => l.msg);
+  assert.equal(msgs(first.lines), ['one']);
+  assert.equal(msgs(err.lines()), ['two']);
+  assert.equal(msgs(second.lines), ['three']);
+});
+
+test('SYSDIG_LOG_HOST and SYSDIG_LOG_PORT override the default address', async () => {
+  const srv = await collector();
+  const saved = { host: process.env.SYSDIG_LOG_HOST, port: process.env.SYSDIG_LOG_PORT };
+  process.env.SYSDIG_LOG_HOST = '127.0.0.1';
+  process.env.SYSDIG_LOG_PORT = String(srv.port);
+  try {
+    const log = track(createLogger({ level: 'info', stderr: capture() }));
+    log.info('via env');
+    await waitFor(() => srv.lines.length === 1, 'the line');
+    assert.is(parse(srv.lines)[0]?.msg, 'via env');
+  } finally {
+    if (saved.host === undefined) delete process.env.SYSDIG_LOG_HOST;
+    else process.env.SYSDIG_LOG_HOST = saved.host;
+    if (saved.port === undefined) delete process.env.SYSDIG_LOG_PORT;
+    else process.env.SYSDIG_LOG_PORT = saved.port;
+  }
+});
+
 test('a stalled listener: memory stays bounded, whole lines dropped and counted, then reported', async () => {
   const srv = await collector({ paused: true });
   const err = capture();

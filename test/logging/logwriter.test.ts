@@ -178,6 +178,27 @@ test('stdout backpressure: nothing lost or cut while stdout is not read', async 
   assert.equal(lw.lines(), lines);
 });
 
+test('a taken port: logs, retries, and listens once the port is free', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as net.AddressInfo).port;
+  const proc = execa(process.execPath, [BIN, `--port=${port}`], { buffer: false, reject: false, stdin: 'ignore' });
+  let err = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d: string) => (err += d));
+  proc.stdout.resume();
+  try {
+    await waitFor(() => err.includes('cannot listen; retrying'), 'the retry message');
+    await new Promise<void>((r) => blocker.close(() => r()));
+    await waitFor(() => err.includes('"msg":"listening"'), 'listening after the retry');
+    assert.is(proc.exitCode, null);
+  } finally {
+    blocker.close();
+    proc.kill('SIGKILL');
+    await proc;
+  }
+});
+
 test('SIGTERM: exits 0 promptly with a client still connected, writing its partial line', async () => {
   const lw = await spawnLogwriter();
   const s = await connect(lw.port);
