@@ -110,7 +110,8 @@ export class AlertQueue {
         return false;
       }
       const bytes = Buffer.byteLength(line);
-      if (this.writePos - this.readPos + bytes <= this.spoolMaxBytes) {
+      // The bound is on the file's size: it is truncated each time the spool empties.
+      if (this.writePos + bytes <= this.spoolMaxBytes) {
         try {
           writeSync(this.fd, line, this.writePos);
           this.writePos += bytes;

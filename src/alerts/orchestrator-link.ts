@@ -100,6 +100,8 @@ export interface OrchestratorLink {
   readonly agentId: string;
 }
 
+const WELCOME_TIMEOUT_MS = 10_000;
+
 type State = 'connecting' | 'handshake' | 'ready' | 'waiting' | 'closed';
 
 function resolveCa(ca: string | undefined, logger: LoggerLike): string | undefined {
@@ -320,6 +322,14 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       s.connects++;
       state = 'handshake';
       lastHeard = Date.now();
+      const welcomeTimer = setTimeout(() => {
+        if (ws === sock && state === 'handshake') {
+          log.warn({ url, timeoutMs: WELCOME_TIMEOUT_MS }, 'no welcome from the orchestrator; reconnecting');
+          sock.terminate();
+        }
+      }, WELCOME_TIMEOUT_MS);
+      welcomeTimer.unref?.();
+      sock.once('close', () => clearTimeout(welcomeTimer));
       let rsv: string | null = null;
       try {
         rsv = opts.ruleSetVersion() ?? null;

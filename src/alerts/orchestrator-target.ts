@@ -80,3 +80,35 @@ export function resolveOrchestratorTarget(env: NodeJS.ProcessEnv | Record<string
   if (tlsArgs.ca !== undefined) t.ca = tlsArgs.ca;
   return t;
 }
+
+/** The fields of the agent's configuration (src/config AgentConfig) the target needs. */
+export interface TargetConfigFields {
+  orchestratorHost: string | undefined;
+  orchestratorPort: number;
+  collectorHost: string | undefined;
+  collectorPort: number;
+  orchestratorTls: boolean;
+  orchestratorCa: string | undefined;
+  checkCertificate: boolean;
+  accessKey: string | undefined;
+}
+
+/**
+ * The same resolution from an already-loaded AgentConfig (what bin/instrument
+ * has): orchestrator first, else collector (TLS always for the collector);
+ * undefined when neither is configured.
+ */
+export function targetFromConfig(c: TargetConfigFields): OrchestratorTarget | undefined {
+  const via: OrchestratorTarget['via'] | undefined = c.orchestratorHost ? 'orchestrator' : c.collectorHost ? 'collector' : undefined;
+  if (!via) return undefined;
+  const t: OrchestratorTarget = {
+    host: (via === 'orchestrator' ? c.orchestratorHost : c.collectorHost)!,
+    port: via === 'orchestrator' ? c.orchestratorPort : c.collectorPort,
+    tls: c.orchestratorTls || c.orchestratorCa !== undefined || via === 'collector',
+    checkCertificate: c.checkCertificate,
+    accessKey: c.accessKey ?? '',
+    via,
+  };
+  if (c.orchestratorCa !== undefined) t.ca = c.orchestratorCa;
+  return t;
+}

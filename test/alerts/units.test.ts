@@ -9,7 +9,7 @@ import type { FalcoAlert } from '../../src/alerts/alert.js';
 import { AlertQueue } from '../../src/alerts/alert-queue.js';
 import { backoffDelay } from '../../src/alerts/backoff.js';
 import { parseAgentMessage, parseOrchestratorMessage, validateAlert } from '../../src/alerts/protocol.js';
-import { parseTlsArgs, resolveOrchestratorTarget, splitArgs } from '../../src/alerts/orchestrator-target.js';
+import { parseTlsArgs, resolveOrchestratorTarget, splitArgs, targetFromConfig } from '../../src/alerts/orchestrator-target.js';
 import { AlertSinks, createFileSink, createLogSink } from '../../src/alerts/sinks.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -111,6 +111,11 @@ test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_AR
   assert.type(resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_ORCHESTRATOR_PORT: 'x' }), 'string');
   assert.equal(splitArgs(`a 'b c' "d\\"e"`), ['a', 'b c', 'd"e']);
   assert.equal(parseTlsArgs(['--x', '--orchestrator-tls']).rest, ['--x']);
+  const base = { orchestratorHost: undefined, orchestratorPort: 6667, collectorHost: undefined, collectorPort: 6443, orchestratorTls: false, orchestratorCa: undefined, checkCertificate: true, accessKey: 'k' };
+  assert.is(targetFromConfig(base), undefined);
+  assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', collectorHost: 'c' }), { host: 'o', port: 6667, tls: false, checkCertificate: true, accessKey: 'k', via: 'orchestrator' });
+  assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', orchestratorCa: '/ca.pem' }), { host: 'o', port: 6667, tls: true, checkCertificate: true, accessKey: 'k', via: 'orchestrator', ca: '/ca.pem' });
+  assert.is(targetFromConfig({ ...base, collectorHost: 'c' })!.tls, true);
 });
 
 test('sinks: file sink appends JSON lines; fan-out counts per sink; failures counted not thrown', async () => {
