@@ -15,3 +15,4 @@ export {
 } from './orchestrator-link.js';
 export { resolveOrchestratorTarget, targetFromConfig, type OrchestratorTarget } from './orchestrator-target.js';
 export { PROTOCOL_VERSION, AGENT_PATH } from './protocol.js';
+export { describeLoadErrors } from './rule-set-errors.js';

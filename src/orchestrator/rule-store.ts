@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import type { RuleFile } from '../alerts/protocol.js';
+import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 
 export interface RuleSet {
   version: string;
@@ -70,8 +71,7 @@ export async function loadRulesEngineValidator(logger: LoggerLike): Promise<Rule
     return async (files) => {
       const r = load(files);
       if (r.ruleset !== undefined) return [];
-      const errs: string[] = [];
-      for (const res of r.results ?? []) for (const e of res.errors ?? []) errs.push(`${res.name ?? '?'}: ${typeof e === 'string' ? e : JSON.stringify(e)}`);
+      const errs = describeLoadErrors(r.results ?? []);
       return errs.length ? errs : ['rules engine refused the rule set'];
     };
   } catch (e) {

@@ -216,6 +216,25 @@ test('health and metrics endpoints; alerts forwarded to a falcosidekick-compatib
   }
 });
 
+test('with --precheck the orchestrator validates rule sets with the rules engine (src/rules) and does not push what it refuses; an agent loading with the engine accepts the valid set', async () => {
+  const dir = tempDir();
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, RULES_A);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', join(dir, 'a.jsonl'), '--precheck']);
+  const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '5', FAKE_AGENT_USE_RULES_ENGINE: '1' } });
+  try {
+    const v1 = await agent.waitOut((l) => l.event === 'ruleset', 15_000, 'rule set');
+    assert.is(v1.ok, true, JSON.stringify(v1.errors));
+    writeFileSync(rules, RULES_INVALID);
+    const err = await orch.waitLog((l) => l.msg === 'rule set invalid; not pushed, the last good rule set stays', 15_000, 'precheck refusal');
+    assert.ok((err.errors as string[]).some((e) => e.includes('condition') && e.includes('rule_broken')), JSON.stringify(err.errors));
+    assert.is(err.serving, v1.version);
+  } finally {
+    await stop(agent);
+    await stop(orch);
+  }
+});
+
 test('usage errors exit 2 with a message', async () => {
   const { execa } = await import('execa');
   const { ORCHESTRATOR } = await import('../fixtures/procs.js');
