@@ -235,6 +235,25 @@ test('with --precheck the orchestrator validates rule sets with the rules engine
   }
 });
 
+test('a pushed rule needing a syscall the running filter does not stop on is applied and reported degraded', async () => {
+  const dir = tempDir();
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, RULES_A + RULES_B);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', join(dir, 'a.jsonl')]);
+  const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '5', FAKE_AGENT_FILTER_SYSCALLS: 'open,openat' } });
+  try {
+    const rs = await agent.waitOut((l) => l.event === 'ruleset', 15_000, 'rule set');
+    assert.is(rs.ok, true);
+    assert.equal(rs.degraded, ['rule_b']);
+    const l = await orch.waitLog((x) => x.msg === 'agent applied the rule set; some rules degraded', 15_000, 'degraded log');
+    assert.equal(l.degraded, ['rule_b']);
+    assert.ok(agent.logs.some((x) => x.msg === 'rule set applied; some rules are degraded'));
+  } finally {
+    await stop(agent);
+    await stop(orch);
+  }
+});
+
 test('usage errors exit 2 with a message', async () => {
   const { execa } = await import('execa');
   const { ORCHESTRATOR } = await import('../fixtures/procs.js');
