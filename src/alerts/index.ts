@@ -16,3 +16,4 @@ export {
 export { resolveOrchestratorTarget, targetFromConfig, type OrchestratorTarget } from './orchestrator-target.js';
 export { PROTOCOL_VERSION, AGENT_PATH } from './protocol.js';
 export { describeLoadErrors } from './rule-set-errors.js';
+export { startAlerting, type Alerting, type AlertingOptions, type AlertingConfigFields } from './agent-alerting.js';
