@@ -6,6 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import { AGENT_PATH } from '../../src/alerts/protocol.js';
 import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Proc } from '../fixtures/procs.js';
 
 const KEY = 'restart-key';
@@ -97,6 +99,43 @@ test('an unusable spool directory is warned about once and the agent runs memory
   } finally {
     await stop(agent);
     await stop(orch);
+  }
+});
+
+test('after a SIGKILL the restarted orchestrator knows what it stored: welcome.ackedSeq from the journal, resent alerts skipped', async () => {
+  const dir = tempDir();
+  const alertsFile = join(dir, 'alerts.jsonl');
+  const args = ['--access-key', KEY, '--alerts-file', alertsFile];
+  const mk = (n: number): Line => ({ time: '2026-01-01T00:00:00.000000000Z', rule: 'r', priority: 'Warning', source: 'syscall', hostname: 'h', output: `o ${n}`, tags: [], output_fields: { n } });
+  async function session(port: number, firstSeq: number, count: number): Promise<{ welcome: Line; ack: Line }> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${AGENT_PATH}`);
+    const inbox: Line[] = [];
+    ws.on('message', (d) => inbox.push(JSON.parse(d.toString()) as Line));
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-agent', accessKey: KEY, agentVersion: 't', container: {}, ruleSetVersion: null }));
+    const welcome = await until(() => inbox.find((m) => m.type === 'welcome'), 10_000, 'welcome');
+    ws.send(JSON.stringify({ type: 'alerts', firstSeq, alerts: Array.from({ length: count }, (_, i) => mk(firstSeq + i)) }));
+    const ack = await until(() => inbox.find((m) => m.type === 'ack'), 10_000, 'ack');
+    ws.terminate();
+    return { welcome, ack };
+  }
+  const first = await startOrchestrator(['--port', '0', ...args]);
+  const s1 = await session(first.port, 1, 5);
+  assert.is(s1.welcome.ackedSeq, 0);
+  assert.is(s1.ack.seq, 5);
+  first.kill('SIGKILL');
+  await first.exited;
+  const second = await startOrchestrator(['--port', String(first.port), ...args]);
+  try {
+    const s2 = await session(second.port, 3, 6); // resends 3..5, new 6..8
+    assert.is(s2.welcome.ackedSeq, 5);
+    assert.is(s2.ack.seq, 8);
+    const seqs = (await readAlerts(alertsFile)).map((a) => (a.agent as Line).seq);
+    assert.equal(seqs, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const m = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
+    assert.match(m, /orchestrator_alerts_duplicate_total 3/);
+  } finally {
+    await stop(second);
   }
 });
 
