@@ -1,5 +1,5 @@
 // Shared helpers for tests that run real programs under the real agent.
-import { execa, type Options } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,10 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Runs bin/instrument with args; never throws on a non-zero exit. */
-export function instrument(args: string[], opts: Options = {}) {
-  return execa(INSTRUMENT, args, { reject: false, env: testEnv(), extendEnv: false, timeout: 60_000, ...opts });
+export function instrument(args: string[], opts: Options = {}): ResultPromise<{ reject: false }> {
+  return execa(INSTRUMENT, args, { reject: false, env: testEnv(), extendEnv: false, timeout: 60_000, ...opts }) as unknown as ResultPromise<{
+    reject: false;
+  }>;
 }
 
 export interface Rec {

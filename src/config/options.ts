@@ -16,6 +16,7 @@ export interface OptionValues {
   containerId: string | undefined;
   containerName: string | undefined;
   containerImage: string | undefined;
+  containerPrivileged: boolean | undefined;
   orchestratorTls: boolean;
   orchestratorCa: string | undefined;
   checkCertificate: boolean;
@@ -183,6 +184,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'container-id': { field: 'containerId', kind: 'value', arg: 'ID', parse: word('a container id'), help: 'container id (default: ECS metadata, cgroup, hostname)' },
   'container-name': { field: 'containerName', kind: 'value', arg: 'NAME', parse: nonEmpty('a container name'), help: 'container name (default: ECS metadata, hostname)' },
   'container-image': { field: 'containerImage', kind: 'value', arg: 'REPO:TAG', parse: image, help: 'container image (default: ECS metadata)' },
+  'container-privileged': { field: 'containerPrivileged', kind: 'value', arg: 'true|false', parse: parseBool, help: 'container.privileged (default: derived from the capability bounding set)' },
   'orchestrator-tls': { field: 'orchestratorTls', kind: 'flag', arg: '', parse: parseBool, help: 'use TLS to the orchestrator' },
   'no-orchestrator-tls': { field: 'orchestratorTls', kind: 'flag', arg: '', parse: negated, help: 'do not use TLS to the orchestrator (the default)' },
   'orchestrator-ca': { field: 'orchestratorCa', kind: 'value', arg: 'FILE', parse: path, help: 'PEM CA bundle to verify the orchestrator/collector certificate' },
@@ -202,6 +204,7 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = {
   containerId: undefined,
   containerName: undefined,
   containerImage: undefined,
+  containerPrivileged: undefined,
   orchestratorTls: false,
   orchestratorCa: undefined,
   checkCertificate: true,

@@ -84,7 +84,7 @@ const REGS: Record<string, (string | null)[]> = {
 
 /** Parameters that are strings read behind the pointer (item tag = register index). */
 const STRING_PARAMS = new Set([
-  'name', 'path', 'filename', 'oldpath', 'newpath', 'target', 'linkpath', 'dev', 'dir', 'type', 'uargs', 'pathname',
+  'name', 'path', 'filename', 'oldpath', 'newpath', 'target', 'linkpath', 'dev', 'dir', 'uargs', 'pathname',
 ]);
 /** Parameters holding unsigned 32-bit values (flags, ids); the rest are signed ints. */
 const UNSIGNED_PARAMS = new Set(['flags', 'mode', 'uid', 'gid', 'ruid', 'euid', 'suid', 'rgid', 'egid', 'sgid', 'nstype', 'addr', 'data', 'length', 'size']);
@@ -147,7 +147,8 @@ export class EventBuilder {
     for (let i = 0; i < regs.length; i++) {
       const name = regs[i];
       if (name === null || name === undefined) continue;
-      if (STRING_PARAMS.has(name)) {
+      // `type` is a string for mount(2) (the filesystem type), a number for socket(2)
+      if (STRING_PARAMS.has(name) || (name === 'type' && type === 'mount')) {
         const s = itemString(rec, ItemTag.Arg0 + i);
         if (s !== undefined) args[name] = s;
       } else {

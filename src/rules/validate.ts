@@ -17,8 +17,8 @@ Without FILE, validates the bundled default rules.
 /** Where the default rule set is: rules/default.yaml next to out/ (dev) or lib/ (dist tree). */
 export function defaultRulesPath(): string | undefined {
   const candidates = [
-    new URL('../../../rules/default.yaml', import.meta.url), // out/src/rules/validate.js
     new URL('../rules/default.yaml', import.meta.url), // lib/agentctl.mjs in the dist tree
+    new URL('../../../rules/default.yaml', import.meta.url), // out/src/rules/validate.js
   ];
   for (const c of candidates) {
     const p = fileURLToPath(c);

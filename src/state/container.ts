@@ -11,6 +11,7 @@ export interface ContainerOverrides {
   id?: string;
   name?: string;
   image?: string;
+  privileged?: boolean;
 }
 
 /** `repo[:tag][@digest]` -> parts (a registry port is not a tag). */
@@ -70,7 +71,7 @@ export function initialContainer(o: ContainerOverrides): ContainerInfo {
   const c: ContainerInfo = {
     id: o.id ?? idFromCgroup() ?? (host.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 12) || 'unknown'),
     name: o.name ?? host,
-    privileged: privilegedFromCaps(),
+    privileged: o.privileged ?? privilegedFromCaps(),
   };
   if (c.id === 'host') c.id = 'host-' + process.pid; // never claim "not in a container"
   if (o.image) setImage(c, o.image);

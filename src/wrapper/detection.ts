@@ -9,6 +9,7 @@ import { UserDb } from '../state/users.js';
 import { formatAlert, type Ruleset } from '../rules/index.js';
 import type { AlertSinks } from '../alerts/sinks.js';
 import type { ContainerInfo } from '../events/model.js';
+import type { FalcoAlert } from '../alerts/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
 
@@ -38,6 +39,19 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
   return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
 }
 
+/**
+ * Container identity on every alert, as Falco appends the container plugin's
+ * fields (container.id, name, image) to each syscall alert.
+ */
+function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
+  const f = a.output_fields;
+  if (!('container.id' in f)) f['container.id'] = c.id;
+  if (!('container.name' in f)) f['container.name'] = c.name ?? null;
+  if (!('container.image.repository' in f)) f['container.image.repository'] = c.imageRepository ?? null;
+  if (!('container.image.tag' in f)) f['container.image.tag'] = c.imageTag ?? null;
+  return a;
+}
+
 export interface DetectionOptions {
   ruleset: Ruleset | undefined;
   container: ContainerInfo;
@@ -45,6 +59,14 @@ export interface DetectionOptions {
   log: AgentLogger;
   syscallsExtra?: string[];
   hostname?: string;
+  /**
+   * Resolves when the container identity is known (ECS metadata, bounded by
+   * its timeout). Records wait for it, so that alerts carry the right
+   * container; the workload does not (it started already).
+   */
+  identityReady?: Promise<unknown>;
+  /** Records held while waiting for the identity, at most (then evaluated as they are). */
+  maxHeldRecords?: number;
 }
 
 export interface Detection extends Pipeline {
@@ -65,7 +87,27 @@ export function createDetection(o: DetectionOptions): Detection {
   const traceView = o.log.isLevelEnabled('trace');
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
 
+  let held: TraceRecord[][] | undefined = o.identityReady ? [] : undefined;
+  let heldCount = 0;
+  const maxHeld = o.maxHeldRecords ?? 200_000;
+  const release = (): void => {
+    const batches = held;
+    held = undefined;
+    if (batches) for (const b of batches) handle(b);
+  };
+  const ready = (o.identityReady ?? Promise.resolve()).then(release, release);
+
   const onRecords = (records: TraceRecord[]): void => {
+    if (held !== undefined) {
+      held.push(records);
+      heldCount += records.length;
+      if (heldCount > maxHeld) release();
+      return;
+    }
+    handle(records);
+  };
+
+  const handle = (records: TraceRecord[]): void => {
     const ruleset = rs;
     for (const rec of records) {
       if (rec.kind === RecordKind.Lost) c.lost += rec.args[0]!;
@@ -85,7 +127,7 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       for (const rule of matches) {
         c.alerts++;
-        o.sinks.emit(formatAlert(rule, evt, host));
+        o.sinks.emit(withContainer(formatAlert(rule, evt, host), o.container));
       }
     }
   };
@@ -105,6 +147,8 @@ export function createDetection(o: DetectionOptions): Detection {
     },
     counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap() }),
     close: async (timeoutMs) => {
+      await Promise.race([ready, new Promise((r) => setTimeout(r, timeoutMs / 2))]);
+      release();
       await o.sinks.close(timeoutMs);
     },
   };

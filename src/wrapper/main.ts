@@ -53,13 +53,19 @@ export async function main(argv: string[]): Promise<number> {
   for (const e of errors) log.error(`configuration: ${e}`);
   for (const w of warnings) log.warn(`configuration: ${w}`);
 
-  const overrides = { id: config.containerId, name: config.containerName, image: config.containerImage };
+  const overrides = { id: config.containerId, name: config.containerName, image: config.containerImage, privileged: config.containerPrivileged };
   const container = initialContainer(overrides);
-  void fetchEcsMetadata(container, overrides, process.env.ECS_CONTAINER_METADATA_URI_V4, config.metadataTimeoutMs ?? 2000).then(
-    (err) => err && log.warn(err),
+  const identityReady = fetchEcsMetadata(container, overrides, process.env.ECS_CONTAINER_METADATA_URI_V4, config.metadataTimeoutMs ?? 2000).then(
+    (err) => {
+      if (err) log.warn(err);
+      log.startup({ container: { id: container.id, name: container.name, image: container.image, task: container.task } }, 'container identity');
+    },
   );
 
-  const sinks = new AlertSinks([createLogSink(log.child({ component: 'alerts' }))]);
+  // Standalone, the log channel is where alerts go: they print at any
+  // SYSDIG_LOGGING level except silent.
+  const alertLog = createLogger({ level: config.logging.raw === 'silent' ? 'silent' : 'info', name: 'alerts' });
+  const sinks = new AlertSinks([createLogSink(alertLog)]);
   if (config.alertsFile) sinks.add(createFileSink({ path: config.alertsFile, logger: log }));
 
   // A broken rule set or a bug in setting up detection must not keep the
@@ -70,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     log.error({ err: String((err as Error)?.stack ?? err) }, 'rules failed to load: the workload runs without detection');
   }
-  const detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra });
+  const detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady });
   const code = await runWorkload({
     argv,
     env: workloadEnv(process.env),
@@ -78,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     pipeline: detection,
     ringBytes: config.ringBytes,
   });
-  await log.flush(500);
+  await Promise.all([log.flush(500), alertLog.flush(500)]);
   return code;
 }
 
