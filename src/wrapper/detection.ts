@@ -139,9 +139,15 @@ export function createDetection(o: DetectionOptions): Detection {
     onRecords,
     ruleset: () => rs,
     setRuleset(next) {
-      const types = next.eventTypes();
+      // The filter cannot widen once the workload runs: a rule whose event
+      // types the filter does not stop on cannot fire; report it as degraded.
+      const known = knownSyscalls();
       const degraded: string[] = [];
-      if (types !== 'all') for (const t of types) if (!filterSet.has(t)) degraded.push(t);
+      for (const r of next.rules) {
+        if (r.evttypes === 'all') continue;
+        const missing = [...r.evttypes].filter((t) => t in known && !filterSet.has(t));
+        if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
+      }
       rs = next;
       return { degraded };
     },

@@ -2,7 +2,7 @@
 // the tracer, forward signals, hand the tracer's records down the pipeline
 // (events -> state -> rules -> alerts -> sinks), and exit with the workload's
 // status once the pipeline has flushed (bounded).
-import { startTracer, RecordKind, RecordFlag, NoticeCode, itemString, type TraceRecord } from '../tracer/index.js';
+import { startTracer, RecordKind, RecordFlag, NoticeCode, itemString, type TraceRecord, type TracerHandle } from '../tracer/index.js';
 import { forwardSignals, exitCodeOf } from './signals.js';
 import type { AgentLogger } from '../logging/index.js';
 
@@ -29,6 +29,8 @@ export interface LifecycleOptions {
   cpu?: number;
   /** How long to wait for alerts to flush after the workload exited. */
   flushTimeoutMs?: number;
+  /** Called once the workload runs (for counters). */
+  onStarted?: (h: TracerHandle) => void;
 }
 
 /** Runs the workload to completion and returns the exit code to exit with. */
@@ -81,10 +83,13 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
     process.stderr.write(`instrument: ${(err as Error).message}\n`);
     return 126;
   }
+  o.onStarted?.(handle);
   const stopForwarding = forwardSignals(handle.pid, (sig) => log.debug({ signal: sig }, 'signal forwarded'));
   if (handle.unknownSyscalls.length) log.warn({ syscalls: handle.unknownSyscalls }, 'syscalls the tracer cannot decode are not traced');
   if (!handle.traced) {
-    log.warn({ component: 'tracer', reason: handle.message }, `workload runs UNTRACED: ${handle.message}`);
+    // One warning that must be seen even at the minimal default log level.
+    const warn = log.isLevelEnabled('warn') ? log.warn.bind(log) : log.startup.bind(log);
+    warn({ component: 'tracer', reason: handle.message }, `workload runs UNTRACED: ${handle.message}`);
   } else {
     log.startup({ pid: handle.pid, syscalls: pipeline.syscalls.length }, 'workload started under the tracer');
   }

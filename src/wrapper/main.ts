@@ -8,15 +8,25 @@ import { hostname } from 'node:os';
 import { createLogger, type AgentLogger } from '../logging/index.js';
 import { loadConfig, workloadEnv, type AgentConfig } from '../config/index.js';
 import { loadRuleFiles, defaultRulesPath, type Ruleset } from '../rules/index.js';
-import { AlertSinks, createFileSink, createLogSink } from '../alerts/sinks.js';
+import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
+import { createOrchestratorLink, type OrchestratorLink } from '../alerts/orchestrator-link.js';
+import { targetFromConfig } from '../alerts/orchestrator-target.js';
+import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
-import { createDetection } from './detection.js';
+import type { ContainerInfo } from '../events/model.js';
+import type { NativeStats } from '../tracer/index.js';
+import { createDetection, type Detection } from './detection.js';
 import { runWorkload } from './lifecycle.js';
+import { AGENT_VERSION } from './version.js';
 
 const USAGE = `usage: instrument CMD [ARGS...]
 Runs CMD (looked up in PATH) under the Sysdig serverless workload agent.
 Configuration: SYSDIG_* environment variables (see docs/configuration.md).
 `;
+
+function loadOptions(cfg: AgentConfig) {
+  return { ruleMatching: cfg.ruleMatching, priorityMin: cfg.priorityMin, hostname: hostname() };
+}
 
 /** Loads the configured rule files, or the embedded default set. */
 function loadRules(cfg: AgentConfig, log: AgentLogger): Ruleset | undefined {
@@ -33,7 +43,7 @@ function loadRules(cfg: AgentConfig, log: AgentLogger): Ruleset | undefined {
       log.error({ file: p, err: (err as Error).message }, `cannot read rules file ${p}: skipped`);
     }
   }
-  const { ruleset, results } = loadRuleFiles(files, { ruleMatching: cfg.ruleMatching, priorityMin: cfg.priorityMin, hostname: hostname() });
+  const { ruleset, results } = loadRuleFiles(files, loadOptions(cfg));
   for (const r of results) {
     for (const e of r.errors) log.error({ file: r.name, code: e.code, context: e.context }, `rules: ${e.message}`);
     for (const w of r.warnings) log.debug({ file: r.name, code: w.code }, `rules: ${w.message}`);
@@ -41,6 +51,24 @@ function loadRules(cfg: AgentConfig, log: AgentLogger): Ruleset | undefined {
   if (!ruleset) log.error({ files: paths }, 'rule files failed to load: the workload runs without detection');
   else log.startup({ files: paths, rules: ruleset.rules.length, version: ruleset.version }, 'rules loaded');
   return ruleset;
+}
+
+/** The container identity as the orchestrator hello carries it; read at each (re)connect. */
+function liveIdentity(c: ContainerInfo) {
+  return {
+    get id() {
+      return c.id;
+    },
+    get name() {
+      return c.name;
+    },
+    get image() {
+      return c.image;
+    },
+    get hostname() {
+      return hostname();
+    },
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,15 +80,14 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger({ level: process.env.SYSDIG_LOGGING, name: 'instrument' });
   for (const e of errors) log.error(`configuration: ${e}`);
   for (const w of warnings) log.warn(`configuration: ${w}`);
+  log.startup({ version: AGENT_VERSION, command: argv[0] }, 'serverless workload agent starting');
 
   const overrides = { id: config.containerId, name: config.containerName, image: config.containerImage, privileged: config.containerPrivileged };
   const container = initialContainer(overrides);
-  const identityReady = fetchEcsMetadata(container, overrides, process.env.ECS_CONTAINER_METADATA_URI_V4, config.metadataTimeoutMs ?? 2000).then(
-    (err) => {
-      if (err) log.warn(err);
-      log.startup({ container: { id: container.id, name: container.name, image: container.image, task: container.task } }, 'container identity');
-    },
-  );
+  const identityReady = fetchEcsMetadata(container, overrides, process.env.ECS_CONTAINER_METADATA_URI_V4, config.metadataTimeoutMs).then((err) => {
+    if (err) log.warn(err);
+    log.startup({ container: { id: container.id, name: container.name, image: container.image, task: container.task } }, 'container identity');
+  });
 
   // Standalone, the log channel is where alerts go: they print at any
   // SYSDIG_LOGGING level except silent.
@@ -76,13 +103,81 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     log.error({ err: String((err as Error)?.stack ?? err) }, 'rules failed to load: the workload runs without detection');
   }
-  const detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady });
+
+  let detection: Detection | undefined;
+  let tracerStats: (() => NativeStats) | undefined;
+  const counters = (): Record<string, number> => {
+    const t = tracerStats?.();
+    return {
+      ...(detection?.counters() ?? {}),
+      ...(t ? { stops: t.stops, syscalls: t.syscalls, drops: t.dropped, queueDepth: t.ringUsed } : {}),
+    };
+  };
+
+  // Rule sets pushed by the orchestrator: validated, then swapped between two
+  // batches of events; a set that fails to load is rejected, the last good
+  // one stays.
+  const onRuleSet = async (set: { version: string; files: { name: string; content: string }[] }) => {
+    try {
+      const { ruleset: next, results } = loadRuleFiles(set.files, loadOptions(config));
+      if (!next) {
+        const errs = describeLoadErrors(results);
+        log.error({ version: set.version, errors: errs }, 'pushed rule set rejected; the previous rules stay in force');
+        return { ok: false, errors: errs };
+      }
+      ruleset = next;
+      const degraded = detection ? detection.setRuleset(next).degraded : [];
+      if (degraded.length) log.warn({ version: set.version, degraded }, 'rules need syscalls the running seccomp filter does not stop on: degraded until the workload restarts');
+      log.info({ version: set.version, rules: next.rules.length }, 'rule set from the orchestrator in force');
+      return { ok: true, errors: [], degraded };
+    } catch (err) {
+      return { ok: false, errors: [`internal error loading the rule set: ${(err as Error).message}`] };
+    }
+  };
+
+  let link: OrchestratorLink | undefined;
+  const target = targetFromConfig(config);
+  // The link starts once the identity is known (bounded), so the hello
+  // carries it; alerts wait for the same moment in the detection path.
+  const linkReady = identityReady.then(() => {
+    if (!target) return;
+    try {
+      link = createOrchestratorLink({
+        host: target.host,
+        port: target.port,
+        tls: target.tls,
+        ca: target.ca,
+        checkCertificate: target.checkCertificate,
+        accessKey: target.accessKey,
+        hello: { agentVersion: AGENT_VERSION, container: liveIdentity(container), ...(container.task ? { task: container.task } : {}) },
+        ruleSetVersion: () => ruleset?.version,
+        counters: () => ({ ...counters(), ...sinks.counterMap() }),
+        onRuleSet,
+        spoolDir: config.spoolDir,
+        logger: log.child({ component: 'orchestrator-link' }),
+      });
+      sinks.add(linkSink(link));
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'orchestrator link failed to start: alerts stay local');
+    }
+  });
+
+  if (config.priority === 'security' && target) {
+    // Hold the workload until the orchestrator's rules are in force (bounded).
+    await linkReady;
+    const ok = link ? await link.waitForRuleSet(config.securityWaitMs) : false;
+    if (ok) log.startup({ version: ruleset?.version }, 'SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload');
+    else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
+  }
+
+  detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady });
   const code = await runWorkload({
     argv,
     env: workloadEnv(process.env),
     log,
     pipeline: detection,
     ringBytes: config.ringBytes,
+    onStarted: (h) => (tracerStats = h.stats),
   });
   await Promise.all([log.flush(500), alertLog.flush(500)]);
   return code;
@@ -91,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    // Never reached in normal operation: the workload's fate does not depend on us.
+    // Not reached in normal operation: the workload's fate does not depend on us.
     process.stderr.write(`instrument: internal error: ${(err as Error)?.stack ?? err}\n`);
     process.exit(70);
   },
