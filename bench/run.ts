@@ -1,0 +1,340 @@
+// Tracing overhead: OSBench-style workloads, an untraced-syscall loop, an
+// HTTP server under loopback load, start-up latency and the agent's peak
+// memory; each run natively, under bin/instrument with the upstream stable
+// Falco rules, and under `strace -f --seccomp-bpf -e trace=<the same
+// syscalls>`, alternating, several times. Prints a markdown table and writes
+// it into docs/BENCHMARKS.md (section "Tracing overhead", between markers).
+//
+// Usage: npm run bench -- [--reps N] [--only a,b] [--modes native,agent,strace]
+//                         [--http-seconds S] [--no-write] [--label TEXT]
+//                         [--agent-args "..."] [--json FILE]
+// Needs gcc and strace (installed by .ci/run); installs nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { loadRuleFiles } from '../src/rules/index.js';
+import { syscallSet } from '../src/wrapper/detection.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const srcDir = join(root, 'bench', 'workloads');
+const RULES = process.env.BENCH_RULES ?? join(root, '..', 'shared', 'falco-rules', 'falco_rules.yaml');
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+function opt(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+const reps = Number(opt('--reps') ?? 5);
+const only = opt('--only')?.split(',');
+const modes = (opt('--modes') ?? 'native,agent,strace').split(',') as Mode[];
+const httpSeconds = Number(opt('--http-seconds') ?? 3);
+const write = !argv.includes('--no-write');
+const label = opt('--label');
+const agentArgs = opt('--agent-args') ?? '';
+const jsonOut = opt('--json');
+
+type Mode = 'native' | 'agent' | 'strace';
+
+interface Workload {
+  name: string;
+  title: string;
+  kind: 'loop' | 'http' | 'startup';
+  /** C source (bench/workloads/NAME.c) and its argv after the binary. */
+  args?: string[];
+  /** traced/native speed the issue asks for (loop, http); ms slower (startup). */
+  target: string;
+  /** pdig's published traced/native speed, where there is one. */
+  pdig?: number;
+}
+
+const WORKLOADS: Workload[] = [
+  { name: 'create_files', title: 'create files', kind: 'loop', args: ['10000'], target: '>= 2x strace', pdig: 0.245 },
+  { name: 'create_threads', title: 'create threads', kind: 'loop', args: ['5000'], target: '>= 2x strace', pdig: 0.495 },
+  { name: 'launch_programs', title: 'launch programs', kind: 'loop', args: ['400'], target: '>= 2x strace', pdig: 0.255 },
+  { name: 'create_processes', title: 'create processes', kind: 'loop', args: ['2000'], target: '>= 2x strace', pdig: 0.285 },
+  { name: 'mem_alloc', title: 'memory allocations', kind: 'loop', args: ['20000000'], target: '>= 0.98 (and 2x strace)', pdig: 1.005 },
+  { name: 'getppid_loop', title: 'untraced syscall (getppid)', kind: 'loop', args: ['2000000'], target: '>= 0.95' },
+  { name: 'http', title: 'HTTP server (node, keep-alive, 8 conns)', kind: 'http', target: '>= 0.9' },
+  { name: 'startup', title: 'start-up (`instrument true` vs `true`)', kind: 'startup', target: '<= +150 ms' },
+];
+
+// ---------------------------------------------------------------- build
+function build(): string {
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort();
+  const h = createHash('sha256');
+  for (const s of sources) h.update(s).update(readFileSync(join(srcDir, s)));
+  const dir = join(tmpdir(), `draios-bench-${h.digest('hex').slice(0, 12)}`);
+  mkdirSync(dir, { recursive: true });
+  for (const s of sources.filter((f) => f.endsWith('.c'))) {
+    const out = join(dir, s.slice(0, -2));
+    if (existsSync(out)) continue;
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-pthread', '-o', out, join(srcDir, s)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`gcc ${s}: ${r.stderr}`);
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------- the traced set
+function tracedSyscalls(): string[] {
+  const content = readFileSync(RULES, 'utf8');
+  const { ruleset } = loadRuleFiles([{ name: RULES, content }], { ruleMatching: 'first', hostname: 'bench' });
+  if (!ruleset) throw new Error(`${RULES}: rules failed to load`);
+  return syscallSet(ruleset).map((s) => s.name);
+}
+
+// ---------------------------------------------------------------- running
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** Agent (instrument process) VmHWM in KiB, sampled; agent mode only. */
+  hwmKb?: number;
+  dropped?: number;
+}
+
+let straceList = '';
+const agentEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  SYSDIG_EXTRA_ARGS: `--rules-file ${RULES} ${agentArgs}`.trim(),
+  SYSDIG_LOGGING: 'info',
+});
+
+function command(mode: Mode, cmd: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  if (mode === 'agent') return { file: join(root, 'bin', 'instrument'), args: cmd, env: agentEnv() };
+  if (mode === 'strace') {
+    return { file: 'strace', args: ['-f', '--seccomp-bpf', '-e', `trace=${straceList}`, '-o', '/dev/null', ...cmd], env: process.env };
+  }
+  return { file: cmd[0]!, args: cmd.slice(1), env: process.env };
+}
+
+function readHwm(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The agent's own report at exit: `dropped` of the "workload exited" line. */
+function droppedOf(stderr: string): number | undefined {
+  let d: number | undefined;
+  for (const line of stderr.split('\n')) {
+    if (!line.includes('"workload exited"')) continue;
+    try {
+      d = (JSON.parse(line) as { dropped?: number }).dropped;
+    } catch {
+      /* not ours */
+    }
+  }
+  return d;
+}
+
+/**
+ * Runs to completion; onLine sees stdout lines as they come (for the HTTP
+ * server's "port=" line). The agent's VmHWM is sampled every 5 ms (it only
+ * grows, so the last sample is the peak up to then).
+ */
+function run(mode: Mode, cmd: string[], onLine?: (line: string) => void): Promise<RunResult> {
+  const c = command(mode, cmd);
+  const t0 = process.hrtime.bigint();
+  const child = spawn(c.file, c.args, { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let hwm: number | undefined;
+  const sample = (): void => {
+    const v = child.pid ? readHwm(child.pid) : undefined;
+    if (v !== undefined) hwm = Math.max(hwm ?? 0, v);
+  };
+  const timer = mode === 'agent' ? setInterval(sample, 5) : undefined;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    const before = stdout.length;
+    stdout += d;
+    if (onLine) for (const l of stdout.slice(stdout.lastIndexOf('\n', before) + 1).split('\n').slice(0, -1)) onLine(l);
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // sample once more the moment the workload is done (its exit closes stdout)
+  child.stdout.on('end', () => mode === 'agent' && sample());
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      if (timer) clearInterval(timer);
+      const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0 && !onLine) {
+        reject(new Error(`${mode} ${cmd.join(' ')}: exit ${code ?? sig}\n${stderr.slice(-2000)}`));
+        return;
+      }
+      resolve({ stdout, stderr, wallMs, hwmKb: hwm, dropped: mode === 'agent' ? droppedOf(stderr) : undefined });
+    });
+  });
+}
+
+interface Sample {
+  value: number; // loop: ns per op; http: requests/s; startup: ms
+  hwmKb?: number;
+  dropped?: number;
+}
+
+async function runLoop(bin: string, w: Workload, mode: Mode): Promise<Sample> {
+  const r = await run(mode, [join(bin, w.name), ...(w.args ?? [])]);
+  const m = /ns=(\d+) ops=(\d+)/.exec(r.stdout);
+  if (!m) throw new Error(`${w.name} (${mode}): no result in ${JSON.stringify(r.stdout)}`);
+  return { value: Number(m[1]) / Number(m[2]), hwmKb: r.hwmKb, dropped: r.dropped };
+}
+
+async function runHttp(bin: string, mode: Mode): Promise<Sample> {
+  let load: Promise<string> | undefined;
+  let serverPid = 0;
+  const server = run(mode, [process.execPath, join(root, 'out', 'bench', 'http-server.js')], (line) => {
+    const m = /port=(\d+) pid=(\d+)/.exec(line);
+    if (!m || load) return;
+    serverPid = Number(m[2]);
+    load = new Promise((resolve, reject) => {
+      const l = spawn(join(bin, 'http_load'), [m[1]!, '8', String(httpSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      l.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      l.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`http_load exit ${code}`))));
+    });
+  });
+  const deadline = Date.now() + 20_000;
+  while (!load && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  if (!load) throw new Error(`http server (${mode}) did not start`);
+  const out = await load.finally(() => serverPid && process.kill(serverPid, 'SIGTERM'));
+  const r = await server;
+  const m = /rps=([\d.]+) errors=(\d+)/.exec(out);
+  if (!m || m[2] !== '0') throw new Error(`http (${mode}): ${out}`);
+  return { value: Number(m[1]), hwmKb: r.hwmKb, dropped: r.dropped };
+}
+
+async function runStartup(mode: Mode): Promise<Sample> {
+  // the median of 5 back-to-back starts of `true`
+  const t: number[] = [];
+  let hwm: number | undefined;
+  let dropped: number | undefined;
+  for (let i = 0; i < 5; i++) {
+    const r = await run(mode, ['/bin/true']);
+    t.push(r.wallMs);
+    if (r.hwmKb) hwm = Math.max(hwm ?? 0, r.hwmKb);
+    if (r.dropped !== undefined) dropped = (dropped ?? 0) + r.dropped;
+  }
+  return { value: median(t), hwmKb: hwm, dropped };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+
+// ---------------------------------------------------------------- report
+interface Row {
+  w: Workload;
+  samples: Record<Mode, Sample[]>;
+}
+
+const fmtLoop = (ns: number): string => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} us` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} us` : `${ns.toFixed(0)} ns`);
+
+function table(rows: Row[]): { md: string; summary: Record<string, unknown>[] } {
+  const lines = [
+    '| Workload | Native | Agent | strace | Agent speed | strace speed | Agent / strace | Target | Met | pdig |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const summary: Record<string, unknown>[] = [];
+  for (const { w, samples } of rows) {
+    const med = (m: Mode): number => median(samples[m].map((s) => s.value));
+    const n = med('native'), a = med('agent'), s = med('strace');
+    let cells: string[];
+    let met: boolean | undefined;
+    let agentSpeed = NaN, straceSpeed = NaN;
+    if (w.kind === 'startup') {
+      const slower = a - n;
+      met = !Number.isNaN(slower) ? slower <= 150 : undefined;
+      cells = [`${n.toFixed(1)} ms`, `${a.toFixed(1)} ms`, `${s.toFixed(1)} ms`, `+${slower.toFixed(0)} ms`, `+${(s - n).toFixed(0)} ms`, '', w.target];
+    } else {
+      // speed = traced/native: native time / traced time, or traced rps / native rps
+      agentSpeed = w.kind === 'http' ? a / n : n / a;
+      straceSpeed = w.kind === 'http' ? s / n : n / s;
+      const vs = agentSpeed / straceSpeed;
+      if (w.kind === 'http') met = agentSpeed >= 0.9;
+      else if (w.name === 'getppid_loop') met = agentSpeed >= 0.95;
+      else if (w.name === 'mem_alloc') met = agentSpeed >= 0.98;
+      else met = vs >= 2;
+      const f = w.kind === 'http' ? (x: number): string => `${Math.round(x).toLocaleString('en-US')} req/s` : fmtLoop;
+      cells = [f(n), f(a), f(s), agentSpeed.toFixed(3), straceSpeed.toFixed(3), `${vs.toFixed(2)}x`, w.target];
+    }
+    const pdig = w.pdig !== undefined ? w.pdig.toFixed(3) : '';
+    lines.push(`| ${w.title} | ${cells.join(' | ')} | ${met === undefined ? '?' : met ? 'yes' : '**no**'} | ${pdig} |`);
+    summary.push({ workload: w.name, native: n, agent: a, strace: s, agentSpeed, straceSpeed, met });
+  }
+  return { md: lines.join('\n'), summary };
+}
+
+function machine(): string {
+  const c = cpus();
+  const model = c[0]?.model.trim() ?? 'unknown CPU';
+  const gib = (totalmem() / 2 ** 30).toFixed(1);
+  const sv = spawnSync('strace', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'strace ?';
+  return `${model}, ${c.length} vCPU, ${gib} GiB, Linux ${release()}, Node ${process.version}, ${sv.trim()}`;
+}
+
+// ---------------------------------------------------------------- main
+async function main(): Promise<void> {
+  const bin = build();
+  straceList = tracedSyscalls().join(',');
+  const selected = WORKLOADS.filter((w) => !only || only.includes(w.name));
+  const rows: Row[] = selected.map((w) => ({ w, samples: { native: [], agent: [], strace: [] } }));
+  console.error(`bench: ${reps} reps, modes ${modes.join(',')}, traced syscalls: ${straceList}`);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const row of rows) {
+      // alternate the order from one repetition to the next
+      const order = rep % 2 ? [...modes].reverse() : modes;
+      for (const mode of order) {
+        const s = row.w.kind === 'loop' ? await runLoop(bin, row.w, mode) : row.w.kind === 'http' ? await runHttp(bin, mode) : await runStartup(mode);
+        row.samples[mode].push(s);
+        const v = row.w.kind === 'loop' ? fmtLoop(s.value) : row.w.kind === 'http' ? `${s.value.toFixed(0)} req/s` : `${s.value.toFixed(1)} ms`;
+        console.error(`  rep ${rep + 1} ${row.w.name} ${mode}: ${v}${s.hwmKb ? ` hwm=${(s.hwmKb / 1024).toFixed(1)}MiB` : ''}${s.dropped !== undefined ? ` dropped=${s.dropped}` : ''}`);
+      }
+    }
+  }
+  const { md, summary } = table(rows);
+  const agentSamples = rows.flatMap((r) => r.samples.agent);
+  const peak = Math.max(0, ...agentSamples.map((s) => s.hwmKb ?? 0));
+  const dropped = agentSamples.reduce((n, s) => n + (s.dropped ?? 0), 0);
+  const unreported = agentSamples.filter((s) => s.dropped === undefined).length;
+  const peakLine =
+    `Agent peak resident memory (VmHWM of the instrument process, highest over all agent runs): ` +
+    `**${(peak / 1024).toFixed(1)} MiB** (target <= 80 MB: ${peak / 1024 <= 80 ? 'met' : '**not met**'}). ` +
+    `Dropped records over all agent runs: **${dropped}**${unreported ? ` (${unreported} runs without a report)` : ''} (target 0).`;
+  const cmd = `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`;
+  const block = [
+    `Machine: ${machine()}.`,
+    `Command: \`${cmd}\` (${reps} repetitions, median of each; ${new Date().toISOString().slice(0, 10)}).${label ? ` Variant: ${label}.` : ''}`,
+    '',
+    md,
+    '',
+    peakLine,
+  ].join('\n');
+  console.log(block);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ label, summary, peakKb: peak, dropped, rows: rows.map((r) => ({ w: r.w.name, samples: r.samples })) }, null, 2));
+  if (write && !only && !label) {
+    const doc = join(root, 'docs', 'BENCHMARKS.md');
+    const text = readFileSync(doc, 'utf8');
+    const begin = '<!-- bench/run: results begin -->', end = '<!-- bench/run: results end -->';
+    const a = text.indexOf(begin), b = text.indexOf(end);
+    if (a < 0 || b < a) {
+      console.error(`bench: ${doc} has no "${begin}" marker: not written`);
+      return;
+    }
+    writeFileSync(doc, text.slice(0, a + begin.length) + '\n' + block + '\n' + text.slice(b));
+    console.error(`bench: results written to ${doc}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
