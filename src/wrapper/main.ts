@@ -98,6 +98,10 @@ export async function main(argv: string[]): Promise<number> {
   // A broken rule set or a bug in setting up detection must not keep the
   // workload from starting: it then runs with detection off, and we say so.
   let ruleset: Ruleset | undefined;
+  // The version the orchestrator gave the set in force (reported in hello,
+  // compared with welcome.ruleSetVersion); the engine's own hash of the
+  // files is in another format and would never match it.
+  let pushedVersion: string | undefined;
   try {
     ruleset = loadRules(config, log);
   } catch (err) {
@@ -126,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
         return { ok: false, errors: errs };
       }
       ruleset = next;
+      pushedVersion = set.version;
       const degraded = detection ? detection.setRuleset(next).degraded : [];
       if (degraded.length) log.warn({ version: set.version, degraded }, 'rules need syscalls the running seccomp filter does not stop on: degraded until the workload restarts');
       log.info({ version: set.version, rules: next.rules.length }, 'rule set from the orchestrator in force');
@@ -150,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         checkCertificate: target.checkCertificate,
         accessKey: target.accessKey,
         hello: { agentVersion: AGENT_VERSION, container: liveIdentity(container), ...(container.task ? { task: container.task } : {}) },
-        ruleSetVersion: () => ruleset?.version,
+        ruleSetVersion: () => pushedVersion ?? ruleset?.version,
         counters: () => ({ ...counters(), ...sinks.counterMap() }),
         onRuleSet,
         spoolDir: config.spoolDir,
@@ -166,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     // Hold the workload until the orchestrator's rules are in force (bounded).
     await linkReady;
     const ok = link ? await link.waitForRuleSet(config.securityWaitMs) : false;
-    if (ok) log.startup({ version: ruleset?.version }, 'SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload');
+    if (ok) log.startup({ version: pushedVersion ?? ruleset?.version }, 'SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload');
     else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
