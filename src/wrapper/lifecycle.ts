@@ -65,6 +65,7 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
     if (mainStatus !== undefined) resolveExit();
   };
 
+  const forwarder = forwardSignals((sig) => log.debug({ signal: sig }, 'signal forwarded'));
   let handle;
   try {
     handle = startTracer(
@@ -81,10 +82,11 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
     );
   } catch (err) {
     process.stderr.write(`instrument: ${(err as Error).message}\n`);
+    forwarder.stop();
     return 126;
   }
   o.onStarted?.(handle);
-  const stopForwarding = forwardSignals(handle.pid, (sig) => log.debug({ signal: sig }, 'signal forwarded'));
+  forwarder.setTarget(handle.pid);
   if (handle.unknownSyscalls.length) log.warn({ syscalls: handle.unknownSyscalls }, 'syscalls the tracer cannot decode are not traced');
   if (!handle.traced) {
     // One warning that must be seen even at the minimal default log level.
@@ -101,8 +103,9 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
     process.stderr.write(`instrument: ${o.argv[0]}: ${execError}\n`);
     log.error({ command: o.argv[0], exitCode: code }, `cannot execute ${o.argv[0]}: ${execError}`);
   }
+  // Forwarding stays installed until we exit: a late SIGTERM must not turn
+  // the workload's exit code into ours.
   await pipeline.close(o.flushTimeoutMs ?? 3000).catch(() => undefined);
-  stopForwarding();
   const stats = handle.stats();
   log.info(
     { exitCode: code, ...pipeline.counters(), stops: stats.stops, syscalls: stats.syscalls, dropped: stats.dropped + lost },

@@ -24,17 +24,34 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGPWR',
 ];
 
-/** Installs forwarding to `pid`; returns a function that removes it. */
-export function forwardSignals(pid: number, onForward?: (sig: NodeJS.Signals) => void): () => void {
+export interface SignalForwarder {
+  /** The workload's pid is known: deliver what arrived before, forward from now on. */
+  setTarget(pid: number): void;
+  /** Remove the handlers. */
+  stop(): void;
+}
+
+/**
+ * Installs forwarding before the workload exists, so that a signal arriving
+ * during start-up is held and delivered, never left to its default action
+ * (which would kill the agent, and with it the workload).
+ */
+export function forwardSignals(onForward?: (sig: NodeJS.Signals) => void): SignalForwarder {
   const handlers = new Map<NodeJS.Signals, () => void>();
+  let pid: number | undefined;
+  const early: NodeJS.Signals[] = [];
+  const deliver = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid!, sig);
+    } catch {
+      // the workload is already gone; its exit is on its way
+    }
+    onForward?.(sig);
+  };
   for (const sig of FORWARDED_SIGNALS) {
     const h = (): void => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // the workload is already gone; its exit is on its way
-      }
-      onForward?.(sig);
+      if (pid === undefined) early.push(sig);
+      else deliver(sig);
     };
     try {
       process.on(sig, h);
@@ -43,8 +60,14 @@ export function forwardSignals(pid: number, onForward?: (sig: NodeJS.Signals) =>
       // a signal this platform does not have
     }
   }
-  return () => {
-    for (const [sig, h] of handlers) process.off(sig, h);
+  return {
+    setTarget(p) {
+      pid = p;
+      for (const sig of early.splice(0)) deliver(sig);
+    },
+    stop() {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    },
   };
 }
 
