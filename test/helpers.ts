@@ -1,6 +1,6 @@
 // Shared helpers for tests that run real programs under the real agent.
 import { execa, type Options, type ResultPromise } from 'execa';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +66,32 @@ export async function until(pred: () => boolean, timeoutMs = 10_000, what = 'con
 export function procState(pid: number): string {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+}
+
+/** Alerts from an --alerts-file (JSON lines); none when the file was never written. */
+export function readAlerts(file: string): import('../src/alerts/alert.js').FalcoAlert[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/**
+ * Runs argv under instrument with `extraArgs` in SYSDIG_EXTRA_ARGS plus an
+ * alerts file; returns the result and the alerts written.
+ */
+export async function runForAlerts(argv: string[], extraArgs: string, env: Record<string, string> = {}, exec: Options = {}) {
+  const alerts = join(tmp('alerts-'), 'alerts.jsonl');
+  const r = await instrument(argv, {
+    env: testEnv({ SYSDIG_LOGGING: 'error', ...env, SYSDIG_EXTRA_ARGS: `${extraArgs} --alerts-file ${alerts}` }),
+    ...exec,
+  });
+  return { r, alerts: readAlerts(alerts) };
+}
+
+/** A name for an existing binary, as a symlink in dir (the kernel's comm follows the link name). */
+export function namedBinary(dir: string, name: string, target: string): string {
+  const d = join(dir, 'bin-' + name);
+  mkdirSync(d, { recursive: true });
+  const p = join(d, name);
+  if (!existsSync(p)) symlinkSync(target, p);
+  return p;
 }

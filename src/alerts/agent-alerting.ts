@@ -5,8 +5,8 @@
 
 import type { FalcoAlert } from './alert.js';
 import type { LoggerLike } from './alert-queue.js';
-import { createOrchestratorLink, type OrchestratorLink, type RuleSetLoadResult, type RuleSetPush } from './orchestrator-link.js';
-import { targetFromConfig, type TargetConfigFields } from './orchestrator-target.js';
+import { createOrchestratorLink, type OrchestratorLink, type OrchestratorLinkOptions, type RuleSetLoadResult, type RuleSetPush } from './orchestrator-link.js';
+import { targetFromConfig, type OrchestratorTarget, type TargetConfigFields } from './orchestrator-target.js';
 import type { ContainerIdentity, TaskIdentity } from './protocol.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from './sinks.js';
 
@@ -45,6 +45,22 @@ export interface Alerting {
   readonly link: OrchestratorLink | undefined;
 }
 
+/** The orchestrator link for a resolved target (address, TLS, access key). */
+export function linkForTarget(
+  target: OrchestratorTarget,
+  rest: Omit<OrchestratorLinkOptions, 'host' | 'port' | 'tls' | 'ca' | 'checkCertificate' | 'accessKey' | 'url'>,
+): OrchestratorLink {
+  return createOrchestratorLink({
+    ...rest,
+    host: target.host,
+    port: target.port,
+    tls: target.tls,
+    ca: target.ca,
+    checkCertificate: target.checkCertificate,
+    accessKey: target.accessKey,
+  });
+}
+
 export function startAlerting(o: AlertingOptions): Alerting {
   const sinks = new AlertSinks();
   if (o.logAlerts !== false) sinks.add(createLogSink(o.logger));
@@ -52,13 +68,7 @@ export function startAlerting(o: AlertingOptions): Alerting {
   const target = targetFromConfig(o.config);
   let link: OrchestratorLink | undefined;
   if (target) {
-    link = createOrchestratorLink({
-      host: target.host,
-      port: target.port,
-      tls: target.tls,
-      ca: target.ca,
-      checkCertificate: target.checkCertificate,
-      accessKey: target.accessKey,
+    link = linkForTarget(target, {
       hello: { agentVersion: o.agentVersion, container: o.container, ...(o.task ? { task: o.task } : {}) },
       ruleSetVersion: o.ruleSetVersion,
       counters: () => ({ ...o.counters(), ...sinks.counterMap() }),

@@ -71,7 +71,6 @@ export class AlertQueue {
   private writePos = 0;
   private spoolCount = 0;
   private spoolErrors = 0;
-  private carry = '';
 
   constructor(opts: AlertQueueOptions) {
     this.memMax = Math.max(1, opts.memMax ?? 10_000);

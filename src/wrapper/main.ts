@@ -9,7 +9,8 @@ import { createLogger, type AgentLogger } from '../logging/index.js';
 import { loadConfig, workloadEnv, type AgentConfig } from '../config/index.js';
 import { loadRuleFiles, defaultRulesPath, type Ruleset } from '../rules/index.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
-import { createOrchestratorLink, type OrchestratorLink } from '../alerts/orchestrator-link.js';
+import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
+import { linkForTarget } from '../alerts/agent-alerting.js';
 import { targetFromConfig } from '../alerts/orchestrator-target.js';
 import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
@@ -147,13 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   const linkReady = identityReady.then(() => {
     if (!target) return;
     try {
-      link = createOrchestratorLink({
-        host: target.host,
-        port: target.port,
-        tls: target.tls,
-        ca: target.ca,
-        checkCertificate: target.checkCertificate,
-        accessKey: target.accessKey,
+      link = linkForTarget(target, {
         hello: { agentVersion: AGENT_VERSION, container: liveIdentity(container), ...(container.task ? { task: container.task } : {}) },
         ruleSetVersion: () => pushedVersion ?? ruleset?.version,
         counters: () => ({ ...counters(), ...sinks.counterMap() }),

@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { instrument, testEnv, tmp } from '../helpers.js';
+import { tmp, runForAlerts, namedBinary } from '../helpers.js';
 import { startEcsMetadata, ECS_CONTAINER, type EcsMetadataServer } from '../ecs-metadata.js';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 
@@ -15,13 +15,8 @@ const PY = '/usr/bin/python3';
 let ecs: EcsMetadataServer;
 const dir = tmp('default-');
 
-async function run(argv: string[], env: Record<string, string> = {}) {
-  const alerts = join(tmp('alerts-'), 'alerts.jsonl');
-  const r = await instrument(argv, {
-    env: testEnv({ SYSDIG_EXTRA_ARGS: `--alerts-file ${alerts}`, ECS_CONTAINER_METADATA_URI_V4: ecs.uri, SYSDIG_LOGGING: 'error', ...env }),
-  });
-  const list: FalcoAlert[] = existsSync(alerts) ? readFileSync(alerts, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  return { r, alerts: list };
+function run(argv: string[], env: Record<string, string> = {}) {
+  return runForAlerts(argv, '', { ECS_CONTAINER_METADATA_URI_V4: ecs.uri, ...env });
 }
 
 function fired(alerts: FalcoAlert[], rule: string): FalcoAlert {
@@ -31,13 +26,7 @@ function fired(alerts: FalcoAlert[], rule: string): FalcoAlert {
   return a!;
 }
 
-function named(name: string, target: string): string {
-  const d = join(dir, 'bin-' + name);
-  mkdirSync(d, { recursive: true });
-  const p = join(d, name);
-  if (!existsSync(p)) symlinkSync(target, p);
-  return p;
-}
+const named = (name: string, target: string) => namedBinary(dir, name, target);
 
 test.before(async () => {
   ecs = await startEcsMetadata();

@@ -3,11 +3,11 @@
 // from loopback. Each case asserts the rule, its priority and key fields.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Options } from 'execa';
-import { instrument, testEnv, tmp, SHARED_RULES, INSTRUMENT } from '../helpers.js';
+import { testEnv, tmp, SHARED_RULES, INSTRUMENT, runForAlerts, namedBinary } from '../helpers.js';
 import { startEcsMetadata, ECS_CONTAINER, type EcsMetadataServer } from '../ecs-metadata.js';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 
@@ -17,17 +17,8 @@ let ecs: EcsMetadataServer;
 const dir = tmp('stable-');
 
 /** Runs argv under instrument with the stable rules; returns the alerts written. */
-async function run(argv: string[], opts: { extraArgs?: string; env?: Record<string, string>; exec?: Options } = {}) {
-  const alerts = join(tmp('alerts-'), 'alerts.jsonl');
-  const extra = `--rules-file ${STABLE} --alerts-file ${alerts} ${opts.extraArgs ?? ''}`;
-  const r = await instrument(argv, {
-    env: testEnv({ SYSDIG_EXTRA_ARGS: extra, ECS_CONTAINER_METADATA_URI_V4: ecs.uri, SYSDIG_LOGGING: 'error', ...(opts.env ?? {}) }),
-    ...(opts.exec ?? {}),
-  });
-  const list: FalcoAlert[] = existsSync(alerts)
-    ? readFileSync(alerts, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    : [];
-  return { r, alerts: list };
+function run(argv: string[], opts: { extraArgs?: string; env?: Record<string, string>; exec?: Options } = {}) {
+  return runForAlerts(argv, `--rules-file ${STABLE} ${opts.extraArgs ?? ''}`, { ECS_CONTAINER_METADATA_URI_V4: ecs.uri, ...(opts.env ?? {}) }, opts.exec);
 }
 
 function one(alerts: FalcoAlert[], rule: string): FalcoAlert {
@@ -44,14 +35,7 @@ function assertContainer(a: FalcoAlert) {
   assert.match(a.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
 }
 
-/** A name for an existing binary, as a symlink (the kernel's comm follows the link name). */
-function named(name: string, target: string): string {
-  const d = join(dir, 'bin-' + name);
-  mkdirSync(d, { recursive: true });
-  const p = join(d, name);
-  if (!existsSync(p)) symlinkSync(target, p);
-  return p;
-}
+const named = (name: string, target: string) => namedBinary(dir, name, target);
 
 test.before(async () => {
   ecs = await startEcsMetadata();

@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { AGENT_PATH } from '../../src/alerts/protocol.js';
 import { INSTRUMENT, SHARED_RULES, instrument, testEnv } from '../helpers.js';
 import { readAlerts, sleep, startOrchestrator, startProc, stop, tempDir, until, type Line, type Orchestrator, type Proc } from '../fixtures/procs.js';
