@@ -96,7 +96,11 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   if (!g_tracer) return env.Null();
   size_t max = 1u << 20;
   if (info.Length() > 0 && info[0].IsNumber()) max = (size_t)info[0].As<Napi::Number>().Int64Value();
-  std::vector<uint8_t> tmp(max);
+  // One scratch buffer for the life of the process: a fresh zero-filled 1 MiB
+  // vector per call cost the event loop ~0.1 ms per batch, and batches are
+  // often a single record (measured in docs/BENCHMARKS.md).
+  static std::vector<uint8_t> tmp;
+  if (tmp.size() < max) tmp.resize(max);
   size_t n = g_tracer->drain(tmp.data(), max);
   if (n == 0) {
     if (g_tracer->rearm()) {

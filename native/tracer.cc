@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -142,6 +143,7 @@ class Loop {
   void on_syscall_stop(int tid, Task& t);
   void on_exec(int tid);
   Task* learn(int tid);
+  Task* learn_child(int child, int parent, int event);
   void read_errpipe();
   bool read_mem(int pid, uint64_t addr, void* out, size_t len);
   ssize_t read_str(int pid, uint64_t addr, char* out, size_t max);
@@ -431,6 +433,41 @@ Task* Loop::learn(int tid) {
   return &t;
 }
 
+// A new task reported by its parent's fork/vfork/clone event: its thread
+// group and parent follow from the parent's registers (the clone flags),
+// without reading /proc/PID/status (~13 us per new task, measured in
+// docs/BENCHMARKS.md). Falls back to learn() when the flags cannot be read or
+// CLONE_PARENT makes the parent someone else.
+Task* Loop::learn_child(int child, int parent, int event) {
+  auto known = tasks_.find(child);
+  if (known != tasks_.end()) return &known->second;  // its own first stop came first
+  auto pit = tasks_.find(parent);
+  if (pit == tasks_.end()) return learn(child);
+  int parent_tgid = pit->second.tgid;
+  if (event != PTRACE_EVENT_CLONE && event != PTRACE_EVENT_FORK && event != PTRACE_EVENT_VFORK) return learn(child);
+  // The event kind alone does not tell: clone(CLONE_PARENT|SIGCHLD) reports
+  // a FORK event, a thread with exit_signal 0 a CLONE event. One GETREGS.
+  uint64_t flags = 0;
+  struct user_regs_struct regs;
+  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0) return learn(child);
+  long nr = (long)regs.orig_rax;
+  if (nr == SYS_clone) {
+    flags = regs.rdi;
+  } else if (nr == SYS_clone3) {
+    if (!read_mem(parent, regs.rdi, &flags, sizeof flags)) return learn(child);
+  } else if (nr != SYS_fork && nr != SYS_vfork) {
+    return learn(child);
+  }
+  bool thread = (flags & CLONE_THREAD) != 0;
+  if (!thread && (flags & CLONE_PARENT)) return learn(child);  // its parent is our parent's parent
+  Task& t = tasks_[child];
+  t.tgid = thread ? parent_tgid : child;
+  uint64_t args[6] = {(uint64_t)parent_tgid, 0, 0, 0, 0, 0};
+  tr_.stats_.clones.fetch_add(1, std::memory_order_relaxed);
+  emit(K_CLONE, t.tgid, child, -1, thread ? RF_THREAD : 0, 0, args, nullptr);
+  return &t;
+}
+
 void Loop::on_seccomp(int tid, Task& t) {
   SyscallInfo si;
   std::memset(&si, 0, sizeof si);
@@ -533,6 +570,14 @@ void Loop::on_exec(int tid) {
   add_creds(tid, items_);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
   emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? RF_MAIN : 0, 0, args, &items_);
+  if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
+    // The exec event means the execve succeeded: its exit value is 0. Report
+    // the exit now, exactly as the exit stop would have, and skip that stop
+    // (one stop fewer per program launched; docs/BENCHMARKS.md). A failed
+    // execve has no exec event and still gets its exit stop.
+    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
+    t.want_exit = false;
+  }
   resume(tid, t, 0);
 }
 
@@ -619,7 +664,7 @@ void Loop::run_traced(int main_pid, int errfd) {
         case PTRACE_EVENT_CLONE: {
           unsigned long child = 0;
           ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child);
-          if (child) learn((int)child);
+          if (child) learn_child((int)child, tid, event);
           // learn() may have rehashed: look the parent up again
           Task& p = tasks_[tid];
           resume(tid, p, 0);
