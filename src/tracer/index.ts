@@ -2,6 +2,7 @@
 // native tracer and receive its records in batches. The native thread never
 // waits for us; when we fall behind, the ring fills and records are dropped
 // and counted (stats().dropped).
+import { setFlagsFromString } from 'node:v8';
 import { loadAddon, type NativeStartOptions, type NativeStats } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
 
@@ -21,6 +22,19 @@ export interface TracerHandle {
 export interface StartTracerOptions extends NativeStartOptions {
   /** Records handed to the callback per batch, at most (bounds event-loop stalls). */
   maxBatchBytes?: number;
+}
+
+/**
+ * Keeps V8's young generation small in the agent: records, events and YAML
+ * nodes are short-lived, and semi-spaces grown to their default maximum
+ * (16 MiB each) under a flood of events added ~12 MB to the agent's resident
+ * memory with no measurable speed-up (docs/BENCHMARKS.md, "Tracing
+ * overhead"). Set when this module loads, that is before the rules are
+ * parsed, because a young generation does not shrink back once grown.
+ */
+if (process.env.DRAIOS_BENCH_V8_DEFAULTS !== '1') {
+  setFlagsFromString('--max-semi-space-size=1');
+  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** Syscall names the tracer decodes, with their x86_64 numbers. */
