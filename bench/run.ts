@@ -59,7 +59,8 @@ const WORKLOADS: Workload[] = [
   { name: 'mem_alloc', title: 'memory allocations', kind: 'loop', args: ['20000000'], target: '>= 0.98 (and 2x strace)', pdig: 1.005 },
   { name: 'getppid_loop', title: 'untraced syscall (getppid)', kind: 'loop', args: ['2000000'], target: '>= 0.95' },
   { name: 'http', title: 'HTTP server (node, keep-alive, 8 conns)', kind: 'http', target: '>= 0.9' },
-  { name: 'startup', title: 'start-up (`instrument true` vs `true`)', kind: 'startup', target: '<= +150 ms' },
+  { name: 'startup', title: 'start-up (`instrument true` vs `true`), repo `bin/instrument`', kind: 'startup', target: '<= +150 ms' },
+  { name: 'startup_dist', title: 'start-up, deployed tree (`npm run dist`: bundle + launcher)', kind: 'startup', target: '<= +150 ms' },
 ];
 
 // ---------------------------------------------------------------- build
@@ -97,14 +98,16 @@ interface RunResult {
 }
 
 let straceList = '';
+/** bin/instrument of a `npm run dist` tree built into the temp dir (start-up of the shipped form). */
+let distInstrument = '';
 const agentEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   SYSDIG_EXTRA_ARGS: `--rules-file ${RULES} ${agentArgs}`.trim(),
   SYSDIG_LOGGING: 'info',
 });
 
-function command(mode: Mode, cmd: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
-  if (mode === 'agent') return { file: join(root, 'bin', 'instrument'), args: cmd, env: agentEnv() };
+function command(mode: Mode, cmd: string[], dist = false): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  if (mode === 'agent') return { file: dist ? distInstrument : join(root, 'bin', 'instrument'), args: cmd, env: agentEnv() };
   if (mode === 'strace') {
     return { file: 'strace', args: ['-f', '--seccomp-bpf', '-e', `trace=${straceList}`, '-o', '/dev/null', ...cmd], env: process.env };
   }
@@ -139,8 +142,8 @@ function droppedOf(stderr: string): number | undefined {
  * server's "port=" line). The agent's VmHWM is sampled every 5 ms (it only
  * grows, so the last sample is the peak up to then).
  */
-function run(mode: Mode, cmd: string[], onLine?: (line: string) => void): Promise<RunResult> {
-  const c = command(mode, cmd);
+function run(mode: Mode, cmd: string[], onLine?: (line: string) => void, dist = false): Promise<RunResult> {
+  const c = command(mode, cmd, dist);
   const t0 = process.hrtime.bigint();
   const child = spawn(c.file, c.args, { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -210,18 +213,28 @@ async function runHttp(bin: string, mode: Mode): Promise<Sample> {
   return { value: Number(m[1]), hwmKb: r.hwmKb, dropped: r.dropped };
 }
 
-async function runStartup(mode: Mode): Promise<Sample> {
+async function runStartup(mode: Mode, dist: boolean): Promise<Sample> {
   // the median of 5 back-to-back starts of `true`
   const t: number[] = [];
   let hwm: number | undefined;
   let dropped: number | undefined;
   for (let i = 0; i < 5; i++) {
-    const r = await run(mode, ['/bin/true']);
+    const r = await run(mode, ['/bin/true'], undefined, dist);
     t.push(r.wallMs);
     if (r.hwmKb) hwm = Math.max(hwm ?? 0, r.hwmKb);
     if (r.dropped !== undefined) dropped = (dropped ?? 0) + r.dropped;
   }
   return { value: median(t), hwmKb: hwm, dropped };
+}
+
+/** getppid under a bare seccomp filter (no tracer), ns per call, one per repetition. */
+const floor: number[] = [];
+
+function buildDist(bin: string): string {
+  const prefix = join(bin, 'dist');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'dist.mjs'), '--prefix', prefix], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run dist: ${r.stderr}${r.stdout}`);
+  return join(prefix, 'bin', 'instrument');
 }
 
 const median = (xs: number[]): number => {
@@ -287,13 +300,23 @@ async function main(): Promise<void> {
   straceList = tracedSyscalls().join(',');
   const selected = WORKLOADS.filter((w) => !only || only.includes(w.name));
   const rows: Row[] = selected.map((w) => ({ w, samples: { native: [], agent: [], strace: [] } }));
+  if (selected.some((w) => w.name === 'startup_dist') && modes.includes('agent')) distInstrument = buildDist(bin);
   console.error(`bench: ${reps} reps, modes ${modes.join(',')}, traced syscalls: ${straceList}`);
   for (let rep = 0; rep < reps; rep++) {
     for (const row of rows) {
       // alternate the order from one repetition to the next
       const order = rep % 2 ? [...modes].reverse() : modes;
       for (const mode of order) {
-        const s = row.w.kind === 'loop' ? await runLoop(bin, row.w, mode) : row.w.kind === 'http' ? await runHttp(bin, mode) : await runStartup(mode);
+        const s =
+          row.w.kind === 'loop'
+            ? await runLoop(bin, row.w, mode)
+            : row.w.kind === 'http'
+              ? await runHttp(bin, mode)
+              : await runStartup(mode, row.w.name === 'startup_dist');
+        if (row.w.name === 'getppid_loop' && mode === 'native') {
+          // the kernel's floor: the same loop under a bare filter, no tracer
+          floor.push((await runLoop(bin, { ...row.w, args: [...(row.w.args ?? []), 'filter'] }, 'native')).value);
+        }
         row.samples[mode].push(s);
         const v = row.w.kind === 'loop' ? fmtLoop(s.value) : row.w.kind === 'http' ? `${s.value.toFixed(0)} req/s` : `${s.value.toFixed(1)} ms`;
         console.error(`  rep ${rep + 1} ${row.w.name} ${mode}: ${v}${s.hwmKb ? ` hwm=${(s.hwmKb / 1024).toFixed(1)}MiB` : ''}${s.dropped !== undefined ? ` dropped=${s.dropped}` : ''}`);
@@ -309,6 +332,12 @@ async function main(): Promise<void> {
     `Agent peak resident memory (VmHWM of the instrument process, highest over all agent runs): ` +
     `**${(peak / 1024).toFixed(1)} MiB** (target <= 80 MB: ${peak / 1024 <= 80 ? 'met' : '**not met**'}). ` +
     `Dropped records over all agent runs: **${dropped}**${unreported ? ` (${unreported} runs without a report)` : ''} (target 0).`;
+  const getppid = rows.find((r) => r.w.name === 'getppid_loop');
+  const floorLine = getppid && floor.length
+    ? `Kernel floor for the untraced syscall: the same getppid loop under a bare seccomp filter and no tracer runs at ` +
+      `${fmtLoop(median(floor))} per call vs ${fmtLoop(median(getppid.samples.native.map((x) => x.value)))} without (speed ` +
+      `${(median(getppid.samples.native.map((x) => x.value)) / median(floor)).toFixed(3)}): what any seccomp filter costs on this kernel.`
+    : '';
   const cmd = `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`;
   const block = [
     `Machine: ${machine()}.`,
@@ -317,6 +346,7 @@ async function main(): Promise<void> {
     md,
     '',
     peakLine,
+    ...(floorLine ? ['', floorLine] : []),
   ].join('\n');
   console.log(block);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ label, summary, peakKb: peak, dropped, rows: rows.map((r) => ({ w: r.w.name, samples: r.samples })) }, null, 2));
