@@ -23,6 +23,8 @@ export interface OptionValues {
   securityWaitMs: number;
   syscallsExtra: string[];
   ringBytes: number | undefined;
+  /** CPU to pin the tracer thread and the workload to; 'auto': the first CPU the agent may run on; undefined: off. */
+  tracerCpu: number | 'auto' | undefined;
   spoolDir: string | undefined;
   metadataTimeoutMs: number;
 }
@@ -140,6 +142,15 @@ export function parsePriority(raw: unknown): Parsed<Priority> {
   return ok(p);
 }
 
+function tracerCpu(raw: unknown): Parsed<number | 'auto' | undefined> {
+  const t = text(raw)?.trim().toLowerCase();
+  if (t === 'off') return ok(undefined);
+  if (t === 'auto') return ok('auto');
+  const n = t !== undefined && /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n > 4095) return fail(`expected a CPU number, auto or off, got ${show(raw)}`);
+  return ok(n);
+}
+
 function ruleMatching(raw: unknown): Parsed<'first' | 'all'> {
   const t = text(raw)?.trim().toLowerCase();
   if (t === 'first' || t === 'all') return ok(t);
@@ -192,6 +203,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'security-wait-ms': { field: 'securityWaitMs', kind: 'value', arg: 'N', parse: int(0, SECURITY_WAIT_MAX_MS), help: 'with SYSDIG_PRIORITY=security, the longest wait for policies before the workload starts (default 10000)' },
   'syscalls-extra': { field: 'syscallsExtra', kind: 'list', arg: 'NAME,NAME', parse: parseSyscalls, help: 'extra syscalls the seccomp filter should stop on, beyond those the rules need' },
   'ring-bytes': { field: 'ringBytes', kind: 'value', arg: 'N', parse: (r) => parseSize(r), help: "tracer ring buffer size in bytes, k/M/G suffixes allowed (default: the tracer's)" },
+  'tracer-cpu': { field: 'tracerCpu', kind: 'value', arg: 'N|auto|off', parse: tracerCpu, help: 'pin the tracer thread and the workload to one CPU (auto: the first allowed CPU); default off' },
   'spool-dir': { field: 'spoolDir', kind: 'value', arg: 'DIR', parse: path, help: 'directory to spool alerts to while the orchestrator is unreachable (default: memory only)' },
   'metadata-timeout-ms': { field: 'metadataTimeoutMs', kind: 'value', arg: 'N', parse: int(0, METADATA_TIMEOUT_MAX_MS), help: 'bound on the ECS task metadata request (default 2000)' },
 };
@@ -211,6 +223,7 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = {
   securityWaitMs: 10_000,
   syscallsExtra: [],
   ringBytes: undefined,
+  tracerCpu: undefined,
   spoolDir: undefined,
   metadataTimeoutMs: 2000,
 };

@@ -2,6 +2,7 @@
 // native tracer and receive its records in batches. The native thread never
 // waits for us; when we fall behind, the ring fills and records are dropped
 // and counted (stats().dropped).
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { loadAddon, type NativeStartOptions, type NativeStats } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
@@ -35,6 +36,21 @@ export interface StartTracerOptions extends NativeStartOptions {
 if (process.env.DRAIOS_BENCH_V8_DEFAULTS !== '1') {
   setFlagsFromString('--max-semi-space-size=1');
   setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
+ * The CPU for the native `cpu` option from `--tracer-cpu`: a number as is,
+ * 'auto' the first CPU this process may run on (Cpus_allowed_list), undefined
+ * (off) no pinning.
+ */
+export function resolveTracerCpu(v: number | 'auto' | undefined): number | undefined {
+  if (v !== 'auto') return v;
+  try {
+    const m = /^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Syscall names the tracer decodes, with their x86_64 numbers. */

@@ -18,6 +18,7 @@ import type { ContainerInfo } from '../events/model.js';
 import type { NativeStats } from '../tracer/index.js';
 import { createDetection, type Detection } from './detection.js';
 import { runWorkload } from './lifecycle.js';
+import { resolveTracerCpu } from '../tracer/index.js';
 import { AGENT_VERSION } from './version.js';
 
 const USAGE = `usage: instrument CMD [ARGS...]
@@ -177,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     log,
     pipeline: detection,
     ringBytes: config.ringBytes,
+    cpu: resolveTracerCpu(config.tracerCpu),
     onStarted: (h) => (tracerStats = h.stats),
   });
   await Promise.all([log.flush(500), alertLog.flush(500)]);
