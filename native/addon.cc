@@ -96,11 +96,14 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   if (!g_tracer) return env.Null();
   size_t max = 1u << 20;
   if (info.Length() > 0 && info[0].IsNumber()) max = (size_t)info[0].As<Napi::Number>().Int64Value();
-  // One scratch buffer for the life of the process: a fresh zero-filled 1 MiB
-  // vector per call cost the event loop ~0.1 ms per batch, and batches are
-  // often a single record (measured in docs/BENCHMARKS.md).
-  static std::vector<uint8_t> tmp;
-  if (tmp.size() < max) tmp.resize(max);
+  // A fresh buffer per call. A reused scratch buffer saved the event loop
+  // ~8 us of CPU per record, yet made create-files 25% (pinned) to 60%
+  // (unpinned) slower in A/B runs (docs/BENCHMARKS.md, "Levers"). Likely: an
+  // event loop that goes idle sooner must be woken more often (a wake-up of
+  // an idle vCPU on the tracer thread, between a stop and its resume), and,
+  // unpinned, the freed CPU attracts the tracer or the workload, making stops
+  // cross-CPU. Measure before changing.
+  std::vector<uint8_t> tmp(max);
   size_t n = g_tracer->drain(tmp.data(), max);
   if (n == 0) {
     if (g_tracer->rearm()) {
