@@ -819,19 +819,24 @@ void Tracer::thread_main(StartOptions opts) {
   plan.prog.filter = plan.filter.data();
   bool want_filter = !opts.syscalls.empty() && plan.filter.size() < 4096;
 
-  int syncp[2], errp[2];
+  int syncp[2] = {-1, -1}, errp[2] = {-1, -1};
   StartResult res;
-  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+  // Start failed before a workload exists: report it to start() and finish.
+  auto fail = [&](const char* what) {
     res.error = errno;
-    res.message = std::string("pipe: ") + strerror(errno);
-    std::lock_guard<std::mutex> g(mu_);
-    result_ = res;
-    started_ = true;
+    res.message = std::string(what) + ": " + strerror(errno);
+    for (int fd : {syncp[0], syncp[1], errp[0], errp[1]})
+      if (fd >= 0) close(fd);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      result_ = res;
+      started_ = true;
+    }
     cv_.notify_all();
     finished_ = true;
     notify_(true);
-    return;
-  }
+  };
+  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) return fail("pipe");
   if (opts.cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -844,21 +849,9 @@ void Tracer::thread_main(StartOptions opts) {
     close(errp[0]);
     child_main(plan, syncp[0], errp[1], want_filter);
   }
+  if (pid < 0) return fail("fork");
   close(syncp[0]);
   close(errp[1]);
-  if (pid < 0) {
-    res.error = errno;
-    res.message = std::string("fork: ") + strerror(errno);
-    close(syncp[1]);
-    close(errp[0]);
-    std::lock_guard<std::mutex> g(mu_);
-    result_ = res;
-    started_ = true;
-    cv_.notify_all();
-    finished_ = true;
-    notify_(true);
-    return;
-  }
   fcntl(errp[0], F_SETFL, O_NONBLOCK);
   res.pid = pid;
   if (opts.trace) {
