@@ -71,7 +71,9 @@ export function procState(pid: number): string {
 /** Alerts from an --alerts-file (JSON lines); none when the file was never written. */
 export function readAlerts(file: string): import('../src/alerts/alert.js').FalcoAlert[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.pop(); // only whole lines: a writer may be mid-line
+  return lines.filter(Boolean).map((l) => JSON.parse(l));
 }
 
 /**
