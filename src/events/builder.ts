@@ -306,7 +306,6 @@ export class EventBuilder {
           evt.fd = fd;
         }
         if (evt.fd?.sock && remote) a.tuple = evt.fd.name;
-        if (type === 'connect' && hasRet && !connected) evt.res = evt.res; // failed connects keep the attempted address in addr
         return;
       }
       case 'bind': {
@@ -429,11 +428,11 @@ function resolveRel(p: ProcessInfo, a: SyscallEvent['args'], type: string): void
   }
 }
 
-/** A socket fd with its tuple filled in (client side when isClient). */
-function withPeer(fd: FdInfo, a: SockAddr | undefined, b: SockAddr, isClient: boolean): FdEntry {
-  // isClient: a = local, b = remote server. Otherwise a = peer (client), b = local (server).
-  const client = isClient ? a : a;
-  const server = b;
+/**
+ * A socket fd with its tuple filled in. `client` is our local address when
+ * isClient (connect, sendto), the peer after accept; `server` the other end.
+ */
+function withPeer(fd: FdInfo, client: SockAddr | undefined, server: SockAddr, isClient: boolean): FdEntry {
   const sock: SocketInfo = {
     domain: fd.sock?.domain ?? server.family,
     l4proto: fd.sock?.l4proto,
