@@ -51,3 +51,19 @@ export async function startEcsMetadata(): Promise<EcsMetadataServer> {
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/**
+ * Registers an ECS metadata server for a uvu suite (started before, closed
+ * after, with `cleanup` run too); read `.uri` inside tests.
+ */
+export function useEcsMetadata(suite: { before(fn: () => unknown): void; after(fn: () => unknown): void }, cleanup?: () => void) {
+  const holder = { server: undefined as EcsMetadataServer | undefined, get uri(): string { return this.server!.uri; } };
+  suite.before(async () => {
+    holder.server = await startEcsMetadata();
+  });
+  suite.after(async () => {
+    await holder.server?.close();
+    cleanup?.();
+  });
+  return holder;
+}

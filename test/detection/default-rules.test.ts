@@ -8,12 +8,12 @@ import { mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, writeFileSync
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmp, runForAlerts, namedBinary } from '../helpers.js';
-import { startEcsMetadata, ECS_CONTAINER, type EcsMetadataServer } from '../ecs-metadata.js';
+import { useEcsMetadata, ECS_CONTAINER } from '../ecs-metadata.js';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 
 const PY = '/usr/bin/python3';
-let ecs: EcsMetadataServer;
 const dir = tmp('default-');
+const ecs = useEcsMetadata(test, () => rmSync(dir, { recursive: true, force: true }));
 
 function run(argv: string[], env: Record<string, string> = {}) {
   return runForAlerts(argv, '', { ECS_CONTAINER_METADATA_URI_V4: ecs.uri, ...env });
@@ -28,13 +28,6 @@ function fired(alerts: FalcoAlert[], rule: string): FalcoAlert {
 
 const named = (name: string, target: string) => namedBinary(dir, name, target);
 
-test.before(async () => {
-  ecs = await startEcsMetadata();
-});
-test.after(async () => {
-  await ecs.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('credential file read', async () => {
   const { alerts } = await run(['sh', '-c', 'cat /etc/shadow > /dev/null']);

@@ -8,13 +8,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Options } from 'execa';
 import { testEnv, tmp, SHARED_RULES, INSTRUMENT, runForAlerts, namedBinary } from '../helpers.js';
-import { startEcsMetadata, ECS_CONTAINER, type EcsMetadataServer } from '../ecs-metadata.js';
+import { useEcsMetadata, ECS_CONTAINER } from '../ecs-metadata.js';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 
 const PY = '/usr/bin/python3';
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');
-let ecs: EcsMetadataServer;
 const dir = tmp('stable-');
+const ecs = useEcsMetadata(test, () => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs argv under instrument with the stable rules; returns the alerts written. */
 function run(argv: string[], opts: { extraArgs?: string; env?: Record<string, string>; exec?: Options } = {}) {
@@ -37,13 +37,6 @@ function assertContainer(a: FalcoAlert) {
 
 const named = (name: string, target: string) => namedBinary(dir, name, target);
 
-test.before(async () => {
-  ecs = await startEcsMetadata();
-});
-test.after(async () => {
-  await ecs.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('Read sensitive file untrusted: cat /etc/shadow', async () => {
   const { r, alerts } = await run(['cat', '/etc/shadow'], { exec: { stdout: 'ignore' } });

@@ -7,7 +7,6 @@
 // The agent's logs go to stderr (SYSDIG_LOG_PORT=1 via testEnv()).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execa } from 'execa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -15,7 +14,7 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { AGENT_PATH } from '../../src/alerts/protocol.js';
 import { INSTRUMENT, SHARED_RULES, instrument, testEnv } from '../helpers.js';
-import { readAlerts, sleep, startOrchestrator, startProc, stop, tempDir, until, type Line, type Orchestrator, type Proc } from '../fixtures/procs.js';
+import { readAlerts, sleep, startOrchestrator, startProc, stop, tempDir, until, type Line, type Orchestrator, type Proc, selfSignedCert } from '../fixtures/procs.js';
 
 const KEY = 'instrument-test-key';
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');
@@ -335,11 +334,7 @@ async function tlsRun(tlsArgs: string): Promise<{ code: number | undefined; logs
 
 test('5a. TLS: the self-signed CA given with --orchestrator-ca (TLS implied): connected over wss, rules pushed, alert delivered', async () => {
   tlsDir = tempDir('inst-tls-');
-  await execa('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'),
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
+  await selfSignedCert(tlsDir);
   writeFileSync(join(tlsDir, 'rules.yaml'), SHADOW_RULE);
   tlsOrch = await startOrchestrator([
     '--port', '0', '--access-key', KEY, '--rules-file', join(tlsDir, 'rules.yaml'), '--alerts-file', join(tlsDir, 'alerts.jsonl'),

@@ -3,10 +3,9 @@
 // --orchestrator-ca), fails with checking on and no CA, works with checking off.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator } from '../fixtures/procs.js';
+import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator, selfSignedCert } from '../fixtures/procs.js';
 
 const KEY = 'tls-key';
 let dir = '';
@@ -15,11 +14,7 @@ let alertsFile = '';
 
 test.before(async () => {
   dir = tempDir('tls-');
-  await execa('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
+  await selfSignedCert(dir);
   writeFileSync(join(dir, 'rules.yaml'), RULES_A);
   alertsFile = join(dir, 'alerts.jsonl');
   orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', join(dir, 'rules.yaml'), '--alerts-file', alertsFile, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
