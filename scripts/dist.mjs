@@ -18,27 +18,25 @@
 // build/Release/tracer.node), a C compiler able to link statically (gcc and
 // libc6-dev), ldd. The Dockerfile runs this same script.
 //
-// Each bundle's entry is the dev launcher bin/NAME itself (which imports the
-// compiled module from out/), so bin/NAME stays the one source of truth.
+// The bundles are made by scripts/bundle.mjs (the same as the repository's).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundle } from './bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
 const LOADER = 'ld-linux-x86-64.so.2';
 
-// The first lines of every bundle. `require` for the CommonJS packages
-// bundled into ESM (ws, pino); the DRAIOS_SAVED_* variables put back under
-// their own names (see dist-launcher.c), so the workload sees its own environment;
+// The first lines of every bundle, after scripts/bundle.mjs's own: the
+// DRAIOS_SAVED_* variables put back under their own names (see
+// dist-launcher.c), so the workload sees its own environment;
 // process.execPath/argv[0] show the tree's node, not the loader that runs it.
 const BANNER = `// draios agent bundle (scripts/dist.mjs)
-import { createRequire as __draiosCreateRequire } from 'node:module';
-globalThis.require ??= __draiosCreateRequire(import.meta.url);
 {
   const saved = 'DRAIOS_SAVED_';
   for (const k of Object.keys(process.env)) {
@@ -129,50 +127,10 @@ function buildLaunchers(cc, bindir) {
   }
 }
 
-/** The bundle entry of a program: the text of its dev launcher bin/NAME. */
-function entryOf(name) {
-  const bin = join(ROOT, 'bin', name);
-  if (!existsSync(bin)) fail(`no bin/${name}: cannot bundle ${name}`);
-  const text = readFileSync(bin, 'utf8');
-  for (const m of text.matchAll(/from\s+['"](\.\.\/out\/[^'"]+)['"]|import\s*\(?\s*['"](\.\.\/out\/[^'"]+)['"]/g)) {
-    const spec = m[1] ?? m[2];
-    if (!existsSync(join(ROOT, 'bin', spec))) fail(`bin/${name} imports ${spec}, which does not exist: run \`npm run build\` first`);
-  }
-  return { stdin: { contents: text.replace(/^#!.*\n/, ''), resolveDir: join(ROOT, 'bin'), sourcefile: `bin/${name}`, loader: 'js' } };
-}
-
-async function bundle(libdir) {
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    fail('esbuild is not installed: run `npm install` first');
-  }
-  const addonExternal = {
-    name: 'native-addons-external',
-    setup(b) {
-      // The addon is loaded at run time next to the bundle (lib/tracer.node).
-      b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
-    },
-  };
+async function bundleAll(libdir) {
   for (const name of PROGRAMS) {
-    const options = {
-      ...entryOf(name),
-      outfile: join(libdir, `${name}.mjs`),
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      // ws's optional native helpers: ws falls back to JavaScript without them.
-      external: ['bufferutil', 'utf-8-validate'],
-      plugins: [addonExternal],
-      banner: { js: BANNER },
-      legalComments: 'none',
-      logLevel: 'silent',
-      absWorkingDir: ROOT,
-    };
     try {
-      await esbuild.build(options);
+      await bundle(name, join(libdir, `${name}.mjs`), BANNER);
     } catch (err) {
       fail(`cannot bundle ${name} (lib/${name}.mjs):\n${err.message}`);
     }
@@ -212,7 +170,7 @@ async function main() {
   install(realpathSync(node), join(libdir, 'node'), 0o755);
   install(addon, join(libdir, 'tracer.node'), 0o755);
   for (const { name, path } of sharedLibraries([realpathSync(node), addon])) install(path, join(libdir, name), 0o755);
-  await bundle(libdir);
+  await bundleAll(libdir);
   install(rules, join(rulesdir, 'default.yaml'), 0o644);
 
   // The tree must run as it is: its own loader, libraries and node.

@@ -130,7 +130,8 @@ export class LineSink {
         if (timer) clearInterval(timer);
         resolve();
       };
-      timer = setInterval(check, 10);
+      // Short polls: the agent's exit (the workload's exit as PID 1) waits on this.
+      timer = setInterval(check, 1);
       check();
     });
   }

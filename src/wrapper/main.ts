@@ -10,7 +10,6 @@ import { loadConfig, workloadEnv, type AgentConfig } from '../config/index.js';
 import { loadRuleFiles, defaultRulesPath, type Ruleset } from '../rules/index.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
 import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
-import { linkForTarget } from '../alerts/agent-alerting.js';
 import { targetFromConfig } from '../alerts/orchestrator-target.js';
 import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
@@ -146,9 +145,12 @@ export async function main(argv: string[]): Promise<number> {
   const target = targetFromConfig(config);
   // The link starts once the identity is known (bounded), so the hello
   // carries it; alerts wait for the same moment in the detection path.
-  const linkReady = identityReady.then(() => {
+  const linkReady = identityReady.then(async () => {
     if (!target) return;
     try {
+      // Loaded only when there is an orchestrator: ws and Node's TLS/HTTP
+      // stack cost ~20 ms of every start-up otherwise.
+      const { linkForTarget } = await import('../alerts/agent-alerting.js');
       link = linkForTarget(target, {
         hello: { agentVersion: AGENT_VERSION, container: liveIdentity(container), ...(container.task ? { task: container.task } : {}) },
         ruleSetVersion: () => pushedVersion ?? ruleset?.version,
