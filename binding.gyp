@@ -3,7 +3,7 @@
     {
       "target_name": "tracer",
       "sources": [
-        "native/addon.cc", "native/tracer.cc", "native/seccomp.cc", "native/syscalls.cc"
+        "native/addon.cc", "native/tracer.cc", "native/seccomp.cc", "native/syscalls.cc", "native/prefilter.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -31,7 +31,23 @@ std::vector<std::string> string_array(const Napi::Value& v) {
   return out;
 }
 
-// start({argv, env, syscalls: [{name, exit}], trace, readEnv, ringBytes, cpu}, onData)
+// [{kind: 0 exact | 1 prefix | 2 suffix | 3 contains, value}] -> a filter;
+// null/undefined -> none (every open matters).
+std::shared_ptr<const tracer::PathFilter> path_filter(const Napi::Value& v) {
+  if (!v.IsArray()) return nullptr;
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<tracer::PathPattern> pats;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    if (!a.Get(i).IsObject()) continue;
+    Napi::Object e = a.Get(i).As<Napi::Object>();
+    int kind = e.Get("kind").ToNumber().Int32Value();
+    if (kind < tracer::PK_EXACT || kind > tracer::PK_CONTAINS) return nullptr;  // unknown: be safe, no filter
+    pats.push_back({(tracer::PatternKind)kind, e.Get("value").ToString().Utf8Value()});
+  }
+  return std::make_shared<const tracer::PathFilter>(std::move(pats));
+}
+
+// start({argv, env, syscalls: [{name, exit}], trace, readEnv, ringBytes, cpu, pathFilter}, onData)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (g_tracer) {
@@ -70,6 +86,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   if (o.Has("ringBytes") && o.Get("ringBytes").IsNumber())
     opts.ring_bytes = (size_t)o.Get("ringBytes").As<Napi::Number>().Int64Value();
   if (o.Has("cpu") && o.Get("cpu").IsNumber()) opts.cpu = o.Get("cpu").As<Napi::Number>().Int32Value();
+  if (o.Has("pathFilter")) opts.path_filter = path_filter(o.Get("pathFilter"));
 
   // The thread-safe function keeps the event loop alive while the tracer
   // runs; the tracer thread releases it when nothing is left to trace.
@@ -130,6 +147,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("exits", (double)s.exits.load());
   o.Set("signals", (double)s.signals.load());
   o.Set("readErrors", (double)s.read_errors.load());
+  o.Set("opensSkipped", (double)s.opens_skipped.load());
   o.Set("ringUsed", (double)g_tracer->ring_used());
   o.Set("ringCapacity", (double)g_tracer->ring_capacity());
   o.Set("finished", g_tracer->finished());
@@ -169,7 +187,14 @@ Napi::Value FilterProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// setPathFilter(patterns | null): the open pre-filter for the rules now in force.
+Napi::Value SetPathFilter(const Napi::CallbackInfo& info) {
+  if (g_tracer) g_tracer->set_path_filter(path_filter(info.Length() > 0 ? info[0] : info.Env().Null()));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setPathFilter", Napi::Function::New(env, SetPathFilter));
   exports.Set("start", Napi::Function::New(env, Start));
   exports.Set("drain", Napi::Function::New(env, Drain));
   exports.Set("stats", Napi::Function::New(env, Stats));

@@ -39,6 +39,7 @@ enum ItemTag : uint16_t {
   TAG_LOCAL = 25,    // local sockaddr of the fd (getsockname), connect/accept
   TAG_TEXT = 26,     // K_NOTICE text
   TAG_COMM = 27,     // /proc/PID/comm
+  TAG_DIR0 = 40,     // TAG_DIR0 + i: readlink /proc/PID/fd/N of a dirfd argument i (A_DIRFD)
 };
 
 struct RecHdr {

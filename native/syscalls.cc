@@ -9,13 +9,14 @@ namespace tracer {
 
 #define N A_NONE
 #define P A_PATH
+#define D A_DIRFD
 
 const SyscallDef kSyscalls[] = {
     // files
-    {"open", SYS_open, {P, N, N, N, N, N}, SF_NONE},
-    {"openat", SYS_openat, {N, P, N, N, N, N}, SF_NONE},
-    {"openat2", SYS_openat2, {N, P, A_OPEN_HOW, N, N, N}, SF_NONE},
-    {"creat", SYS_creat, {P, N, N, N, N, N}, SF_NONE},
+    {"open", SYS_open, {P, N, N, N, N, N}, SF_OPEN},
+    {"openat", SYS_openat, {D, P, N, N, N, N}, SF_OPEN},
+    {"openat2", SYS_openat2, {D, P, A_OPEN_HOW, N, N, N}, SF_NONE},
+    {"creat", SYS_creat, {P, N, N, N, N, N}, SF_OPEN},
     {"close", SYS_close, {N, N, N, N, N, N}, SF_NONE},
     {"dup", SYS_dup, {N, N, N, N, N, N}, SF_NONE},
     {"dup2", SYS_dup2, {N, N, N, N, N, N}, SF_NONE},
@@ -25,22 +26,22 @@ const SyscallDef kSyscalls[] = {
     {"pipe2", SYS_pipe2, {A_FDPAIR_OUT, N, N, N, N, N}, SF_NONE},
     {"memfd_create", SYS_memfd_create, {P, N, N, N, N, N}, SF_NONE},
     {"chdir", SYS_chdir, {P, N, N, N, N, N}, SF_NONE},
-    {"fchdir", SYS_fchdir, {N, N, N, N, N, N}, SF_NONE},
+    {"fchdir", SYS_fchdir, {N, N, N, N, N, N}, SF_CWD},
     {"mkdir", SYS_mkdir, {P, N, N, N, N, N}, SF_NONE},
-    {"mkdirat", SYS_mkdirat, {N, P, N, N, N, N}, SF_NONE},
+    {"mkdirat", SYS_mkdirat, {D, P, N, N, N, N}, SF_NONE},
     {"rmdir", SYS_rmdir, {P, N, N, N, N, N}, SF_NONE},
     {"unlink", SYS_unlink, {P, N, N, N, N, N}, SF_NONE},
-    {"unlinkat", SYS_unlinkat, {N, P, N, N, N, N}, SF_NONE},
+    {"unlinkat", SYS_unlinkat, {D, P, N, N, N, N}, SF_NONE},
     {"rename", SYS_rename, {P, P, N, N, N, N}, SF_NONE},
-    {"renameat", SYS_renameat, {N, P, N, P, N, N}, SF_NONE},
-    {"renameat2", SYS_renameat2, {N, P, N, P, N, N}, SF_NONE},
+    {"renameat", SYS_renameat, {D, P, D, P, N, N}, SF_NONE},
+    {"renameat2", SYS_renameat2, {D, P, D, P, N, N}, SF_NONE},
     {"symlink", SYS_symlink, {P, P, N, N, N, N}, SF_NONE},
-    {"symlinkat", SYS_symlinkat, {P, N, P, N, N, N}, SF_NONE},
+    {"symlinkat", SYS_symlinkat, {P, D, P, N, N, N}, SF_NONE},
     {"link", SYS_link, {P, P, N, N, N, N}, SF_NONE},
-    {"linkat", SYS_linkat, {N, P, N, P, N, N}, SF_NONE},
+    {"linkat", SYS_linkat, {D, P, D, P, N, N}, SF_NONE},
     {"chmod", SYS_chmod, {P, N, N, N, N, N}, SF_NONE},
     {"fchmod", SYS_fchmod, {N, N, N, N, N, N}, SF_NONE},
-    {"fchmodat", SYS_fchmodat, {N, P, N, N, N, N}, SF_NONE},
+    {"fchmodat", SYS_fchmodat, {D, P, N, N, N, N}, SF_NONE},
     {"mount", SYS_mount, {P, P, P, N, N, N}, SF_NONE},
     {"umount2", SYS_umount2, {P, N, N, N, N, N}, SF_NONE},
     // network
@@ -57,7 +58,7 @@ const SyscallDef kSyscalls[] = {
     {"recvmsg", SYS_recvmsg, {N, A_MSGHDR_OUT, N, N, N, N}, SF_NONE},
     // processes
     {"execve", SYS_execve, {P, N, N, N, N, N}, SF_NONE},
-    {"execveat", SYS_execveat, {N, P, N, N, N, N}, SF_NONE},
+    {"execveat", SYS_execveat, {D, P, N, N, N, N}, SF_NONE},
     {"clone", SYS_clone, {N, N, N, N, N, N}, SF_NONE},
     {"clone3", SYS_clone3, {A_CLONE_ARGS, N, N, N, N, N}, SF_NONE},
     {"fork", SYS_fork, {N, N, N, N, N, N}, SF_NONE},
@@ -88,6 +89,7 @@ const SyscallDef kSyscalls[] = {
 
 #undef N
 #undef P
+#undef D
 
 const int kSyscallCount = sizeof(kSyscalls) / sizeof(kSyscalls[0]);
 

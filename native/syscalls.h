@@ -17,6 +17,7 @@ enum ArgKind : uint8_t {
   A_FDPAIR_OUT,     // int[2] written by the kernel (pipe, socketpair) (exit)
   A_OPEN_HOW,       // struct open_how (openat2) (entry)
   A_CLONE_ARGS,     // struct clone_args (clone3) (entry)
+  A_DIRFD,          // a directory fd for the next path: its path from /proc when not AT_FDCWD (entry)
 };
 
 struct SyscallDef {
@@ -31,6 +32,8 @@ enum SyscallFlags : uint8_t {
   SF_NONE = 0,
   SF_CREDS = 1,       // read uid/gid/caps from /proc at exit (set*id, capset)
   SF_SOCKNAME = 2,    // resolve the local address of the socket at exit (connect, accept)
+  SF_OPEN = 4,        // opens a path: subject to the open pre-filter (native/prefilter.h)
+  SF_CWD = 8,         // changes the cwd: read /proc/PID/cwd at exit (fchdir on an fd the state may not know)
 };
 
 // All syscalls the tracer can decode, in no particular order.

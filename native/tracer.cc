@@ -151,6 +151,7 @@ class Loop {
   void add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
   void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
   void add_creds(int tid, std::vector<uint8_t>& items);
+  bool open_cannot_matter(int nr, const uint64_t* args);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
 
   Tracer& tr_;
@@ -159,6 +160,7 @@ class Loop {
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> items_;
   char strbuf_[8192];
+  ssize_t path_len_ = -1;  // length of the last path read into strbuf_
   char bigbuf_[65536];
   int main_pid_ = -1;
   int errfd_ = -1;
@@ -270,6 +272,19 @@ void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args,
       case A_PATH: {
         ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
         if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
+        path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
+        break;
+      }
+      case A_DIRFD: {
+        // The kernel's own answer for the directory a relative path starts
+        // from: the state may not know the fd (an open the pre-filter
+        // skipped, an fd passed over a socket...).
+        int dfd = (int)args[i];
+        if (dfd < 0) break;  // AT_FDCWD: the cwd, which the state follows
+        char link[64];
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", pid, dfd);
+        ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_ - 1);
+        if (n > 0) put_item(items, TAG_DIR0 + i, bigbuf_, (uint32_t)n);
         break;
       }
       case A_SOCKADDR:
@@ -491,7 +506,17 @@ void Loop::on_seccomp(int tid, Task& t) {
     t.ts = now_ns();
     std::memcpy(t.args, si.seccomp.args, sizeof t.args);
     t.items.clear();
+    path_len_ = -1;
     if (def) add_entry_items(tid, def, t.args, t.items);
+    if (def && (def->flags & SF_OPEN) && open_cannot_matter(nr, t.args)) {
+      // No rule can match this open nor ask about its fd later: no exit
+      // stop, no record (the fd stays unknown to the state, as an fd from
+      // an untraced syscall does).
+      t.want_exit = false;
+      tr_.stats_.opens_skipped.fetch_add(1, std::memory_order_relaxed);
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      return;
+    }
     ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
     return;
   }
@@ -499,6 +524,17 @@ void Loop::on_seccomp(int tid, Task& t) {
   if (def) add_entry_items(tid, def, si.seccomp.args, items_);
   emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, si.seccomp.args, &items_);
   ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+}
+
+bool Loop::open_cannot_matter(int nr, const uint64_t* args) {
+  if (path_len_ < 0) return false;
+  uint64_t flags = nr == SYS_open ? args[1] : nr == SYS_openat ? args[2] : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
+  // A directory fd can be the dirfd of later *at calls, whose paths the
+  // state resolves through it: keep those (TAG_DIR0 covers the others).
+  if (flags & (O_DIRECTORY | O_PATH)) return false;
+  if (!is_clean_absolute(strbuf_, (size_t)path_len_)) return false;
+  std::shared_ptr<const PathFilter> f = tr_.path_filter_.get();
+  return f && !f->may_match(strbuf_, (size_t)path_len_);
 }
 
 void Loop::on_syscall_stop(int tid, Task& t) {
@@ -511,6 +547,12 @@ void Loop::on_syscall_stop(int tid, Task& t) {
     if (def) {
       add_exit_items(tid, def, t.args, ret, t.items);
       if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
+      if (def->flags & SF_CWD && ret == 0) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/%d/cwd", tid);
+        ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_ - 1);
+        if (n > 0) put_item(t.items, TAG_CWD, bigbuf_, (uint32_t)n);
+      }
       if (def->flags & SF_SOCKNAME) {
         int fd = t.nr == SYS_connect ? (int)t.args[0] : (int)ret;
         if (ret >= 0 || ret == -EINPROGRESS) add_local_addr(t.tgid, fd, t.items);
@@ -890,6 +932,7 @@ void Tracer::thread_main(StartOptions opts) {
 
 StartResult Tracer::start(const StartOptions& opts) {
   ring_ = new Ring(opts.ring_bytes);
+  path_filter_.set(opts.path_filter);
   std::thread th(&Tracer::thread_main, this, opts);
   th.detach();  // lives as long as the process; exits when nothing is left to trace
   std::unique_lock<std::mutex> lk(mu_);

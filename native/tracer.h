@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "prefilter.h"
 #include "ring.h"
 #include "seccomp.h"
 
@@ -25,6 +26,7 @@ struct StartOptions {
   bool read_env = true;            // read /proc/PID/environ at exec
   size_t ring_bytes = 8u << 20;
   int cpu = -1;                    // >= 0: pin tracer thread and workload to this CPU
+  std::shared_ptr<const PathFilter> path_filter;  // null: every open matters
 };
 
 struct StartResult {
@@ -44,6 +46,7 @@ struct Stats {
   std::atomic<uint64_t> exits{0};
   std::atomic<uint64_t> signals{0};
   std::atomic<uint64_t> read_errors{0};
+  std::atomic<uint64_t> opens_skipped{0};  // opens the pre-filter resumed without an exit stop
 };
 
 class Tracer {
@@ -61,12 +64,15 @@ class Tracer {
   size_t ring_used() const { return ring_ ? ring_->used() : 0; }
   size_t ring_capacity() const { return ring_ ? ring_->capacity() : 0; }
   bool finished() const { return finished_.load(); }
+  // Replaces the open pre-filter (any thread; null: every open matters).
+  void set_path_filter(std::shared_ptr<const PathFilter> f) { path_filter_.set(std::move(f)); }
 
  private:
   void thread_main(StartOptions opts);
   std::function<void(bool last)> notify_;
   Ring* ring_ = nullptr;
   Stats stats_;
+  PathFilterSlot path_filter_;
   std::atomic<bool> notify_pending_{false};
   std::atomic<bool> finished_{false};
   std::mutex mu_;

@@ -157,6 +157,17 @@ export class EventBuilder {
       }
     }
     if (hasRet) args.res = res;
+    // A dirfd's path as the kernel has it (native A_DIRFD): the fd may be one
+    // the state never saw (an open the pre-filter skipped, an fd received
+    // over a socket); relative paths below resolve through it.
+    for (let i = 0; i < regs.length; i++) {
+      const dir = itemString(rec, ItemTag.Dir0 + i);
+      if (dir === undefined) continue;
+      const num = rec.args[i]! | 0;
+      const known = proc.fds.get(num);
+      if (!known) proc.fds.set(num, { num, type: 'directory', name: dir } as FdEntry);
+      else if ((known.type === 'file' || known.type === 'directory') && known.name !== dir) proc.fds.set(num, { ...known, name: dir });
+    }
     const evt: SyscallEvent = { num: ++this.num, ts: rec.ts, type, tid: rec.tid, res, args, proc };
     this.decode(type, rec, evt, proc, hasRet);
     return evt;
@@ -211,6 +222,8 @@ export class EventBuilder {
         if (ok && old) {
           const cloexec = type === 'dup3' && ((a.flags as number) & O_CLOEXEC) !== 0;
           p.fds.set(evt.res, { ...old, num: evt.res, cloexec } as FdEntry);
+        } else if (ok) {
+          p.fds.delete(evt.res); // a copy of an fd we do not know: whatever newfd was is gone
         }
         return;
       }
@@ -220,6 +233,8 @@ export class EventBuilder {
         const cmd = a.cmd as number;
         if (ok && fd && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
           p.fds.set(evt.res, { ...fd, num: evt.res, cloexec: cmd === F_DUPFD_CLOEXEC } as FdEntry);
+        } else if (ok && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
+          p.fds.delete(evt.res);
         } else if (ok && fd && cmd === F_SETFD) {
           p.fds.set(fd.num, { ...fd, cloexec: (rec.args[2]! & 1) === 1 } as FdEntry);
         }
@@ -231,7 +246,8 @@ export class EventBuilder {
       case 'fchdir': {
         const d = p.fds.get(a.fd as number);
         evt.fd = d;
-        if (ok && d) p.cwd = d.name;
+        // the kernel's answer (native SF_CWD): the fd may be one we never saw
+        if (ok) p.cwd = itemString(rec, ItemTag.Cwd) ?? d?.name ?? p.cwd;
         return;
       }
       case 'pipe':

@@ -4,12 +4,12 @@
 // and counted (stats().dropped).
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { loadAddon, type NativeStartOptions, type NativeStats } from './native.js';
+import { loadAddon, type NativePathPattern, type NativeStartOptions, type NativeStats } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
 
 export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds } from './records.js';
 export type { TraceRecord, Creds } from './records.js';
-export type { NativeStats } from './native.js';
+export type { NativeStats, NativePathPattern } from './native.js';
 
 export interface TracerHandle {
   pid: number;
@@ -18,6 +18,8 @@ export interface TracerHandle {
   message: string;
   unknownSyscalls: string[];
   stats(): NativeStats;
+  /** Replaces the open pre-filter (when the rules change); null: every open matters. */
+  setPathFilter(patterns: NativePathPattern[] | null): void;
 }
 
 export interface StartTracerOptions extends NativeStartOptions {
@@ -86,5 +88,6 @@ export function startTracer(opts: StartTracerOptions, onBatch: (records: TraceRe
     message: res.message,
     unknownSyscalls: res.unknownSyscalls,
     stats: () => addon.stats(),
+    setPathFilter: (patterns) => addon.setPathFilter(patterns),
   };
 }

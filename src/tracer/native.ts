@@ -16,6 +16,14 @@ export interface NativeStartOptions {
   ringBytes?: number;
   /** Pin the tracer thread and the workload to this CPU (-1: no pinning). */
   cpu?: number;
+  /** The open pre-filter (native/prefilter.h); null/absent: every open matters. */
+  pathFilter?: NativePathPattern[] | null;
+}
+
+/** kind: 0 exact, 1 prefix, 2 suffix, 3 contains (native/prefilter.h PatternKind). */
+export interface NativePathPattern {
+  kind: 0 | 1 | 2 | 3;
+  value: string;
 }
 
 export interface NativeStartResult {
@@ -39,6 +47,8 @@ export interface NativeStats {
   exits: number;
   signals: number;
   readErrors: number;
+  /** Opens resumed without an exit stop: no rule could match them. */
+  opensSkipped: number;
   ringUsed: number;
   ringCapacity: number;
   finished: boolean;
@@ -48,6 +58,7 @@ export interface NativeAddon {
   start(opts: NativeStartOptions, onData: () => void): NativeStartResult;
   drain(maxBytes?: number): Buffer | null;
   stats(): NativeStats;
+  setPathFilter(patterns: NativePathPattern[] | null): void;
   syscalls(): Record<string, number>;
   filterProgram(set: { name: string; exit: boolean }[]): [number, number, number, number][];
 }

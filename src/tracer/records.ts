@@ -29,6 +29,8 @@ export const ItemTag = {
   Local: 25,
   Text: 26,
   Comm: 27,
+  /** Dir0 + i: the path of dirfd argument i, from /proc (not for AT_FDCWD). */
+  Dir0: 40,
 } as const;
 
 export const NoticeCode = {

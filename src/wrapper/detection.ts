@@ -2,7 +2,8 @@
 // rules -> alerts -> sinks. Also the debug view: at trace level, one log line
 // per event with the fields the rules saw.
 import { hostname as osHostname } from 'node:os';
-import { knownSyscalls, RecordKind, type TraceRecord } from '../tracer/index.js';
+import { knownSyscalls, RecordKind, type NativePathPattern, type TraceRecord, type TracerHandle } from '../tracer/index.js';
+import { openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
@@ -76,6 +77,21 @@ export interface Detection extends Pipeline {
   readonly state: ProcessTable;
 }
 
+const KIND_CODE = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
+
+/**
+ * The open pre-filter for the native side (src/rules/prefilter.ts), or null
+ * (every open stops twice): with no rules nothing can match; at trace level
+ * the debug view shows every event; DRAIOS_BENCH_NO_PREFILTER=1 is the A/B
+ * switch of bench/.
+ */
+function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
+  if (traceView || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
+  if (rs === undefined) return { patterns: [] };
+  const f = openPathFilter(rs.rules);
+  return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value })) ?? null, disabledBy: f.disabledBy };
+}
+
 export function createDetection(o: DetectionOptions): Detection {
   const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
   const state = new ProcessTable(o.container, new UserDb());
@@ -85,6 +101,10 @@ export function createDetection(o: DetectionOptions): Detection {
   const syscalls = syscallSet(rs, o.syscallsExtra);
   const filterSet = new Set(syscalls.map((s) => s.name));
   const traceView = o.log.isLevelEnabled('trace');
+  let tracer: TracerHandle | undefined;
+  const prefilter = nativePathFilter(rs, traceView);
+  const describeFilter = (f: typeof prefilter) =>
+    f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
 
   let held: TraceRecord[][] | undefined = o.identityReady ? [] : undefined;
@@ -135,6 +155,11 @@ export function createDetection(o: DetectionOptions): Detection {
   return {
     state,
     syscalls,
+    pathFilter: prefilter.patterns,
+    attach(h) {
+      tracer = h;
+      o.log.info({ openPrefilter: describeFilter(prefilter) }, 'open pre-filter');
+    },
     readEnv: true,
     onRecords,
     ruleset: () => rs,
@@ -149,6 +174,9 @@ export function createDetection(o: DetectionOptions): Detection {
         if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
       }
       rs = next;
+      const pf = nativePathFilter(next, traceView);
+      tracer?.setPathFilter(pf.patterns);
+      o.log.info({ openPrefilter: describeFilter(pf) }, 'open pre-filter for the new rules');
       return { degraded };
     },
     counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap() }),

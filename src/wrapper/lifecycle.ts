@@ -2,7 +2,7 @@
 // the tracer, forward signals, hand the tracer's records down the pipeline
 // (events -> state -> rules -> alerts -> sinks), and exit with the workload's
 // status once the pipeline has flushed (bounded).
-import { startTracer, RecordKind, RecordFlag, NoticeCode, itemString, type TraceRecord, type TracerHandle } from '../tracer/index.js';
+import { startTracer, RecordKind, RecordFlag, NoticeCode, itemString, type NativePathPattern, type TraceRecord, type TracerHandle } from '../tracer/index.js';
 import { forwardSignals, exitCodeOf } from './signals.js';
 import type { AgentLogger } from '../logging/index.js';
 
@@ -11,6 +11,10 @@ export interface Pipeline {
   syscalls: { name: string; exit: boolean }[];
   /** Whether the state needs /proc/PID/environ at exec (proc.env). */
   readEnv: boolean;
+  /** The open pre-filter at start (native/prefilter.h); null/absent: every open matters. */
+  pathFilter?: NativePathPattern[] | null;
+  /** Given the running tracer (to swap the pre-filter when the rules change). */
+  attach?(h: TracerHandle): void;
   onRecords(records: TraceRecord[]): void;
   /** Counters for heartbeats and the final log line. */
   counters(): Record<string, number>;
@@ -74,6 +78,7 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
         env: o.env,
         syscalls: pipeline.syscalls,
         readEnv: pipeline.readEnv,
+        pathFilter: pipeline.pathFilter ?? null,
         trace: o.trace ?? true,
         ringBytes: o.ringBytes,
         cpu: o.cpu,
@@ -86,6 +91,7 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
     return 126;
   }
   o.onStarted?.(handle);
+  pipeline.attach?.(handle);
   forwarder.setTarget(handle.pid);
   if (handle.unknownSyscalls.length) log.warn({ syscalls: handle.unknownSyscalls }, 'syscalls the tracer cannot decode are not traced');
   if (!handle.traced) {
@@ -108,7 +114,7 @@ export async function runWorkload(o: LifecycleOptions): Promise<number> {
   await pipeline.close(o.flushTimeoutMs ?? 3000).catch(() => undefined);
   const stats = handle.stats();
   log.info(
-    { exitCode: code, ...pipeline.counters(), stops: stats.stops, syscalls: stats.syscalls, dropped: stats.dropped + lost },
+    { exitCode: code, ...pipeline.counters(), stops: stats.stops, syscalls: stats.syscalls, opensSkipped: stats.opensSkipped, dropped: stats.dropped + lost },
     'workload exited',
   );
   if (stats.dropped) log.warn({ dropped: stats.dropped }, 'tracer records dropped (ring full): events were lost');

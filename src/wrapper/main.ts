@@ -115,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     const t = tracerStats?.();
     return {
       ...(detection?.counters() ?? {}),
-      ...(t ? { stops: t.stops, syscalls: t.syscalls, drops: t.dropped, queueDepth: t.ringUsed } : {}),
+      ...(t ? { stops: t.stops, syscalls: t.syscalls, opensSkipped: t.opensSkipped, drops: t.dropped, queueDepth: t.ringUsed } : {}),
     };
   };
 

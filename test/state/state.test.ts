@@ -42,6 +42,11 @@ const RULES = `
   condition: evt.type = close and proc.name = sh and fd.num = 6 and fd.name endswith /dropped
   output: dropped %fd.name
   priority: NOTICE
+- rule: stale socket after dup2 of an unknown fd
+  desc: state check
+  condition: evt.type = close and fd.num = 8 and fd.type = ipv4 and fd.sport = 19
+  output: stale %fd.name
+  priority: NOTICE
 - rule: ancestry after the parent exited
   desc: state check
   condition: evt.type = openat and fd.name = /etc/hostname and proc.name = cat and proc.aname[1] = sh and proc.aname[2] = python3
@@ -92,6 +97,21 @@ test('fds are inherited across fork and copied by dup2', async () => {
   ].join('\n');
   const a = await alertsOf([PY, '-c', script]);
   assert.ok(rules(a).includes('inherited and duplicated socket'), JSON.stringify(rules(a)));
+});
+
+test('dup2 of an fd the state never saw (an open the pre-filter skipped) replaces what newfd was', async () => {
+  const script = [
+    'import os, socket',
+    's = socket.socket(); s.setblocking(False)',
+    'try: s.connect(("127.0.0.1", 19))',
+    'except OSError: pass',
+    'os.dup2(s.fileno(), 8)',
+    'n = os.open("/dev/null", os.O_RDONLY)', // matches no rule: skipped, unknown to the state
+    'os.dup2(n, 8)',
+    'os.close(8)',
+  ].join('\n');
+  const a = await alertsOf([PY, '-c', script]);
+  assert.not.ok(rules(a).includes('stale socket after dup2 of an unknown fd'), JSON.stringify(rules(a)));
 });
 
 test('close-on-exec fds are dropped at exec, others kept', async () => {

@@ -1,0 +1,46 @@
+#include "prefilter.h"
+
+#include <cstring>
+
+namespace tracer {
+
+bool PathFilter::may_match(const char* path, size_t len) const {
+  for (const auto& p : patterns_) {
+    const std::string& v = p.value;
+    switch (p.kind) {
+      case PK_EXACT:
+        if (len == v.size() && std::memcmp(path, v.data(), len) == 0) return true;
+        break;
+      case PK_PREFIX:
+        if (len >= v.size() && std::memcmp(path, v.data(), v.size()) == 0) return true;
+        break;
+      case PK_SUFFIX:
+        if (len >= v.size() && std::memcmp(path + len - v.size(), v.data(), v.size()) == 0) return true;
+        break;
+      case PK_CONTAINS:
+        if (v.empty() || memmem(path, len, v.data(), v.size()) != nullptr) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+bool is_clean_absolute(const char* path, size_t len) {
+  if (len == 0 || path[0] != '/') return false;
+  if (len > 1 && path[len - 1] == '/') return false;
+  for (size_t i = 0; i < len; i++) {
+    if (path[i] == 0) return false;
+    if (path[i] != '/') continue;
+    // the component after this '/'
+    size_t j = i + 1;
+    size_t end = j;
+    while (end < len && path[end] != '/') end++;
+    size_t clen = end - j;
+    if (end < len && clen == 0) return false;  // "//"
+    if (clen == 1 && path[j] == '.') return false;
+    if (clen == 2 && path[j] == '.' && path[j + 1] == '.') return false;
+  }
+  return true;
+}
+
+}  // namespace tracer

@@ -1,0 +1,166 @@
+// The open pre-filter, compiled from the rules: a necessary condition on the
+// path an open (open, openat, creat) names, for any rule to care about the
+// open or, later, about the fd it returns. The tracer checks it at the open's
+// entry stop (native/prefilter.h): an open outside it is resumed without its
+// exit stop and makes no record, and its fd stays unknown to the state.
+//
+// Every step over-approximates: a glob becomes its literal prefix, an `and`
+// keeps the constraint of one of its operands, and a rule whose condition
+// does not constrain the path (or the fd's type, for rules on events that
+// read the fd table) turns the filter off. So the filter can cost a stop,
+// never an alert.
+import { inferEventTypes } from './compiler.js';
+import type { Expr, FieldExpr, ValueExpr } from './parser.js';
+import type { CompiledRule } from './loader.js';
+
+export interface PathPattern {
+  kind: 'exact' | 'prefix' | 'suffix' | 'contains';
+  value: string;
+}
+
+const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat']);
+
+/**
+ * Event types whose fd comes from the state's fd table (src/events/builder.ts):
+ * a rule on them that reads fd.* could see an fd a skipped open returned.
+ */
+const FD_TABLE_TYPES = new Set([
+  'close', 'dup', 'dup2', 'dup3', 'fcntl', 'fchdir', 'connect', 'sendto', 'sendmsg', 'bind', 'listen',
+  'accept', 'accept4', 'recvfrom', 'recvmsg', 'fchmod', 'finit_module', 'setns',
+]);
+
+/** fd.type / fd.typechar values an open can give its fd. */
+const FILE_TYPES = new Set(['file', 'directory', 'f', 'd']);
+
+/** A disjunction: the path matches one pattern, or (notFile) the fd is of a non-file type. */
+interface Necessary {
+  paths: PathPattern[];
+  notFile: boolean;
+}
+type Result = Necessary | null | 'never'; // null: no constraint known
+
+export interface OpenPathFilter {
+  /** null: some rule may care about any open (every open keeps its exit stop). */
+  patterns: PathPattern[] | null;
+  /** The first rule that turned the filter off, and on which event type. */
+  disabledBy?: { rule: string; evtType: string };
+}
+
+/** The pre-filter for a rule set (the rules in force, enabled). */
+export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
+  const out = new Map<string, PathPattern>();
+  const memo = new WeakMap<Expr, Set<string> | 'all'>();
+  for (const r of rules) {
+    const types = r.evttypes;
+    const opens = types === 'all' ? [...OPEN_TYPES] : [...types].filter((t) => OPEN_TYPES.has(t));
+    for (const t of opens) {
+      const n = necessary(r.tree, t, memo);
+      if (n === 'never') continue;
+      if (n === null || (n.paths.length === 0 && !n.notFile)) return { patterns: null, disabledBy: { rule: r.name, evtType: t } };
+      // an opened fd is a file or a directory: `notFile` cannot hold on an open
+      for (const p of n.paths) out.set(`${p.kind}:${p.value}`, p);
+    }
+    if (!r.fields.some((f) => f.startsWith('fd.') && f !== 'fd.num')) continue;
+    const consumers = types === 'all' ? [...FD_TABLE_TYPES] : [...types].filter((t) => FD_TABLE_TYPES.has(t));
+    for (const t of consumers) {
+      const n = necessary(r.tree, t, memo);
+      if (n === 'never') continue;
+      if (n === null) return { patterns: null, disabledBy: { rule: r.name, evtType: t } };
+      for (const p of n.paths) out.set(`${p.kind}:${p.value}`, p);
+    }
+  }
+  return { patterns: [...out.values()] };
+}
+
+function possible(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>): boolean {
+  let types = memo.get(e);
+  if (types === undefined) {
+    types = inferEventTypes(e);
+    memo.set(e, types);
+  }
+  return types === 'all' || types.has(t);
+}
+
+/** What every event of type `t` that satisfies `e` satisfies. */
+function necessary(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>): Result {
+  if (!possible(e, t, memo)) return 'never';
+  switch (e.kind) {
+    case 'and': {
+      let best: Necessary | null = null;
+      for (const c of e.children) {
+        const n = necessary(c, t, memo);
+        if (n === 'never') return 'never';
+        if (n !== null && (best === null || weight(n) < weight(best))) best = n;
+      }
+      return best;
+    }
+    case 'or': {
+      const acc: Necessary = { paths: [], notFile: false };
+      let some = false;
+      for (const c of e.children) {
+        const n = necessary(c, t, memo);
+        if (n === 'never') continue;
+        if (n === null) return null;
+        acc.paths.push(...n.paths);
+        acc.notFile ||= n.notFile;
+        some = true;
+      }
+      return some ? acc : 'never';
+    }
+    case 'binary':
+      return atom(e.field, e.op, e.value, e.modifier !== undefined);
+    default:
+      return null; // not, exists, macros (expanded already): no positive constraint
+  }
+}
+
+/** Fewer patterns, and a type constraint over paths: the tighter filter. */
+function weight(n: Necessary): number {
+  return n.paths.length + (n.notFile ? 0.5 : 0);
+}
+
+function atom(field: FieldExpr, op: string, value: ValueExpr, modified: boolean): Necessary | null {
+  if (field.kind !== 'field' || field.arg !== undefined || modified || value.kind === 'fieldref') return null;
+  const values = value.kind === 'list' ? value.values.map((v) => v.value) : [value.value];
+  const single = value.kind === 'value';
+  const paths = (kind: PathPattern['kind'], vs: string[]): Necessary => ({ paths: vs.map((v) => ({ kind, value: v })), notFile: false });
+  switch (field.name) {
+    case 'fd.name':
+      if ((op === '=' || op === '==') && single) return paths('exact', values);
+      if (op === 'in') return paths('exact', values);
+      if (op === 'startswith' && single) return paths('prefix', values);
+      if (op === 'endswith' && single) return paths('suffix', values);
+      if (op === 'contains' && single) return paths('contains', values);
+      if (op === 'pmatch') return paths('prefix', values);
+      if (op === 'glob' && single) {
+        const lit = globPrefix(values[0]!);
+        return lit ? paths('prefix', [lit]) : null;
+      }
+      return null;
+    case 'fd.directory': {
+      const under = (d: string) => (d.endsWith('/') ? d : `${d}/`);
+      if (((op === '=' || op === '==') && single) || op === 'in') return paths('prefix', values.map(under));
+      if (op === 'startswith' && single) return paths('prefix', values);
+      return null;
+    }
+    case 'fd.filename':
+      if (((op === '=' || op === '==') && single) || op === 'in') return paths('suffix', values.map((v) => `/${v}`));
+      if (op === 'endswith' && single) return paths('suffix', values);
+      if ((op === 'startswith' || op === 'contains') && single) return paths('contains', values);
+      return null;
+    case 'fd.type':
+    case 'fd.typechar':
+      if (((op === '=' || op === '==') && single) || op === 'in') {
+        return values.some((v) => FILE_TYPES.has(v)) ? null : { paths: [], notFile: true };
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** The literal start of a glob, up to its first wildcard or escape. */
+function globPrefix(glob: string): string {
+  const i = glob.search(/[*?[\\]/);
+  return i < 0 ? glob : glob.slice(0, i);
+}

@@ -1,0 +1,84 @@
+// The open pre-filter compiled from rules (src/rules/prefilter.ts): what it
+// keeps, and when it must turn itself off.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadRuleFiles } from '../../src/rules/index.js';
+import { openPathFilter, type PathPattern } from '../../src/rules/prefilter.js';
+import { SHARED_RULES } from '../helpers.js';
+
+function filterOf(yaml: string) {
+  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }]);
+  assert.ok(ruleset, JSON.stringify(results));
+  return openPathFilter(ruleset!.rules);
+}
+const rule = (name: string, condition: string, output = 'x %proc.name') =>
+  `- rule: ${name}\n  desc: d\n  condition: ${condition}\n  output: ${output}\n  priority: WARNING\n`;
+const has = (ps: PathPattern[] | null, kind: PathPattern['kind'], value: string) => !!ps?.some((p) => p.kind === kind && p.value === value);
+
+test('path operators become patterns; a glob keeps its literal prefix', () => {
+  const f = filterOf(
+    rule('a', 'evt.type=openat and fd.name startswith /etc/ and proc.name=cat') +
+      rule('b', 'evt.type=openat and fd.name in (/x/one, /x/two)') +
+      rule('c', 'evt.type in (open, openat) and (fd.name endswith .pem or fd.name contains secret)') +
+      rule('d', 'evt.type=openat and fd.name glob /proc/*/environ') +
+      rule('e', 'evt.type=openat and fd.directory in (/var/log, /srv/) and fd.filename = x.conf') +
+      rule('f', 'evt.type=openat and fd.name pmatch (/data, /backup)'),
+  );
+  const p = f.patterns;
+  assert.ok(p, JSON.stringify(f.disabledBy));
+  assert.ok(has(p, 'prefix', '/etc/'));
+  assert.ok(has(p, 'exact', '/x/one') && has(p, 'exact', '/x/two'));
+  assert.ok(has(p, 'suffix', '.pem') && has(p, 'contains', 'secret'));
+  assert.ok(has(p, 'prefix', '/proc/'));
+  // `and`: one operand's constraint is enough; the one with fewer patterns wins
+  assert.ok(has(p, 'suffix', '/x.conf'));
+  assert.ok(has(p, 'prefix', '/data') && has(p, 'prefix', '/backup'));
+});
+
+test('a rule that may match any open turns the filter off, and says which', () => {
+  const f = filterOf(rule('ok', 'evt.type=openat and fd.name=/etc/shadow') + rule('any', 'evt.type=openat and proc.name=tar'));
+  assert.is(f.patterns, null);
+  assert.equal(f.disabledBy, { rule: 'any', evtType: 'openat' });
+  // a negated path constraint says nothing about the paths that can match
+  assert.is(filterOf(rule('neg', 'evt.type=openat and not fd.name startswith /tmp')).patterns, null);
+  // transformers and case-insensitive operators are not analysed
+  assert.is(filterOf(rule('i', 'evt.type=openat and fd.name icontains passwd')).patterns, null);
+});
+
+test('branches that cannot be opens do not count; rules on other events without fd fields are ignored', () => {
+  const f = filterOf(
+    rule('mixed', '(evt.type=openat and fd.name=/etc/passwd) or (evt.type=execve and proc.name=nc)') +
+      rule('exec', 'evt.type=execve and proc.name=sh'),
+  );
+  assert.equal(f.patterns, [{ kind: 'exact', value: '/etc/passwd' }]);
+});
+
+test('rules reading the fd table on other events: a socket type or a path keeps the filter, nothing turns it off', () => {
+  const sock = filterOf(rule('r', 'evt.type=dup2 and fd.type in (ipv4, ipv6)', 'x %fd.name'));
+  assert.equal(sock.patterns, []);
+  const path = filterOf(rule('r', 'evt.type=dup2 and fd.name startswith /dev/tcp', 'x %fd.name'));
+  assert.equal(path.patterns, [{ kind: 'prefix', value: '/dev/tcp' }]);
+  const any = filterOf(rule('r', 'evt.type=dup2 and proc.name=sh', 'x %fd.name'));
+  assert.is(any.patterns, null);
+  assert.equal(any.disabledBy, { rule: 'r', evtType: 'dup2' });
+  // a file type is no constraint: the fd may be one a skipped open returned
+  assert.is(filterOf(rule('r', 'evt.type=close and fd.typechar=f', 'x %fd.name')).patterns, null);
+});
+
+test('the upstream stable rules compile to a filter; stacked with incubating it is off (a tar rule reads any file)', () => {
+  const read = (f: string) => ({ name: f, content: readFileSync(join(SHARED_RULES, f), 'utf8') });
+  const stable = loadRuleFiles([read('falco_rules.yaml')]).ruleset!;
+  const f = openPathFilter(stable.rules);
+  assert.ok(f.patterns && f.patterns.length > 0);
+  assert.ok(has(f.patterns, 'prefix', '/etc/'), 'sensitive files');
+  assert.ok(has(f.patterns, 'suffix', 'release_agent'));
+  assert.not.ok(f.patterns!.some((p) => p.value === '/' || p.value === ''), 'not everything');
+  const stacked = loadRuleFiles([read('falco_rules.yaml'), read('falco-incubating_rules.yaml')]).ruleset!;
+  const g = openPathFilter(stacked.rules);
+  assert.is(g.patterns, null);
+  assert.is(g.disabledBy?.rule, 'Exfiltrating Artifacts via Kubernetes Control Plane');
+});
+
+test.run();
