@@ -31,7 +31,7 @@ std::vector<std::string> string_array(const Napi::Value& v) {
   return out;
 }
 
-// [{kind: 0 exact | 1 prefix | 2 suffix | 3 contains, value}] -> a filter;
+// [{kind: 0 exact | 1 prefix | 2 suffix | 3 contains, value, write?}] -> a filter;
 // null/undefined -> none (every open matters).
 std::shared_ptr<const tracer::PathFilter> path_filter(const Napi::Value& v) {
   if (!v.IsArray()) return nullptr;
@@ -42,7 +42,7 @@ std::shared_ptr<const tracer::PathFilter> path_filter(const Napi::Value& v) {
     Napi::Object e = a.Get(i).As<Napi::Object>();
     int kind = e.Get("kind").ToNumber().Int32Value();
     if (kind < tracer::PK_EXACT || kind > tracer::PK_CONTAINS) return nullptr;  // unknown: be safe, no filter
-    pats.push_back({(tracer::PatternKind)kind, e.Get("value").ToString().Utf8Value()});
+    pats.push_back({(tracer::PatternKind)kind, e.Get("value").ToString().Utf8Value(), e.Get("write").ToBoolean().Value()});
   }
   return std::make_shared<const tracer::PathFilter>(std::move(pats));
 }

@@ -4,8 +4,9 @@
 
 namespace tracer {
 
-bool PathFilter::may_match(const char* path, size_t len) const {
+bool PathFilter::may_match(const char* path, size_t len, bool writing) const {
   for (const auto& p : patterns_) {
+    if (p.write_only && !writing) continue;
     const std::string& v = p.value;
     switch (p.kind) {
       case PK_EXACT:

@@ -18,13 +18,15 @@ enum PatternKind : int { PK_EXACT = 0, PK_PREFIX = 1, PK_SUFFIX = 2, PK_CONTAINS
 struct PathPattern {
   PatternKind kind;
   std::string value;
+  bool write_only = false;  // matches only opens for writing (O_WRONLY, O_RDWR, creat)
 };
 
 class PathFilter {
  public:
   explicit PathFilter(std::vector<PathPattern> p) : patterns_(std::move(p)) {}
-  // True when a rule may care about an open of `path` (absolute, normalised).
-  bool may_match(const char* path, size_t len) const;
+  // True when a rule may care about an open of `path` (absolute, normalised);
+  // writing: the open's access mode is O_WRONLY or O_RDWR.
+  bool may_match(const char* path, size_t len, bool writing) const;
 
  private:
   std::vector<PathPattern> patterns_;

@@ -534,7 +534,8 @@ bool Loop::open_cannot_matter(int nr, const uint64_t* args) {
   if (flags & (O_DIRECTORY | O_PATH)) return false;
   if (!is_clean_absolute(strbuf_, (size_t)path_len_)) return false;
   std::shared_ptr<const PathFilter> f = tr_.path_filter_.get();
-  return f && !f->may_match(strbuf_, (size_t)path_len_);
+  uint64_t acc = flags & O_ACCMODE;
+  return f && !f->may_match(strbuf_, (size_t)path_len_, acc == O_WRONLY || acc == O_RDWR);
 }
 
 void Loop::on_syscall_stop(int tid, Task& t) {

@@ -16,6 +16,8 @@ import type { CompiledRule } from './loader.js';
 export interface PathPattern {
   kind: 'exact' | 'prefix' | 'suffix' | 'contains';
   value: string;
+  /** Only opens for writing (evt.is_open_write: O_WRONLY, O_RDWR, creat) can match. */
+  write?: true;
 }
 
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat']);
@@ -49,6 +51,7 @@ export interface OpenPathFilter {
 /** The pre-filter for a rule set (the rules in force, enabled). */
 export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
   const out = new Map<string, PathPattern>();
+  const add = (p: PathPattern) => out.set(`${p.kind}:${p.write ? 'w' : ''}:${p.value}`, p);
   const memo = new WeakMap<Expr, Set<string> | 'all'>();
   for (const r of rules) {
     const types = r.evttypes;
@@ -58,7 +61,8 @@ export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
       if (n === 'never') continue;
       if (n === null || (n.paths.length === 0 && !n.notFile)) return { patterns: null, disabledBy: { rule: r.name, evtType: t } };
       // an opened fd is a file or a directory: `notFile` cannot hold on an open
-      for (const p of n.paths) out.set(`${p.kind}:${p.value}`, p);
+      const write = writesOnly(r.tree, t, memo);
+      for (const p of n.paths) add(write ? { ...p, write: true } : p);
     }
     if (!r.fields.some((f) => f.startsWith('fd.') && f !== 'fd.num')) continue;
     const consumers = types === 'all' ? [...FD_TABLE_TYPES] : [...types].filter((t) => FD_TABLE_TYPES.has(t));
@@ -66,7 +70,7 @@ export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
       const n = necessary(r.tree, t, memo);
       if (n === 'never') continue;
       if (n === null) return { patterns: null, disabledBy: { rule: r.name, evtType: t } };
-      for (const p of n.paths) out.set(`${p.kind}:${p.value}`, p);
+      for (const p of n.paths) add(p);
     }
   }
   return { patterns: [...out.values()] };
@@ -108,35 +112,64 @@ function necessary(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>)
       return some ? acc : 'never';
     }
     case 'binary':
-      return atom(e.field, e.op, e.value, e.modifier !== undefined);
+      return atom(e.field, e.op, e.value, e.modifier !== undefined, OPEN_TYPES.has(t));
     default:
       return null; // not, exists, macros (expanded already): no positive constraint
   }
 }
 
-/** Fewer patterns, and a type constraint over paths: the tighter filter. */
-function weight(n: Necessary): number {
-  return n.paths.length + (n.notFile ? 0.5 : 0);
+/** Whether every event of type `t` satisfying `e` is an open for writing. */
+function writesOnly(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>): boolean {
+  if (!possible(e, t, memo)) return true; // vacuous: nothing of type t gets here
+  switch (e.kind) {
+    case 'and':
+      return e.children.some((c) => writesOnly(c, t, memo));
+    case 'or':
+      return e.children.every((c) => writesOnly(c, t, memo));
+    case 'binary':
+      return (
+        e.field.kind === 'field' && e.field.name === 'evt.is_open_write' && e.field.arg === undefined && !e.modifier &&
+        (e.op === '=' || e.op === '==') && e.value.kind === 'value' && e.value.value === 'true'
+      );
+    default:
+      return false;
+  }
 }
 
-function atom(field: FieldExpr, op: string, value: ValueExpr, modified: boolean): Necessary | null {
+/**
+ * How much a constraint lets through, roughly: an exact path almost nothing,
+ * a prefix, suffix or substring the less the longer it is (`/etc/` lets the
+ * dynamic loader's /etc/ld.so.cache and every /etc/hosts read through). An
+ * `and` keeps its tightest operand.
+ */
+function weight(n: Necessary): number {
+  let w = n.notFile ? 0.5 : 0;
+  for (const p of n.paths) w += p.kind === 'exact' ? 1 : 1000 / Math.max(1, p.value.length);
+  return w;
+}
+
+function atom(field: FieldExpr, op: string, value: ValueExpr, modified: boolean, opening: boolean): Necessary | null {
   if (field.kind !== 'field' || field.arg !== undefined || modified || value.kind === 'fieldref') return null;
   const values = value.kind === 'list' ? value.values.map((v) => v.value) : [value.value];
   const single = value.kind === 'value';
   const paths = (kind: PathPattern['kind'], vs: string[]): Necessary => ({ paths: vs.map((v) => ({ kind, value: v })), notFile: false });
+  // An open's `name` argument is the path as passed: only opens of clean
+  // absolute paths are ever skipped, and for those it is fd.name (and nameraw).
+  const isPath = field.name === 'fd.name' || field.name === 'fd.nameraw' || (opening && field.name === 'evt.arg.name');
+  if (isPath) {
+    if ((op === '=' || op === '==') && single) return paths('exact', values);
+    if (op === 'in') return paths('exact', values);
+    if (op === 'startswith' && single) return paths('prefix', values);
+    if (op === 'endswith' && single) return paths('suffix', values);
+    if (op === 'contains' && single) return paths('contains', values);
+    if (op === 'pmatch') return paths('prefix', values);
+    if (op === 'glob' && single) {
+      const lit = globPrefix(values[0]!);
+      return lit ? paths('prefix', [lit]) : null;
+    }
+    return null;
+  }
   switch (field.name) {
-    case 'fd.name':
-      if ((op === '=' || op === '==') && single) return paths('exact', values);
-      if (op === 'in') return paths('exact', values);
-      if (op === 'startswith' && single) return paths('prefix', values);
-      if (op === 'endswith' && single) return paths('suffix', values);
-      if (op === 'contains' && single) return paths('contains', values);
-      if (op === 'pmatch') return paths('prefix', values);
-      if (op === 'glob' && single) {
-        const lit = globPrefix(values[0]!);
-        return lit ? paths('prefix', [lit]) : null;
-      }
-      return null;
     case 'fd.directory': {
       const under = (d: string) => (d.endsWith('/') ? d : `${d}/`);
       if (((op === '=' || op === '==') && single) || op === 'in') return paths('prefix', values.map(under));

@@ -24,6 +24,8 @@ export interface NativeStartOptions {
 export interface NativePathPattern {
   kind: 0 | 1 | 2 | 3;
   value: string;
+  /** Matches only opens for writing (O_WRONLY, O_RDWR, creat). */
+  write?: boolean;
 }
 
 export interface NativeStartResult {

@@ -89,7 +89,7 @@ function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patter
   if (traceView || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
   if (rs === undefined) return { patterns: [] };
   const f = openPathFilter(rs.rules);
-  return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value })) ?? null, disabledBy: f.disabledBy };
+  return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
 }
 
 export function createDetection(o: DetectionOptions): Detection {

@@ -37,6 +37,29 @@ test('path operators become patterns; a glob keeps its literal prefix', () => {
   assert.ok(has(p, 'prefix', '/data') && has(p, 'prefix', '/backup'));
 });
 
+test('opens for writing only: evt.is_open_write in an `and` marks the patterns', () => {
+  const f = filterOf(
+    rule('w', 'evt.type in (open, openat, creat) and evt.is_open_write=true and fd.directory in (/usr/bin, /lib)') +
+      rule('r', 'evt.type=openat and evt.is_open_read=true and fd.name=/etc/shadow'),
+  );
+  assert.equal(f.patterns, [
+    { kind: 'prefix', value: '/usr/bin/', write: true },
+    { kind: 'prefix', value: '/lib/', write: true },
+    { kind: 'exact', value: '/etc/shadow' },
+  ]);
+  // `or` keeps the mark only when every branch writes
+  const g = filterOf(rule('o', 'evt.type=openat and (evt.is_open_write=true or proc.name=x) and fd.name startswith /srv/'));
+  assert.equal(g.patterns, [{ kind: 'prefix', value: '/srv/' }]);
+});
+
+test('an `and` keeps its tightest operand: exact names over a short prefix', () => {
+  const f = filterOf(rule('s', 'evt.type=openat and fd.name startswith /etc and fd.name in (/etc/shadow, /etc/gshadow)'));
+  assert.equal(f.patterns, [{ kind: 'exact', value: '/etc/shadow' }, { kind: 'exact', value: '/etc/gshadow' }]);
+  // raw-path constraints count too (only clean absolute paths are skipped, where raw = fd.name)
+  const g = filterOf(rule('t', "evt.type=openat and fd.name startswith / and fd.nameraw contains '/../'"));
+  assert.equal(g.patterns, [{ kind: 'contains', value: '/../' }]);
+});
+
 test('a rule that may match any open turns the filter off, and says which', () => {
   const f = filterOf(rule('ok', 'evt.type=openat and fd.name=/etc/shadow') + rule('any', 'evt.type=openat and proc.name=tar'));
   assert.is(f.patterns, null);
@@ -72,7 +95,8 @@ test('the upstream stable rules compile to a filter; stacked with incubating it 
   const stable = loadRuleFiles([read('falco_rules.yaml')]).ruleset!;
   const f = openPathFilter(stable.rules);
   assert.ok(f.patterns && f.patterns.length > 0);
-  assert.ok(has(f.patterns, 'prefix', '/etc/'), 'sensitive files');
+  assert.ok(has(f.patterns, 'exact', '/etc/shadow'), 'sensitive files');
+  assert.not.ok(has(f.patterns, 'prefix', '/etc/'), 'not every file under /etc (the loader reads /etc/ld.so.cache at every exec)');
   assert.ok(has(f.patterns, 'suffix', 'release_agent'));
   assert.not.ok(f.patterns!.some((p) => p.value === '/' || p.value === ''), 'not everything');
   const stacked = loadRuleFiles([read('falco_rules.yaml'), read('falco-incubating_rules.yaml')]).ruleset!;

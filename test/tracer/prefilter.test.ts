@@ -12,7 +12,7 @@ import { tmp, traceRun, type Rec } from '../helpers.js';
 
 const dir = tmp('prefilter-');
 mkdirSync(join(dir, 'x'));
-for (const f of ['exact', 'sfx.log', 'has-needle-in', 'plain']) writeFileSync(join(dir, f), '');
+for (const f of ['exact', 'sfx.log', 'has-needle-in', 'plain', 'w-read']) writeFileSync(join(dir, f), '');
 
 const SCRIPT = `
 import os, sys
@@ -33,6 +33,9 @@ op(d, os.O_RDONLY | os.O_DIRECTORY)
 op(d + '/sfx.log')
 op(d + '/exact')
 op(d + '/has-needle-in')
+op(d + '/w-read')
+op(d + '/w-written', os.O_WRONLY | os.O_CREAT)
+op(d + '/w-both', os.O_RDWR | os.O_CREAT)
 os.chdir(d)
 op('plain')
 dfd = os.open(d + '/x', os.O_RDONLY)
@@ -46,6 +49,7 @@ const FILTER = JSON.stringify([
   { kind: 2, value: '.log' },
   { kind: 0, value: join(dir, 'exact') },
   { kind: 3, value: 'needle' },
+  { kind: 1, value: join(dir, 'w'), write: true },
 ]);
 
 const opens = (records: Rec[]) => records.filter((r) => r.kind === 1 && (r.name === 'openat' || r.name === 'open'));
@@ -58,6 +62,9 @@ test('opens no pattern can match are skipped; matches, unclean, relative and dir
   for (const p of [`${dir}//plain`, `${dir}/./plain`, `${dir}/x/../plain`, `${dir}/x/`, 'plain', 'rel2']) assert.ok(opened(records, p), `not clean/absolute, recorded: ${p}`);
   assert.ok(opened(records, dir), 'O_DIRECTORY open recorded (it may become a dirfd)');
   for (const p of [`${dir}/plain`, `${dir}/new`, `${dir}/x`]) assert.not.ok(opened(records, p), `skipped: ${p}`);
+  // a write-only pattern: reads of the path are skipped, writes recorded
+  assert.not.ok(opened(records, `${dir}/w-read`), 'read of a write-only pattern skipped');
+  assert.ok(opened(records, `${dir}/w-written`) && opened(records, `${dir}/w-both`), 'O_WRONLY and O_RDWR opens recorded');
   assert.ok(stats.opensSkipped! >= 3, `opensSkipped ${stats.opensSkipped}`);
   // a recorded match still has its exit (the fd)
   const m = opens(records).find((r) => r.items['1'] === `${dir}/exact`)!;
