@@ -205,7 +205,9 @@ test('1. an alert raised by a real workload reaches the orchestrator with the ru
 });
 
 test('2. a rule update pushed while the workload runs takes effect without restarting it; a rule on a syscall outside the running filter is reported degraded', async () => {
-  // Initial set: a rule on openat that does not match the workload.
+  // Initial set: a rule on openat that does not match the workload. Its open
+  // pre-filter skips the workload's opens of the target, so rule_match firing
+  // after the push also shows the pre-filter swapped with the rules.
   const l = await startLoop((dir) => openRule('rule_other', join(dir, 'not-this-file')));
   try {
     const v1 = await l.orch.waitLog((x) => x.msg === 'agent applied the rule set', 20_000, 'first set applied');
