@@ -54,6 +54,10 @@ export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
   const add = (p: PathPattern) => out.set(`${p.kind}:${p.write ? 'w' : ''}:${p.value}`, p);
   const memo = new WeakMap<Expr, Set<string> | 'all'>();
   for (const r of rules) {
+    // Fields over the whole fd table (fd.types, fd.types[N], proc.fdopencount)
+    // would see a skipped open's fd missing, on any event.
+    const whole = r.fields.find((f) => f.startsWith('fd.types') || f === 'proc.fdopencount');
+    if (whole) return { patterns: null, disabledBy: { rule: r.name, evtType: `any (${whole})` } };
     const types = r.evttypes;
     const opens = types === 'all' ? [...OPEN_TYPES] : [...types].filter((t) => OPEN_TYPES.has(t));
     for (const t of opens) {

@@ -86,6 +86,11 @@ test('rules reading the fd table on other events: a socket type or a path keeps 
   const any = filterOf(rule('r', 'evt.type=dup2 and proc.name=sh', 'x %fd.name'));
   assert.is(any.patterns, null);
   assert.equal(any.disabledBy, { rule: 'r', evtType: 'dup2' });
+  // fields over the whole fd table see every fd, on any event
+  const whole = filterOf(rule('w', 'evt.type=execve and fd.types[1] in (ipv4, ipv6)'));
+  assert.is(whole.patterns, null);
+  assert.equal(whole.disabledBy, { rule: 'w', evtType: 'any (fd.types[1])' });
+  assert.is(filterOf(rule('c', 'evt.type=execve and proc.fdopencount > 100')).patterns, null);
   // a file type is no constraint: the fd may be one a skipped open returned
   assert.is(filterOf(rule('r', 'evt.type=close and fd.typechar=f', 'x %fd.name')).patterns, null);
 });
