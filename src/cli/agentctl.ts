@@ -11,7 +11,7 @@ export const commands: Record<string, Command> = {
   validate: {
     summary: 'check a rules file (default: the bundled default rules)',
     // Owned by the rules engine (src/rules/validate.ts); loaded lazily so other subcommands do not pay for it.
-    run: async (args) => (await import('../rules/index.js')).validateCommand(args),
+    run: async (args) => (await import('../rules/validate.js')).validateCommand(args),
   },
   'instrument-taskdef': {
     summary: 'instrument an ECS task definition or a CloudFormation template',

@@ -4,7 +4,9 @@
 // throws: every problem becomes a message naming the variable (and the
 // flag/key), and the bad value is replaced by the lower layer or the default,
 // so the workload always runs.
-import { parseDocument } from 'yaml';
+// js-yaml, as the rules loader's fast path: the `yaml` package stays out of
+// the agent's start-up (src/rules/yaml-tree.ts).
+import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { parseLogLevel, type ParsedLogLevel } from '../logging/levels.js';
 import { OPTION_DEFAULTS, optionSpec, type OptionField, type OptionValues } from './options.js';
 import { splitShellWords } from './split.js';
@@ -116,13 +118,8 @@ export function parseExtraConf(source: string, variable = 'SYSDIG_EXTRA_CONF'): 
   if (source.trim() === '') return layer;
   let data: unknown;
   try {
-    const doc = parseDocument(source, { uniqueKeys: true, prettyErrors: false });
-    const first = doc.errors[0];
-    if (first) {
-      layer.errors.push(`${variable}: not valid YAML or JSON: ${first.message.split('\n')[0]}`);
-      return layer;
-    }
-    data = doc.toJS();
+    // duplicate keys are an error, as with uniqueKeys
+    data = loadYaml(source, { schema: CORE_SCHEMA });
   } catch (err) {
     layer.errors.push(`${variable}: not valid YAML or JSON: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
     return layer;

@@ -12,6 +12,8 @@ import { parseAllDocuments } from 'yaml';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import type { RuleFile } from '../alerts/protocol.js';
 import { describeLoadErrors } from '../alerts/rule-set-errors.js';
+// Messages with lines and columns (installs the position-keeping parser).
+import '../rules/yaml-positions.js';
 
 export interface RuleSet {
   version: string;

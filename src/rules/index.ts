@@ -160,15 +160,35 @@ export function fieldValue(name: string, evt: SyscallEvent, hostname = ''): stri
 export function loadRuleFiles(
   files: { name: string; content: string }[],
   opts: LoadOptions = {},
-): { ruleset: Ruleset | undefined; results: FileLoadResult[] } {
+): { ruleset: Ruleset | undefined; results: FileLoadResult[]; positions?: false } {
   const ctx: FieldContext = { hostname: opts.hostname ?? '', resolveHost: opts.resolveHost };
-  const { rules, results } = loadFiles(files, ctx);
-  if (results.some((r) => !r.successful)) return { ruleset: undefined, results };
+  const { rules, results, positions } = loadFiles(files, ctx);
+  if (results.some((r) => !r.successful)) return { ruleset: undefined, results, ...(positions === false ? { positions } : {}) };
   const minRank = PRIORITIES.indexOf(opts.priorityMin ?? 'Debug');
   const enabled = rules.filter((r) => r.enabled && PRIORITIES.indexOf(r.priority) <= minRank);
   const h = createHash('sha256');
   for (const f of files) h.update(f.name).update('\0').update(f.content).update('\0');
-  return { ruleset: new RulesetImpl(enabled, opts.ruleMatching ?? 'first', ctx, h.digest('hex').slice(0, 12)), results };
+  return {
+    ruleset: new RulesetImpl(enabled, opts.ruleMatching ?? 'first', ctx, h.digest('hex').slice(0, 12)),
+    results,
+    ...(positions === false ? { positions } : {}),
+  };
+}
+
+/**
+ * loadRuleFiles, with messages that carry lines and columns: when a load has
+ * something to report and the position-keeping parser is not loaded yet, it
+ * is loaded (the `yaml` package, kept out of the agent's start-up) and the
+ * files are read again.
+ */
+export async function loadRuleFilesReporting(
+  files: { name: string; content: string }[],
+  opts: LoadOptions = {},
+): Promise<{ ruleset: Ruleset | undefined; results: FileLoadResult[] }> {
+  const first = loadRuleFiles(files, opts);
+  if (first.positions !== false) return first;
+  await import('./yaml-positions.js');
+  return loadRuleFiles(files, opts);
 }
 
 /** A Falco JSON alert for a rule that matched an event. */
@@ -176,4 +196,4 @@ export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: str
   return formatAlertImpl(rule, evt, hostname);
 }
 
-export { defaultRulesPath, validateCommand } from './validate.js';
+export { defaultRulesPath } from './default-path.js';

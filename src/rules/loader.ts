@@ -6,8 +6,8 @@
 // Every error and warning carries Falco's code and the item/position it
 // refers to, in the shape `falco -V --json` prints.
 
-import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, Pair, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
 import { loadAll as fastLoadAll, CORE_SCHEMA } from 'js-yaml';
+import { fromJs, LineIndex, toJs, type PositionParser, type YNode } from './yaml-tree.js';
 import type { Priority } from '../alerts/alert.js';
 import { CompileError, expandMacros, inferEventTypes, type Predicate } from './compiler.js';
 import { generateRule } from './codegen.js';
@@ -116,7 +116,7 @@ export interface CompiledRule {
 interface SourceFile {
   name: string;
   content: string;
-  lines: LineCounter;
+  lines: LineIndex;
 }
 
 interface Ctx {
@@ -233,22 +233,19 @@ function cmpVersion(a: [number, number, number], b: [number, number, number]): n
 
 // ---------- reading ----------
 
+type YMap = Extract<YNode, { t: 'map' }>;
+
 interface ItemView {
-  map: YAMLMap;
+  map: YMap;
   file: SourceFile;
   offset: number;
-  keys: Map<string, { node: Node | null; offset: number }>;
+  keys: Map<string, { node: YNode | null; offset: number }>;
 }
 
-function view(map: YAMLMap, file: SourceFile): ItemView {
-  const keys = new Map<string, { node: Node | null; offset: number }>();
-  for (const pair of map.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const vnode = (pair.value ?? null) as Node | null;
-    const off = vnode?.range?.[0] ?? (pair.key as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0;
-    keys.set(k, { node: vnode, offset: off });
-  }
-  return { map, file, offset: map.range?.[0] ?? 0, keys };
+function view(map: YMap, file: SourceFile): ItemView {
+  const keys = new Map<string, { node: YNode | null; offset: number }>();
+  for (const pair of map.pairs) keys.set(pair.key, { node: pair.value, offset: pair.value?.offset ?? pair.keyOffset });
+  return { map, file, offset: map.offset, keys };
 }
 
 function getString(v: ItemView, key: string, ctx: Ctx, required: boolean): string | undefined {
@@ -257,7 +254,7 @@ function getString(v: ItemView, key: string, ctx: Ctx, required: boolean): strin
     if (required) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Item has no mapping for key '${key}'`, ctx);
     return undefined;
   }
-  if (!isScalar(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a scalar`, { ...ctx, offset: e.offset });
+  if (e.node.t !== 'scalar') throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a scalar`, { ...ctx, offset: e.offset });
   const val = e.node.value;
   if (val === null) {
     if (required) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Item has no mapping for key '${key}'`, ctx);
@@ -269,7 +266,7 @@ function getString(v: ItemView, key: string, ctx: Ctx, required: boolean): strin
 function getBool(v: ItemView, key: string, ctx: Ctx): boolean | undefined {
   const e = v.keys.get(key);
   if (!e) return undefined;
-  if (!e.node || !isScalar(e.node) || typeof e.node.value !== 'boolean') {
+  if (!e.node || e.node.t !== 'scalar' || typeof e.node.value !== 'boolean') {
     throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a boolean`, { ...ctx, offset: e.offset });
   }
   return e.node.value;
@@ -279,9 +276,9 @@ function getStringList(v: ItemView, key: string, ctx: Ctx): string[] | undefined
   const e = v.keys.get(key);
   if (!e) return undefined;
   if (e.node === null) return [];
-  if (!isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a sequence`, { ...ctx, offset: e.offset });
+  if (e.node.t !== 'seq') throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Value for key '${key}' must be a sequence`, { ...ctx, offset: e.offset });
   return e.node.items.map((it) => {
-    if (!isScalar(it)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Items of '${key}' must be scalars`, { ...ctx, offset: e.offset });
+    if (it.t !== 'scalar') throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Items of '${key}' must be scalars`, { ...ctx, offset: e.offset });
     return String(it.value);
   });
 }
@@ -297,11 +294,11 @@ type OverrideMode = 'append' | 'replace';
 function getOverride(v: ItemView, ctx: Ctx, appendable: Set<string>, replaceable: Set<string>): Map<string, OverrideMode> | undefined {
   const e = v.keys.get('override');
   if (!e) return undefined;
-  if (!e.node || !isMap(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'override' must be a mapping", { ...ctx, offset: e.offset });
+  if (!e.node || e.node.t !== 'map') throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'override' must be a mapping", { ...ctx, offset: e.offset });
   const out = new Map<string, OverrideMode>();
-  for (const pair of e.node.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const val = isScalar(pair.value) ? String(pair.value.value) : '';
+  for (const pair of e.node.pairs) {
+    const k = pair.key;
+    const val = pair.value?.t === 'scalar' ? String(pair.value.value) : '';
     if (val !== 'append' && val !== 'replace') {
       throw new LoadError('LOAD_ERR_VALIDATE', `Invalid override value '${val}' for key '${k}': must be 'append' or 'replace'`, { ...ctx, offset: e.offset });
     }
@@ -326,15 +323,15 @@ function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
   const e = v.keys.get('exceptions');
   if (!e) return undefined;
   if (e.node === null) return [];
-  if (!isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'exceptions' must be a sequence", { ...ctx, offset: e.offset });
+  if (e.node.t !== 'seq') throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'exceptions' must be a sequence", { ...ctx, offset: e.offset });
   const out: RuleException[] = [];
   for (const it of e.node.items) {
-    if (!isMap(it)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'Rule exception must be a mapping', { ...ctx, offset: e.offset });
+    if (it.t !== 'map') throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'Rule exception must be a mapping', { ...ctx, offset: e.offset });
     const ev = view(it, v.file);
     const ectx: Ctx = { file: v.file, itemType: 'exception', itemName: '', offset: ev.offset };
     const name = getString(ev, 'name', ectx, true)!;
     ectx.itemName = name;
-    const js = it.toJSON() as Record<string, unknown>;
+    const js = toJs(it) as Record<string, unknown>;
     for (const k of Object.keys(js)) {
       if (!['name', 'fields', 'comps', 'values'].includes(k)) {
         throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Unexpected key '${k}' in rule exception`, ectx);
@@ -357,10 +354,10 @@ function mergeExceptions(into: RuleException[], add: RuleException[]): void {
   }
 }
 
-function readItem(col: Collector, node: Node, file: SourceFile, warn: (m: LoadMessage) => void): void {
-  if (!isMap(node)) {
+function readItem(col: Collector, node: YNode, file: SourceFile, warn: (m: LoadMessage) => void): void {
+  if (node.t !== 'map') {
     throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'Unexpected element type. Each element should be a yaml associative array.', {
-      file, itemType: '', itemName: '', offset: node.range?.[0] ?? 0,
+      file, itemType: '', itemName: '', offset: node.offset,
     });
   }
   const v = view(node, file);
@@ -381,8 +378,8 @@ function readItem(col: Collector, node: Node, file: SourceFile, warn: (m: LoadMe
   if (v.keys.has('required_plugin_versions')) {
     const ctx = { ...baseCtx, itemType: 'required_plugin_versions', itemName: '' };
     const e = v.keys.get('required_plugin_versions')!;
-    if (!e.node || !isSeq(e.node)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'required_plugin_versions must be a sequence', ctx);
-    for (const it of e.node.toJSON() as unknown[]) {
+    if (!e.node || e.node.t !== 'seq') throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'required_plugin_versions must be a sequence', ctx);
+    for (const it of toJs(e.node) as unknown[]) {
       const req = it as { name?: unknown; version?: unknown; alternatives?: { name?: unknown; version?: unknown }[] };
       if (typeof req?.name !== 'string' || req.version === undefined) {
         throw new LoadError('LOAD_ERR_YAML_VALIDATE', 'required_plugin_versions entries need a name and a version', ctx);
@@ -661,6 +658,8 @@ function checkExceptionField(f: string, err: (m: string) => LoadError): void {
 export interface LoadOutput {
   rules: CompiledRule[];
   results: FileLoadResult[];
+  /** false: messages were made without the position-keeping parser (lines are not exact). */
+  positions?: false;
 }
 
 /**
@@ -671,7 +670,8 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
   // Start-up cost: js-yaml reads a rules file about 5x faster than the
   // position-keeping parser. Positions only appear in errors and warnings, so
   // a load that yields none is final; anything else (including a file the
-  // fast parser rejects) is loaded again with positions, and that answer wins.
+  // fast parser rejects) is loaded again with positions, when that parser is
+  // installed (see yaml-positions.ts), and that answer wins.
   let fast: LoadOutput | undefined;
   try {
     fast = loadFilesWith(files, ctxFields, true);
@@ -679,46 +679,56 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
     if (!(e instanceof FastParseFailed)) throw e;
   }
   if (fast && fast.results.every((r) => r.errors.length === 0 && r.warnings.length === 0)) return fast;
-  return loadFilesWith(files, ctxFields, false);
+  if (positionParser) return loadFilesWith(files, ctxFields, false);
+  if (fast) return { ...fast, positions: false };
+  // The fast parser refused a file and nothing else is installed.
+  const results = files.map((f) => ({ name: f.name, successful: false, errors: [] as LoadMessage[], warnings: [] as LoadMessage[] }));
+  results[0]!.errors.push({
+    code: 'LOAD_ERR_YAML_PARSE',
+    codedesc: CODE_DESC.LOAD_ERR_YAML_PARSE ?? 'Invalid yaml',
+    message: 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)',
+    context: { locations: [], snippet: '' },
+  });
+  return { rules: [], results, positions: false };
+}
+
+let positionParser: PositionParser | undefined;
+
+/** Installs the position-keeping parser (done by importing yaml-positions.ts). */
+export function setPositionParser(p: PositionParser): void {
+  positionParser = p;
+}
+
+/** Whether loads report positions (the position-keeping parser is installed). */
+export function hasPositionParser(): boolean {
+  return positionParser !== undefined;
 }
 
 class FastParseFailed extends Error {}
 
 const MAYBE_ALIAS = /^(?![ \t]*#)[^\n]*?(?:^|[\s[{,:])\*/m;
 
-/** The documents of a file as yaml nodes without positions (see loadFiles). */
-function fastDocuments(content: string): (Node | null)[] {
+/** The documents of a file as a tree without positions (see loadFiles). */
+function fastDocuments(content: string): (YNode | null)[] {
   // js-yaml resolves aliases, the position-keeping path rejects them: a file
   // that may hold one (a '*' starting a token outside a comment line; false
   // positives only cost time) takes the other path, so both agree.
   if (MAYBE_ALIAS.test(content)) throw new FastParseFailed();
-  let docs: unknown[];
+  const docs: unknown[] = [];
   try {
-    docs = [];
     fastLoadAll(content, (d) => docs.push(d), { schema: CORE_SCHEMA });
   } catch {
     throw new FastParseFailed();
   }
-  return docs.map((d) => (d === undefined ? null : toNode(d)));
+  return docs.map((d) => (d === undefined ? null : fromJs(d)));
 }
 
-function toNode(v: unknown): Node {
-  if (Array.isArray(v)) {
-    const seq = new YAMLSeq();
-    for (const it of v) seq.items.push(toNode(it));
-    return seq;
-  }
-  if (v !== null && typeof v === 'object') {
-    // CORE_SCHEMA yields only plain objects, arrays and scalars.
-    const map = new YAMLMap();
-    for (const [k, val] of Object.entries(v)) map.items.push(new Pair(new Scalar(k), toNode(val)));
-    return map;
-  }
-  return new Scalar(v);
-}
-
-/** One load with one parser: `fast` (no positions) or with positions. Exported for tests. */
+/**
+ * One load with one parser: `fast` (js-yaml, no positions) or with positions
+ * (the installed position parser). Exported for tests.
+ */
 export function loadFilesWith(files: { name: string; content: string }[], ctxFields: FieldContext, fast: boolean): LoadOutput {
+  if (!fast && !positionParser) throw new Error('no position-keeping parser installed (import src/rules/yaml-positions.ts)');
   const results: FileLoadResult[] = files.map((f) => ({ name: f.name, successful: true, errors: [], warnings: [] }));
   const byFile = new Map<string, FileLoadResult>();
   files.forEach((f, i) => byFile.set(f.name, results[i]!));
@@ -729,29 +739,27 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   const col: Collector = { lists: new Map(), macros: new Map(), rules: new Map(), order: 0 };
   let readFailed = false;
   for (const f of files) {
-    const file: SourceFile = { name: f.name, content: f.content, lines: new LineCounter() };
-    let roots: (Node | null)[];
+    const file: SourceFile = { name: f.name, content: f.content, lines: new LineIndex(f.content) };
+    let roots: (YNode | null)[];
     if (fast) {
       roots = fastDocuments(f.content);
     } else {
-      const docs = parseAllDocuments(f.content, { lineCounter: file.lines, prettyErrors: false });
-      const docList = Array.isArray(docs) ? docs : [];
-      const yamlErr = docList.flatMap((d) => d.errors)[0];
-      if (yamlErr) {
-        error(new LoadError('LOAD_ERR_YAML_PARSE', yamlErr.message.split('\n')[0]!, { file, itemType: '', itemName: '', offset: yamlErr.pos[0] }));
+      const parsed = positionParser!(f.content);
+      if ('error' in parsed) {
+        error(new LoadError('LOAD_ERR_YAML_PARSE', parsed.error.message, { file, itemType: '', itemName: '', offset: parsed.error.offset }));
         readFailed = true;
         continue;
       }
-      roots = docList.map((d) => d.contents as Node | null);
+      roots = parsed.roots;
     }
     try {
       for (const root of roots) {
-        if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) continue;
-        if (!isSeq(root)) {
-          const msg = isScalar(root) ? 'Rules content is not yaml' : 'Rules content is not yaml array of objects';
-          throw new LoadError('LOAD_ERR_YAML_VALIDATE', msg, { file, itemType: '', itemName: '', offset: root.range?.[0] ?? 0 });
+        if (root === null || (root.t === 'scalar' && (root.value === null || root.value === ''))) continue;
+        if (root.t !== 'seq') {
+          const msg = root.t === 'scalar' ? 'Rules content is not yaml' : 'Rules content is not yaml array of objects';
+          throw new LoadError('LOAD_ERR_YAML_VALIDATE', msg, { file, itemType: '', itemName: '', offset: root.offset });
         }
-        for (const it of root.items) readItem(col, it as Node, file, warn);
+        for (const it of root.items) readItem(col, it, file, warn);
       }
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;

@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadFiles, type FileLoadResult, type LoadMessage } from './loader.js';
+// Messages with lines and columns (installs the position-keeping parser).
+import './yaml-positions.js';
+import { defaultRulesPath } from './default-path.js';
 
 const USAGE = `usage: agentctl validate [--json] [FILE...]
 
@@ -14,18 +17,6 @@ Without FILE, validates the bundled default rules.
   --json   print {"falco_load_results":[...]} as falco -V --json does
 `;
 
-/** Where the default rule set is: rules/default.yaml next to out/ (dev) or lib/ (dist tree). */
-export function defaultRulesPath(): string | undefined {
-  const candidates = [
-    new URL('../rules/default.yaml', import.meta.url), // lib/agentctl.mjs in the dist tree
-    new URL('../../../rules/default.yaml', import.meta.url), // out/src/rules/validate.js
-  ];
-  for (const c of candidates) {
-    const p = fileURLToPath(c);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 function describe(m: LoadMessage): string {
   const loc = m.context.locations[0];

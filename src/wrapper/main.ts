@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type AgentLogger } from '../logging/index.js';
 import { loadConfig, workloadEnv, type AgentConfig } from '../config/index.js';
-import { loadRuleFiles, defaultRulesPath, type Ruleset } from '../rules/index.js';
+import { loadRuleFilesReporting, defaultRulesPath, type Ruleset } from '../rules/index.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
 import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
 import { targetFromConfig } from '../alerts/orchestrator-target.js';
@@ -30,7 +30,7 @@ function loadOptions(cfg: AgentConfig) {
 }
 
 /** Loads the configured rule files, or the embedded default set. */
-function loadRules(cfg: AgentConfig, log: AgentLogger): Ruleset | undefined {
+async function loadRules(cfg: AgentConfig, log: AgentLogger): Promise<Ruleset | undefined> {
   const paths = cfg.rulesFiles.length ? cfg.rulesFiles : [defaultRulesPath()].filter((p): p is string => !!p);
   if (paths.length === 0) {
     log.error('no rules configured and the embedded default rules are missing: detection is off');
@@ -44,7 +44,7 @@ function loadRules(cfg: AgentConfig, log: AgentLogger): Ruleset | undefined {
       log.error({ file: p, err: (err as Error).message }, `cannot read rules file ${p}: skipped`);
     }
   }
-  const { ruleset, results } = loadRuleFiles(files, loadOptions(cfg));
+  const { ruleset, results } = await loadRuleFilesReporting(files, loadOptions(cfg));
   for (const r of results) {
     for (const e of r.errors) log.error({ file: r.name, code: e.code, context: e.context }, `rules: ${e.message}`);
     for (const w of r.warnings) log.debug({ file: r.name, code: w.code }, `rules: ${w.message}`);
@@ -104,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   // files is in another format and would never match it.
   let pushedVersion: string | undefined;
   try {
-    ruleset = loadRules(config, log);
+    ruleset = await loadRules(config, log);
   } catch (err) {
     log.error({ err: String((err as Error)?.stack ?? err) }, 'rules failed to load: the workload runs without detection');
   }
@@ -124,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   // one stays.
   const onRuleSet = async (set: { version: string; files: { name: string; content: string }[] }) => {
     try {
-      const { ruleset: next, results } = loadRuleFiles(set.files, loadOptions(config));
+      const { ruleset: next, results } = await loadRuleFilesReporting(set.files, loadOptions(config));
       if (!next) {
         const errs = describeLoadErrors(results);
         log.error({ version: set.version, errors: errs }, 'pushed rule set rejected; the previous rules stay in force');

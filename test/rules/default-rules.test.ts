@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import type { SyscallEvent } from '../../src/events/model.js';
 import { defaultRulesPath, loadRuleFiles } from '../../src/rules/index.js';
 import { CONTAINER, connect, event, execve, fileFd, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain, tcpFd } from './events.js';
+import '../../src/rules/yaml-positions.js';
 
 const path = new URL('../../../rules/default.yaml', import.meta.url);
 const content = readFileSync(path, 'utf8');

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadFiles, loadFilesWith, type LoadOutput } from '../../src/rules/loader.js';
+import '../../src/rules/yaml-positions.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shared = join(root, '..', 'shared', 'falco-rules');

@@ -5,6 +5,7 @@ import { formatAlert, loadRuleFiles } from '../../src/rules/index.js';
 import { compileOutput, formatMessage, outputFields, outputTime } from '../../src/rules/formatter.js';
 import { CompileError } from '../../src/rules/compiler.js';
 import { event, openat, proc, procChain } from './events.js';
+import '../../src/rules/yaml-positions.js';
 
 const ctx = { hostname: 'h' };
 

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { asString, loadRuleFiles, type FileLoadResult } from '../../src/rules/index.js';
 import { exceptionsText, listText, substituteLists } from '../../src/rules/loader.js';
 import { execve, openat, proc, RULES_DIR } from './events.js';
+import '../../src/rules/yaml-positions.js';
 
 const upstream = (n: string) => ({ name: n, content: readFileSync(new URL(n, RULES_DIR), 'utf8') });
 const STABLE = 'falco_rules.yaml';

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { loadRuleFiles } from '../../src/rules/index.js';
 import { openPathFilter, type PathPattern } from '../../src/rules/prefilter.js';
 import { SHARED_RULES } from '../helpers.js';
+import '../../src/rules/yaml-positions.js';
 
 function filterOf(yaml: string) {
   const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }]);
