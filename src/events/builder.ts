@@ -160,10 +160,10 @@ export class EventBuilder {
     // A dirfd's path as the kernel has it (native A_DIRFD): the fd may be one
     // the state never saw (an open the pre-filter skipped, an fd received
     // over a socket); relative paths below resolve through it.
-    for (let i = 0; i < regs.length; i++) {
-      const dir = itemString(rec, ItemTag.Dir0 + i);
-      if (dir === undefined) continue;
-      const num = rec.args[i]! | 0;
+    for (const tag of rec.items.keys()) {
+      if (tag < ItemTag.Dir0 || tag >= ItemTag.Dir0 + 6) continue;
+      const dir = itemString(rec, tag)!;
+      const num = rec.args[tag - ItemTag.Dir0]! | 0;
       const known = proc.fds.get(num);
       if (!known) proc.fds.set(num, { num, type: 'directory', name: dir } as FdEntry);
       else if ((known.type === 'file' || known.type === 'directory') && known.name !== dir) proc.fds.set(num, { ...known, name: dir });
