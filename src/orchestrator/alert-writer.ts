@@ -25,6 +25,8 @@ export interface WriterStats {
   writeErrors: number;
   stdoutDropped: number;
   agentsKnown: number;
+  /** Agents forgotten by the dedup table's bound (least recently written first). */
+  agentsEvicted: number;
 }
 
 export interface AlertWriterOptions {
@@ -33,6 +35,13 @@ export interface AlertWriterOptions {
   logger: LoggerLike;
   /** Bytes of stdout backlog before stdout lines are dropped (counted). Default 16 MiB. */
   stdoutMaxBuffered?: number;
+  /**
+   * Agents the dedup table remembers, at most (default 100,000): the least
+   * recently written one is forgotten first (counted). Fargate tasks come and
+   * go; without a bound the table grows with every agent ever seen. A
+   * forgotten agent that resends old alerts gets them written again.
+   */
+  maxAgents?: number;
 }
 
 /** The part of the file read back at start (the newest end). */
@@ -41,11 +50,23 @@ const RECOVER_MAX_BYTES = 512 * 1024 * 1024;
 export class AlertWriter {
   private fd: number | undefined;
   private readonly lastSeq = new Map<string, number>();
-  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, stdoutDropped: 0, agentsKnown: 0 };
+  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, stdoutDropped: 0, agentsKnown: 0, agentsEvicted: 0 };
   private readonly stdoutMax: number;
+  private readonly maxAgents: number;
 
   constructor(private readonly opts: AlertWriterOptions) {
     this.stdoutMax = opts.stdoutMaxBuffered ?? 16 * 1024 * 1024;
+    this.maxAgents = opts.maxAgents ?? 100_000;
+  }
+
+  /** Records an agent's highest sequence as its most recent entry (a Map keeps insertion order), evicting the oldest past the bound. */
+  private remember(agentId: string, seq: number): void {
+    this.lastSeq.delete(agentId);
+    this.lastSeq.set(agentId, seq);
+    while (this.lastSeq.size > this.maxAgents) {
+      this.lastSeq.delete(this.lastSeq.keys().next().value!);
+      this.s.agentsEvicted++;
+    }
   }
 
   /** Reads the journal back and opens the file for appending. Throws if the file cannot be opened. */
@@ -79,7 +100,7 @@ export class AlertWriter {
       try {
         const a = (JSON.parse(line) as { agent?: { id?: unknown; seq?: unknown } }).agent;
         if (a && typeof a.id === 'string' && typeof a.seq === 'number') {
-          if ((this.lastSeq.get(a.id) ?? 0) < a.seq) this.lastSeq.set(a.id, a.seq);
+          if ((this.lastSeq.get(a.id) ?? 0) < a.seq) this.remember(a.id, a.seq);
           lines++;
         }
       } catch {
@@ -132,7 +153,7 @@ export class AlertWriter {
       if (process.stdout.writableLength > this.stdoutMax) this.s.stdoutDropped += lines.length;
       else process.stdout.write(text);
     }
-    this.lastSeq.set(origin.agentId, last);
+    this.remember(origin.agentId, last);
     this.s.written += lines.length;
     if (each) for (const a of fresh) each(a);
     return last;

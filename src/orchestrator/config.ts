@@ -11,6 +11,7 @@
 //   --tls-cert F --tls-key F  ORCHESTRATOR_TLS_CERT / ORCHESTRATOR_TLS_KEY
 //   --forward-url URL      ORCHESTRATOR_FORWARD_URL (falcosidekick, POST Falco JSON)
 //   --forward-queue N      ORCHESTRATOR_FORWARD_QUEUE (default 10000)
+//   --max-agents N         ORCHESTRATOR_MAX_AGENTS (default 100000): agents the dedup table remembers
 //   --heartbeat-ms N       ORCHESTRATOR_HEARTBEAT_MS (default 10000; told to agents)
 //   --precheck             ORCHESTRATOR_PRECHECK=1: validate rule sets with the rules engine before pushing
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
@@ -27,6 +28,7 @@ export interface OrchestratorConfig {
   tlsKey?: string;
   forwardUrl?: string;
   forwardQueue: number;
+  maxAgents: number;
   heartbeatMs: number;
   precheck: boolean;
   logLevel: string;
@@ -35,7 +37,7 @@ export interface OrchestratorConfig {
 
 export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host ADDR] [--rules-file PATH]...
                     [--alerts-file PATH] [--alerts-stdout|--no-alerts-stdout]
-                    [--tls-cert FILE --tls-key FILE] [--forward-url URL] [--forward-queue N]
+                    [--tls-cert FILE --tls-key FILE] [--forward-url URL] [--forward-queue N] [--max-agents N]
                     [--heartbeat-ms N] [--precheck] [--log-level LEVEL] [--shutdown-timeout-ms N]
 Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
 or SYSDIG_ACCESS_KEY, ORCHESTRATOR_RULES_FILES (comma-separated), ORCHESTRATOR_ALERTS_FILE,
@@ -56,7 +58,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   const rules: string[] = [];
   let stdoutFlag: boolean | undefined;
   let precheck: boolean | undefined;
-  const valued = new Set(['--port', '--host', '--access-key', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
+  const valued = new Set(['--port', '--host', '--access-key', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
   for (let i = 0; i < argv.length; i++) {
     let k = argv[i]!;
     let v: string | undefined;
@@ -82,6 +84,8 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   if (typeof port === 'string') return port;
   const forwardQueue = int('--forward-queue', a['--forward-queue'] ?? env.ORCHESTRATOR_FORWARD_QUEUE, 10_000, 1, 10_000_000);
   if (typeof forwardQueue === 'string') return forwardQueue;
+  const maxAgents = int('--max-agents', a['--max-agents'] ?? env.ORCHESTRATOR_MAX_AGENTS, 100_000, 1, 100_000_000);
+  if (typeof maxAgents === 'string') return maxAgents;
   const heartbeatMs = int('--heartbeat-ms', a['--heartbeat-ms'] ?? env.ORCHESTRATOR_HEARTBEAT_MS, 10_000, 100, 3_600_000);
   if (typeof heartbeatMs === 'string') return heartbeatMs;
   const shutdownTimeoutMs = int('--shutdown-timeout-ms', a['--shutdown-timeout-ms'] ?? env.ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000);
@@ -109,6 +113,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     rulesFiles,
     alertsStdout: stdoutFlag ?? bool(env.ORCHESTRATOR_ALERTS_STDOUT) ?? !alertsFile,
     forwardQueue,
+    maxAgents,
     heartbeatMs,
     precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? false,
     logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',

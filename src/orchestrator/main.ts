@@ -23,7 +23,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     return 2;
   }
   const log = pino({ name: 'orchestrator', level: cfg.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
-  const writer = new AlertWriter({ file: cfg.alertsFile, stdout: cfg.alertsStdout, logger: log });
+  const writer = new AlertWriter({ file: cfg.alertsFile, stdout: cfg.alertsStdout, logger: log, maxAgents: cfg.maxAgents });
   try {
     await writer.open();
   } catch (e) {

@@ -229,6 +229,8 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       alerts_received_total: c.alertsReceived,
       alerts_written_total: w.written,
       alerts_duplicate_total: w.duplicates,
+      dedup_agents_known: w.agentsKnown,
+      dedup_agents_evicted_total: w.agentsEvicted,
       alerts_gap_total: w.gaps,
       alerts_write_errors_total: w.writeErrors,
       alerts_stdout_dropped_total: w.stdoutDropped,

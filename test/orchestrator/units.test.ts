@@ -28,6 +28,10 @@ test('config: command line, environment, defaults', () => {
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--tls-cert', 'c'], {}), 'string');
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--port', '70000'], {}), 'string');
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--forward-url', 'ftp://x'], {}), 'string');
+  assert.is((e as { maxAgents: number }).maxAgents, 100_000);
+  const m = parseOrchestratorConfig(['--access-key', 'k', '--max-agents', '3'], { ORCHESTRATOR_MAX_AGENTS: '9' });
+  assert.is(typeof m === 'object' && m.maxAgents, 3);
+  assert.type(parseOrchestratorConfig(['--access-key', 'k', '--max-agents', '0'], {}), 'string');
 });
 
 test('rule sets: version depends on names and contents; YAML checks', () => {
@@ -62,6 +66,28 @@ test('alert writer: dedup by (agent, seq), gaps counted, journal recovered after
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"time":"2026'));
   const seqs = lines.map((l) => (JSON.parse(l) as { agent: { id: string; seq: number } }).agent).filter((a) => a.id === 'a').map((a) => a.seq);
   assert.equal(seqs, [1, 2, 3, 4, 5, 8]);
+});
+
+test('alert writer: the dedup table is bounded; the least recently written agent is forgotten first, and counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const file = join(dir, 'alerts.jsonl');
+  const w = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 2 });
+  await w.open();
+  w.write({ agentId: 'a' }, 1, [alert(1)]);
+  w.write({ agentId: 'b' }, 1, [alert(1)]);
+  w.write({ agentId: 'a' }, 2, [alert(2)]); // a is now the most recent
+  w.write({ agentId: 'c' }, 1, [alert(1)]); // evicts b
+  assert.is(w.stats().agentsKnown, 2);
+  assert.is(w.stats().agentsEvicted, 1);
+  assert.is(w.ackedSeq('a'), 2);
+  assert.is(w.ackedSeq('b'), 0, 'b forgotten');
+  assert.is(w.ackedSeq('c'), 1);
+  w.close();
+  // the journal read back respects the bound too
+  const r = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 1 });
+  await r.open();
+  assert.is(r.stats().agentsKnown, 1);
+  r.close();
 });
 
 test.run();
