@@ -13,7 +13,7 @@ import { CompileError, expandMacros, inferEventTypes, type Predicate } from './c
 import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
 import { resolveField, type FieldContext } from './fields.js';
-import { ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
+import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
 
 /** The engine version this loader implements (compared with required_engine_version). */
 export const ENGINE_VERSION = '0.63.0';
@@ -884,7 +884,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
         index: r.index,
         match,
         output,
-        fields: [...new Set([...treeFields(tree), ...output.fields.map((f) => f.text)])],
+        fields: [...new Set([...collectFields(tree).map(fieldAsString), ...output.fields.map((f) => f.text)])],
         tree,
       });
     } catch (e) {
@@ -900,30 +900,4 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
 
 function conditionLocation(ctx: Ctx, offset: number): Location {
   return { item_type: 'condition expression', item_name: '', position: position({ file: ctx.file, offset }) };
-}
-
-function treeFields(e: Expr, out: string[] = []): string[] {
-  switch (e.kind) {
-    case 'and':
-    case 'or':
-      for (const c of e.children) treeFields(c, out);
-      break;
-    case 'not':
-      treeFields(e.child, out);
-      break;
-    case 'exists':
-    case 'binary': {
-      const f = e.field;
-      out.push(fieldText(f));
-      if (e.kind === 'binary' && e.value.kind === 'fieldref') out.push(fieldText(e.value.field));
-      break;
-    }
-    default:
-      break;
-  }
-  return out;
-}
-
-function fieldText(f: import('./parser.js').FieldExpr): string {
-  return f.kind === 'transform' ? `${f.fn}(${fieldText(f.child)})` : f.arg !== undefined ? `${f.name}[${f.arg}]` : f.name;
 }
