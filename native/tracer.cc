@@ -152,6 +152,7 @@ class Loop {
   void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
   void add_creds(int tid, std::vector<uint8_t>& items);
   bool open_cannot_matter(int nr, const uint64_t* args);
+  void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
 
   Tracer& tr_;
@@ -280,11 +281,7 @@ void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args,
         // from: the state may not know the fd (an open the pre-filter
         // skipped, an fd passed over a socket...).
         int dfd = (int)args[i];
-        if (dfd < 0) break;  // AT_FDCWD: the cwd, which the state follows
-        char link[64];
-        snprintf(link, sizeof link, "/proc/%d/fd/%d", pid, dfd);
-        ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_ - 1);
-        if (n > 0) put_item(items, TAG_DIR0 + i, bigbuf_, (uint32_t)n);
+        if (dfd >= 0) add_proc_link(items, TAG_DIR0 + i, pid, "fd", dfd);  // AT_FDCWD: the cwd, which the state follows
         break;
       }
       case A_SOCKADDR:
@@ -526,6 +523,18 @@ void Loop::on_seccomp(int tid, Task& t) {
   ptrace(PTRACE_CONT, tid, nullptr, nullptr);
 }
 
+// readlink /proc/PID/REL (or /proc/PID/REL/FD) as an item: the kernel's own
+// path for an executable, a cwd or an fd.
+void Loop::add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd) {
+  char link[64];
+  if (fd >= 0)
+    snprintf(link, sizeof link, "/proc/%d/%s/%d", pid, rel, fd);
+  else
+    snprintf(link, sizeof link, "/proc/%d/%s", pid, rel);
+  ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_);
+  if (n >= 0) put_item(items, tag, bigbuf_, (uint32_t)n);
+}
+
 bool Loop::open_cannot_matter(int nr, const uint64_t* args) {
   if (path_len_ < 0) return false;
   uint64_t flags = nr == SYS_open ? args[1] : nr == SYS_openat ? args[2] : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
@@ -548,12 +557,7 @@ void Loop::on_syscall_stop(int tid, Task& t) {
     if (def) {
       add_exit_items(tid, def, t.args, ret, t.items);
       if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
-      if (def->flags & SF_CWD && ret == 0) {
-        char link[64];
-        snprintf(link, sizeof link, "/proc/%d/cwd", tid);
-        ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_ - 1);
-        if (n > 0) put_item(t.items, TAG_CWD, bigbuf_, (uint32_t)n);
-      }
+      if (def->flags & SF_CWD && ret == 0) add_proc_link(t.items, TAG_CWD, tid, "cwd");
       if (def->flags & SF_SOCKNAME) {
         int fd = t.nr == SYS_connect ? (int)t.args[0] : (int)ret;
         if (ret >= 0 || ret == -EINPROGRESS) add_local_addr(t.tgid, fd, t.items);
@@ -592,15 +596,11 @@ void Loop::on_exec(int tid) {
   if (tid == main_pid_) read_errpipe();
 
   items_.clear();
+  add_proc_link(items_, TAG_EXE, tid, "exe");
+  add_proc_link(items_, TAG_CWD, tid, "cwd");
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/exe", tid);
-  ssize_t n = readlink(path, strbuf_, sizeof strbuf_);
-  if (n >= 0) put_item(items_, TAG_EXE, strbuf_, (uint32_t)n);
-  snprintf(path, sizeof path, "/proc/%d/cwd", tid);
-  n = readlink(path, strbuf_, sizeof strbuf_);
-  if (n >= 0) put_item(items_, TAG_CWD, strbuf_, (uint32_t)n);
   snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
-  n = read_file(path, bigbuf_, sizeof bigbuf_);
+  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
   if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
   snprintf(path, sizeof path, "/proc/%d/comm", tid);
   n = read_file(path, strbuf_, 64);
