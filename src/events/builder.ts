@@ -219,22 +219,15 @@ export class EventBuilder {
       case 'dup3': {
         const old = p.fds.get(a.oldfd as number);
         evt.fd = old;
-        if (ok && old) {
-          const cloexec = type === 'dup3' && ((a.flags as number) & O_CLOEXEC) !== 0;
-          p.fds.set(evt.res, { ...old, num: evt.res, cloexec } as FdEntry);
-        } else if (ok) {
-          p.fds.delete(evt.res); // a copy of an fd we do not know: whatever newfd was is gone
-        }
+        if (ok) duplicate(p, old, evt.res, type === 'dup3' && ((a.flags as number) & O_CLOEXEC) !== 0);
         return;
       }
       case 'fcntl': {
         const fd = p.fds.get(a.fd as number) as FdEntry | undefined;
         evt.fd = fd;
         const cmd = a.cmd as number;
-        if (ok && fd && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
-          p.fds.set(evt.res, { ...fd, num: evt.res, cloexec: cmd === F_DUPFD_CLOEXEC } as FdEntry);
-        } else if (ok && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
-          p.fds.delete(evt.res);
+        if (ok && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
+          duplicate(p, fd, evt.res, cmd === F_DUPFD_CLOEXEC);
         } else if (ok && fd && cmd === F_SETFD) {
           p.fds.set(fd.num, { ...fd, cloexec: (rec.args[2]! & 1) === 1 } as FdEntry);
         }
@@ -417,6 +410,12 @@ export class EventBuilder {
         return;
     }
   }
+}
+
+/** `to` becomes a copy of `from`; a copy of an fd we do not know leaves `to` unknown (whatever it was is gone). */
+function duplicate(p: ProcessInfo, from: FdEntry | undefined, to: number, cloexec: boolean): void {
+  if (from) p.fds.set(to, { ...from, num: to, cloexec } as FdEntry);
+  else p.fds.delete(to);
 }
 
 function resolveRel(p: ProcessInfo, a: SyscallEvent['args'], type: string): void {
