@@ -1,5 +1,5 @@
 // Rules engine throughput: the full upstream stable rule set (read from
-// ../shared/falco-rules, or the path in argv[2]) over a realistic event mix
+// rules/upstream, or the path in argv[2]) over a realistic event mix
 // of a containerised web service: mostly benign opens, execs and connects.
 // Usage: node out/bench/rules.js [RULES.yaml] [--seconds N] [--all]
 // Prints events/s (one core, one thread).
@@ -13,7 +13,7 @@ const secIdx = argv.indexOf('--seconds');
 const seconds = secIdx >= 0 ? Number(argv[secIdx + 1]) : 3;
 const matching = argv.includes('--all') ? 'all' : 'first';
 const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--seconds') ??
-  new URL('../../../shared/falco-rules/falco_rules.yaml', import.meta.url).pathname;
+  new URL('../../rules/upstream/falco_rules.yaml', import.meta.url).pathname;
 
 const t0 = performance.now();
 const { ruleset, results } = loadRuleFiles([{ name: file, content: readFileSync(file, 'utf8') }], { ruleMatching: matching });

@@ -20,7 +20,7 @@ import { syscallSet } from '../src/wrapper/detection.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const srcDir = join(root, 'bench', 'workloads');
-const RULES = process.env.BENCH_RULES ?? join(root, '..', 'shared', 'falco-rules', 'falco_rules.yaml');
+const RULES = process.env.BENCH_RULES ?? join(root, 'rules', 'upstream', 'falco_rules.yaml');
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);

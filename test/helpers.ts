@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const INSTRUMENT = join(ROOT, 'bin', 'instrument');
-export const SHARED_RULES = join(ROOT, '..', 'shared', 'falco-rules');
+/** The vendored upstream Falco rule files (rules/upstream, see its README). */
+export const SHARED_RULES = join(ROOT, 'rules', 'upstream');
 export const TRACE_RUN = join(ROOT, 'out', 'test', 'fixtures', 'trace-run.js');
 
 export function tmp(prefix = 'agent-test-'): string {

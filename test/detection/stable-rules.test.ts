@@ -1,4 +1,4 @@
-// Upstream stable Falco rules (../shared/falco-rules/falco_rules.yaml) fired
+// Upstream stable Falco rules (rules/upstream/falco_rules.yaml) fired
 // by real programs under bin/instrument, with the ECS task metadata served
 // from loopback. Each case asserts the rule, its priority and key fields.
 import { test } from 'uvu';

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'agentctl');
-const shared = join(root, '..', 'shared', 'falco-rules');
+const shared = join(root, 'rules', 'upstream');
 const dir = mkdtempSync(join(tmpdir(), 'agentctl-'));
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
 

@@ -109,4 +109,4 @@ export function connect(p: ProcessInfo, serverIp: string, serverPort: number, re
   return event('connect', p, { res, args: { res, fd: 5, tuple: fd.name }, fd });
 }
 
-export const RULES_DIR = new URL('../../../../shared/falco-rules/', import.meta.url);
+export const RULES_DIR = new URL('../../../rules/upstream/', import.meta.url);

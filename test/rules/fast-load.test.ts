@@ -10,7 +10,7 @@ import { loadFiles, loadFilesWith, type LoadOutput } from '../../src/rules/loade
 import '../../src/rules/yaml-positions.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const shared = join(root, '..', 'shared', 'falco-rules');
+const shared = join(root, 'rules', 'upstream');
 const file = (p: string) => ({ name: p, content: readFileSync(p, 'utf8') });
 const stable = file(join(shared, 'falco_rules.yaml'));
 const incubating = file(join(shared, 'falco-incubating_rules.yaml'));

@@ -1,4 +1,4 @@
-// Every rule of the upstream stable file (read from ../shared/falco-rules)
+// Every rule of the upstream stable file (vendored in rules/upstream)
 // evaluated against hand-built events that should and should not match.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
