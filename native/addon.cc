@@ -1,18 +1,30 @@
-// N-API boundary of the tracer: start the workload, drain records, read
-// counters. Typed on the TypeScript side by src/tracer/native.ts. One tracer
-// per process (the wrapper runs one workload).
+// N-API boundary of the analysis process: its side of the shared ring and of
+// the supervisor's control channel (native/supervisor.cc), plus the tracer's
+// tables for the rules side. Typed by src/tracer/native.ts.
 #include <napi.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "record.h"
 #include "seccomp.h"
+#include "secrets.h"
+#include "shared.h"
 #include "syscalls.h"
-#include "tracer.h"
 
 namespace {
 
-tracer::Tracer* g_tracer = nullptr;
+tracer::Shared* g_shm = nullptr;
+tracer::Ring* g_ring = nullptr;
+uint64_t g_cursor = 0;  // read position; released to the producer by commit()
+int g_control = -1;
 Napi::ThreadSafeFunction g_tsfn;
 
 // Calls the JavaScript callback, tolerating an environment that is shutting
@@ -23,121 +35,97 @@ void CallJs(Napi::Env env, Napi::Function cb) {
   napi_call_function(env, env.Undefined(), cb, 0, nullptr, &result);
 }
 
-std::vector<std::string> string_array(const Napi::Value& v) {
-  std::vector<std::string> out;
-  if (!v.IsArray()) return out;
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).ToString().Utf8Value());
-  return out;
-}
-
-// [{kind: 0 exact | 1 prefix | 2 suffix | 3 contains, value, write?}] -> a filter;
-// null/undefined -> none (every open matters).
-std::shared_ptr<const tracer::PathFilter> path_filter(const Napi::Value& v) {
-  if (!v.IsArray()) return nullptr;
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<tracer::PathPattern> pats;
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    if (!a.Get(i).IsObject()) continue;
-    Napi::Object e = a.Get(i).As<Napi::Object>();
-    int kind = e.Get("kind").ToNumber().Int32Value();
-    if (kind < tracer::PK_EXACT || kind > tracer::PK_CONTAINS) return nullptr;  // unknown: be safe, no filter
-    pats.push_back({(tracer::PatternKind)kind, e.Get("value").ToString().Utf8Value(), e.Get("write").ToBoolean().Value()});
-  }
-  return std::make_shared<const tracer::PathFilter>(std::move(pats));
-}
-
-// start({argv, env, syscalls: [{name, exit}], trace, readEnv, ringBytes, cpu, pathFilter}, onData)
-Napi::Value Start(const Napi::CallbackInfo& info) {
+// attach(ringFd, doorbellFd, controlFd, onData): maps the ring the supervisor
+// made and wakes onData whenever the doorbell rings. Returns false if the fd
+// is not such a ring.
+Napi::Value Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (g_tracer) {
-    Napi::Error::New(env, "tracer already started").ThrowAsJavaScriptException();
+  if (info.Length() < 4 || !info[3].IsFunction()) {
+    Napi::TypeError::New(env, "attach(ringFd, doorbellFd, controlFd, onData)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    Napi::TypeError::New(env, "start(options, onData)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object o = info[0].As<Napi::Object>();
-  tracer::StartOptions opts;
-  opts.argv = string_array(o.Get("argv"));
-  opts.envp = string_array(o.Get("env"));
-  if (opts.argv.empty()) {
-    Napi::TypeError::New(env, "argv must not be empty").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Value sc = o.Get("syscalls");
-  Napi::Array unknown = Napi::Array::New(env);
-  if (sc.IsArray()) {
-    Napi::Array a = sc.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Object e = a.Get(i).As<Napi::Object>();
-      std::string name = e.Get("name").ToString().Utf8Value();
-      const tracer::SyscallDef* def = tracer::syscall_by_name(name.c_str());
-      if (!def) {
-        unknown.Set(unknown.Length(), Napi::String::New(env, name));
-        continue;
+  if (g_shm) return Napi::Boolean::New(env, true);
+  int ring_fd = info[0].As<Napi::Number>().Int32Value();
+  int doorbell = info[1].As<Napi::Number>().Int32Value();
+  g_control = info[2].As<Napi::Number>().Int32Value();
+  // The access key lives in this process: not for the workload to read.
+  prctl(PR_SET_DUMPABLE, 0);
+  struct stat st;
+  if (fstat(ring_fd, &st) != 0 || (size_t)st.st_size < tracer::kSharedHeaderBytes) return Napi::Boolean::New(env, false);
+  void* p = mmap(nullptr, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+  if (p == MAP_FAILED) return Napi::Boolean::New(env, false);
+  auto* shm = static_cast<tracer::Shared*>(p);
+  if (shm->magic != tracer::kSharedMagic || shm->version != tracer::kSharedVersion) return Napi::Boolean::New(env, false);
+  g_shm = shm;
+  g_cursor = g_shm->ring.tail.load();
+  g_tsfn = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "ring-doorbell", 0, 1);
+  std::thread([doorbell] {
+    char buf[256];
+    struct pollfd pf = {doorbell, POLLIN, 0};
+    for (;;) {
+      if (poll(&pf, 1, -1) < 0 && errno != EINTR) return;
+      while (read(doorbell, buf, sizeof buf) > 0) {
       }
-      opts.syscalls.push_back({def->nr, e.Get("exit").ToBoolean().Value()});
+      g_tsfn.NonBlockingCall(CallJs);
     }
-  }
-  if (o.Has("trace")) opts.trace = o.Get("trace").ToBoolean().Value();
-  if (o.Has("readEnv")) opts.read_env = o.Get("readEnv").ToBoolean().Value();
-  if (o.Has("ringBytes") && o.Get("ringBytes").IsNumber())
-    opts.ring_bytes = (size_t)o.Get("ringBytes").As<Napi::Number>().Int64Value();
-  if (o.Has("cpu") && o.Get("cpu").IsNumber()) opts.cpu = o.Get("cpu").As<Napi::Number>().Int32Value();
-  if (o.Has("pathFilter")) opts.path_filter = path_filter(o.Get("pathFilter"));
-
-  // The thread-safe function keeps the event loop alive while the tracer
-  // runs; the tracer thread releases it when nothing is left to trace.
-  g_tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "tracer-data", 0, 1);
-  g_tracer = new tracer::Tracer([](bool last) {
-    g_tsfn.NonBlockingCall(CallJs);
-    if (last) g_tsfn.Release();
-  });
-  tracer::StartResult r = g_tracer->start(opts);
-
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", r.pid);
-  out.Set("traced", r.traced);
-  out.Set("error", r.error);
-  out.Set("message", r.message);
-  out.Set("unknownSyscalls", unknown);
-  return out;
+  }).detach();
+  return Napi::Boolean::New(env, true);
 }
 
-// drain(maxBytes): Buffer of whole records, or null when the ring is empty
-// (which also re-arms the notification).
+// The ring as the supervisor sized it (it may size it after we attached,
+// before the workload's first record).
+tracer::Ring& ring() {
+  if (!g_ring || g_ring->capacity() != g_shm->capacity) {
+    delete g_ring;
+    g_ring = new tracer::Ring(&g_shm->ring, reinterpret_cast<uint8_t*>(g_shm) + g_shm->header_bytes, g_shm->capacity);
+  }
+  return *g_ring;
+}
+
+// drain(maxBytes): a Buffer of whole records after the read position, or null
+// when there are none (the doorbell is then armed).
 Napi::Value Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!g_tracer) return env.Null();
+  if (!g_shm || g_shm->capacity == 0) return env.Null();
   size_t max = 1u << 20;
   if (info.Length() > 0 && info[0].IsNumber()) max = (size_t)info[0].As<Napi::Number>().Int64Value();
-  // A fresh buffer per call. A reused scratch buffer saved the event loop
-  // ~8 us of CPU per record, yet made create-files 25% (pinned) to 60%
-  // (unpinned) slower in A/B runs (docs/BENCHMARKS.md, "Levers"). Likely: an
-  // event loop that goes idle sooner must be woken more often (a wake-up of
-  // an idle vCPU on the tracer thread, between a stop and its resume), and,
-  // unpinned, the freed CPU attracts the tracer or the workload, making stops
-  // cross-CPU. Measure before changing.
+  // A fresh buffer per call: a reused scratch buffer measured slower
+  // (docs/BENCHMARKS.md, "Levers"). Measure before changing.
   std::vector<uint8_t> tmp(max);
-  size_t n = g_tracer->drain(tmp.data(), max);
+  tracer::Ring& r = ring();
+  size_t n = r.read(g_cursor, tmp.data(), max);
   if (n == 0) {
-    if (g_tracer->rearm()) {
-      n = g_tracer->drain(tmp.data(), max);
-      if (n == 0) return env.Null();
-    } else {
-      return env.Null();
-    }
+    if (!r.arm(g_cursor)) return env.Null();
+    n = r.read(g_cursor, tmp.data(), max);
+    if (n == 0) return env.Null();
   }
   return Napi::Buffer<uint8_t>::Copy(env, tmp.data(), n);
+}
+
+// commit(): what was drained has been processed; its space goes back to the
+// producer. Until then a restarted analysis would read it again.
+Napi::Value Commit(const Napi::CallbackInfo& info) {
+  if (g_shm && g_shm->capacity) ring().release(g_cursor);
+  return info.Env().Undefined();
+}
+
+// send(message): one message on the control channel; false if it failed.
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_control < 0 || info.Length() < 1 || !info[0].IsString()) return Napi::Boolean::New(env, false);
+  std::string m = info[0].As<Napi::String>().Utf8Value();
+  ssize_t n;
+  do {
+    n = send(g_control, m.data(), m.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return Napi::Boolean::New(env, n == (ssize_t)m.size());
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  if (!g_tracer) return o;
-  const tracer::Stats& s = g_tracer->stats();
+  if (!g_shm) return o;
+  const tracer::Stats& s = g_shm->stats;
   o.Set("stops", (double)s.stops.load());
   o.Set("syscalls", (double)s.syscalls.load());
   o.Set("records", (double)s.records.load());
@@ -148,9 +136,16 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("signals", (double)s.signals.load());
   o.Set("readErrors", (double)s.read_errors.load());
   o.Set("opensSkipped", (double)s.opens_skipped.load());
-  o.Set("ringUsed", (double)g_tracer->ring_used());
-  o.Set("ringCapacity", (double)g_tracer->ring_capacity());
-  o.Set("finished", g_tracer->finished());
+  o.Set("backpressureMs", (double)(s.backpressure_ns.load() / 1000000));
+  o.Set("foreignSeccomp", (double)s.foreign_seccomp.load());
+  o.Set("denied", (double)s.denied.load());
+  o.Set("analysisStarts", (double)s.analysis_starts.load());
+  o.Set("ringUsed", g_shm->capacity ? (double)ring().used() : 0.0);
+  o.Set("ringCapacity", (double)g_shm->capacity);
+  o.Set("workloadPid", g_shm->workload_pid.load());
+  o.Set("finished", g_shm->finished.load() != 0);
+  o.Set("workloadExited", g_shm->workload_exited.load() != 0);
+  o.Set("workloadStatus", g_shm->workload_status.load());
   return o;
 }
 
@@ -160,6 +155,14 @@ Napi::Value Syscalls(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   for (int i = 0; i < tracer::kSyscallCount; i++) o.Set(tracer::kSyscalls[i].name, tracer::kSyscalls[i].nr);
   return o;
+}
+
+// secretEnvVars(): native/secrets.h, to check against src/config/secrets.ts
+Napi::Value SecretEnvVars(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env);
+  for (const char* n : tracer::kSecretEnvVars) a.Set(a.Length(), Napi::String::New(env, n));
+  return a;
 }
 
 // filterProgram([{name, exit}]): the BPF program as [code, jt, jf, k] rows (for tests)
@@ -187,18 +190,14 @@ Napi::Value FilterProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// setPathFilter(patterns | null): the open pre-filter for the rules now in force.
-Napi::Value SetPathFilter(const Napi::CallbackInfo& info) {
-  if (g_tracer) g_tracer->set_path_filter(path_filter(info.Length() > 0 ? info[0] : info.Env().Null()));
-  return info.Env().Undefined();
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("setPathFilter", Napi::Function::New(env, SetPathFilter));
-  exports.Set("start", Napi::Function::New(env, Start));
+  exports.Set("attach", Napi::Function::New(env, Attach));
   exports.Set("drain", Napi::Function::New(env, Drain));
+  exports.Set("commit", Napi::Function::New(env, Commit));
+  exports.Set("send", Napi::Function::New(env, Send));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("syscalls", Napi::Function::New(env, Syscalls));
+  exports.Set("secretEnvVars", Napi::Function::New(env, SecretEnvVars));
   exports.Set("filterProgram", Napi::Function::New(env, FilterProgram));
   return exports;
 }

@@ -1,4 +1,4 @@
-// Binary record format between the tracer thread and JavaScript
+// Binary record format between the supervisor's trace loop and the analysis process
 // (decoded by src/tracer/records.ts; keep the two in step).
 // Little-endian, every record 8-byte aligned:
 //   RecHdr, then `nitems` items: {u16 tag, u16 0, u32 len, len bytes, pad to 8}
@@ -13,7 +13,7 @@ enum RecKind : uint16_t {
   K_CLONE = 2,    // pid/tid = new task; args[0] = parent tgid; flags & RF_THREAD
   K_EXEC = 3,     // pid/tid after exec; args[0] = former tid; items: exe, cmdline, env, cwd, creds
   K_EXIT = 4,     // pid/tid; args[0] = wait status; flags & RF_LEADER
-  K_LOST = 5,     // args[0] = records dropped since the last K_LOST
+  K_LOST = 5,     // args[0] = records dropped (ring full) since the last K_LOST, emitted when space returns
   K_NOTICE = 6,   // args[0] = notice code; item TAG_TEXT
   K_SIGNAL = 7,   // pid/tid; args[0] = signal delivered to the tracee
 };
@@ -71,10 +71,10 @@ struct Creds {
 static_assert(sizeof(Creds) == 88, "Creds layout");
 
 enum NoticeCode : uint32_t {
-  N_UNTRACED = 1,       // ptrace not permitted: the workload runs untraced
+  N_UNTRACED = 1,       // ptrace not permitted (or tracing off): the workload runs untraced
   N_NO_SECCOMP = 2,     // seccomp filter refused: lifecycle only
   N_EXEC_FAILED = 3,    // args[1] = errno of the workload's exec
-  N_TRACER_ERROR = 4,   // unexpected error in the tracer loop
+  N_ANALYSIS = 4,       // the analysis process ended (args[1] = wait status) and was restarted
 };
 
 }  // namespace tracer

@@ -19,7 +19,7 @@ std::vector<sock_filter> build_filter(const std::vector<TracedSyscall>& set_in) 
             set.end());
 
   std::vector<sock_filter> f;
-  const uint32_t kForeign = SECCOMP_RET_TRACE | FD_FOREIGN;
+  const uint32_t kForeign = SECCOMP_RET_TRACE | FD_MAGIC | FD_FOREIGN;
   // [0] load arch; non-native ABI -> foreign trace
   f.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
   f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
@@ -38,7 +38,7 @@ std::vector<sock_filter> build_filter(const std::vector<TracedSyscall>& set_in) 
   }
   f.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   for (size_t i = 0; i < n; i++) {
-    uint32_t data = set[i].want_exit ? FD_WANT_EXIT : 0;
+    uint32_t data = FD_MAGIC | (set[i].want_exit ? FD_WANT_EXIT : 0);
     f.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_TRACE | data));
   }
   return f;

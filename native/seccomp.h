@@ -9,9 +9,13 @@ namespace tracer {
 
 // SECCOMP_RET_DATA bits the filter attaches to a trace stop; the tracer reads
 // them back with PTRACE_GETEVENTMSG / PTRACE_GET_SYSCALL_INFO.
+// Every value ours returns carries FD_MAGIC in its high byte, which tells
+// our stops from those of a filter the workload installed itself.
 enum FilterData : uint16_t {
   FD_WANT_EXIT = 1,   // stop again at syscall exit (the return value is needed)
   FD_FOREIGN = 2,     // a non-x86_64 ABI (int 0x80 / x32): reported, never decoded
+  FD_MAGIC = 0xa500,
+  FD_MAGIC_MASK = 0xff00,
 };
 
 struct TracedSyscall {

@@ -1,5 +1,6 @@
-// The tracer thread (see tracer.h). Everything in this file after fork() in
-// the child is async-signal-safe: the parent is a multithreaded Node process.
+// The trace loop (see tracer.h). Everything in this file after fork() in the
+// child is async-signal-safe: the supervisor has a second thread (its control
+// channel), so the child of a fork may only make system calls.
 #include "tracer.h"
 
 #include <errno.h>
@@ -119,12 +120,19 @@ struct Task {
   int tgid = 0;
   bool started = false;     // past its first (auto-attach) stop
   bool want_exit = false;   // resume with PTRACE_SYSCALL to see the exit
+  int deny = 0;             // errno the pending syscall returns (skipped by the tracer)
   int nr = -1;
   uint64_t args[6] = {};
-  uint32_t data = 0;
   uint64_t ts = 0;
   std::vector<uint8_t> items;  // entry items of the pending syscall
 };
+
+// Makes the syscall at this seccomp stop a no-op: the kernel skips a syscall
+// whose number the tracer set to -1, and its result stays -ENOSYS unless the
+// exit stop writes another.
+bool skip_syscall(int tid) {
+  return ptrace(PTRACE_POKEUSER, tid, (void*)offsetof(struct user_regs_struct, orig_rax), (void*)-1L) == 0;
+}
 
 }  // namespace
 
@@ -133,11 +141,13 @@ class Loop {
   Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o) {}
   void run_traced(int main_pid, int errfd);
   void run_untraced(int main_pid, int errfd);
-
- private:
   void emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
             const std::vector<uint8_t>* items, uint64_t ts = 0);
   void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
+
+ private:
+  int wait_any(int* status);
+  bool reserve_wait(size_t size, uint8_t** p);
   void resume(int tid, Task& t, int sig);
   void on_seccomp(int tid, Task& t);
   void on_syscall_stop(int tid, Task& t);
@@ -158,8 +168,9 @@ class Loop {
   Tracer& tr_;
   const StartOptions& opts_;
   std::unordered_map<int, Task> tasks_;
-  std::vector<uint8_t> scratch_;
   std::vector<uint8_t> items_;
+  uint64_t lost_ = 0;  // records dropped since the last K_LOST
+  int wait_flags_ = __WALL;  // untraced: | WUNTRACED, to see the workload's job-control stops
   char strbuf_[8192];
   ssize_t path_len_ = -1;  // length of the last path read into strbuf_
   char bigbuf_[65536];
@@ -171,9 +182,34 @@ void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t
                 const std::vector<uint8_t>* items, uint64_t ts) {
   size_t items_len = items ? items->size() : 0;
   size_t size = sizeof(RecHdr) + items_len;
-  uint8_t* p = tr_.ring_->reserve(size);
-  if (!p) {
-    tr_.stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+  uint8_t* p = nullptr;
+  if (lost_) {
+    // Space again after drops: say how many first, so the analysis can
+    // report the gap where it happened (a "syscall event drop" alert).
+    uint8_t* lp = tr_.ring_->reserve(sizeof(RecHdr));
+    if (!lp) {
+      lost_++;
+      tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    RecHdr lh;
+    std::memset(&lh, 0, sizeof lh);
+    lh.size = sizeof lh;
+    lh.kind = K_LOST;
+    lh.pid = lh.tid = pid;
+    lh.ts = now_ns();
+    lh.nr = -1;
+    lh.args[0] = lost_;
+    std::memcpy(lp, &lh, sizeof lh);
+    if (tr_.ring_->commit(sizeof lh)) {
+      ssize_t ignored = write(tr_.doorbell_, "d", 1);
+      (void)ignored;
+    }
+    lost_ = 0;
+  }
+  if (!reserve_wait(size, &p)) {
+    lost_++;
+    tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   RecHdr h;
@@ -192,9 +228,33 @@ void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t
     std::memset(h.args, 0, sizeof h.args);
   std::memcpy(p, &h, sizeof h);
   if (items_len) std::memcpy(p + sizeof h, items->data(), items_len);
-  tr_.ring_->commit(size);
-  tr_.stats_.records.fetch_add(1, std::memory_order_relaxed);
-  if (!tr_.notify_pending_.exchange(true)) tr_.notify_(false);
+  if (tr_.ring_->commit(size)) {
+    // The consumer sleeps on the doorbell; a full pipe means a wake-up is
+    // already pending, so a failed (non-blocking) write loses nothing.
+    ssize_t ignored = write(tr_.doorbell_, "d", 1);
+    (void)ignored;
+  }
+  tr_.stats().records.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Space for a record. Without backpressure: now or never. With it
+// (SYSDIG_PRIORITY=security), the loop, and so the stopped task, waits for
+// the analysis to free space: the workload slows down instead of escaping
+// detection. The supervisor's timed work (restarting a dead analysis) goes
+// on meanwhile. A record larger than the ring never fits: dropped.
+bool Loop::reserve_wait(size_t size, uint8_t** p) {
+  *p = tr_.ring_->reserve(size);
+  if (*p || !opts_.backpressure || size > tr_.ring_->capacity() / 2) return *p != nullptr;
+  uint64_t t0 = now_ns();
+  while (!(*p = tr_.ring_->reserve(size))) {
+    ssize_t ignored = write(tr_.doorbell_, "d", 1);  // make sure the consumer is awake
+    (void)ignored;
+    tr_.hooks_.tick();
+    struct timespec ts = {0, 200 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  tr_.stats().backpressure_ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
+  return true;
 }
 
 void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
@@ -216,7 +276,7 @@ bool Loop::read_mem(int pid, uint64_t addr, void* out, size_t len) {
     errno = 0;
     long w = ptrace(PTRACE_PEEKDATA, pid, (void*)(addr + i), nullptr);
     if (errno) {
-      tr_.stats_.read_errors.fetch_add(1, std::memory_order_relaxed);
+      tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     std::memcpy(o + i, &w, std::min(sizeof(long), len - i));
@@ -248,7 +308,7 @@ ssize_t Loop::read_str(int pid, uint64_t addr, char* out, size_t max) {
         out[i] = 0;
         return (ssize_t)i;
       }
-      if (n == 0) tr_.stats_.read_errors.fetch_add(1, std::memory_order_relaxed);
+      if (n == 0) tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
       break;
     }
     void* z = std::memchr(out + n, 0, (size_t)got);
@@ -440,8 +500,8 @@ Task* Loop::learn(int tid) {
   t.tgid = tgid;
   bool thread = tgid != tid;
   uint64_t args[6] = {(uint64_t)(thread ? tgid : ppid), 0, 0, 0, 0, 0};
-  tr_.stats_.clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, tgid, tid, -1, thread ? RF_THREAD : 0, 0, args, nullptr);
+  tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
+  emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -475,8 +535,8 @@ Task* Loop::learn_child(int child, int parent, int event) {
   Task& t = tasks_[child];
   t.tgid = thread ? parent_tgid : child;
   uint64_t args[6] = {(uint64_t)parent_tgid, 0, 0, 0, 0, 0};
-  tr_.stats_.clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, t.tgid, child, -1, thread ? RF_THREAD : 0, 0, args, nullptr);
+  tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
+  emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -489,17 +549,33 @@ void Loop::on_seccomp(int tid, Task& t) {
   }
   int nr = (int)si.seccomp.nr;
   uint32_t data = si.seccomp.ret_data;
-  tr_.stats_.syscalls.fetch_add(1, std::memory_order_relaxed);
+  if ((data & FD_MAGIC_MASK) != FD_MAGIC) {
+    // The workload's own filter asked for a tracer (SECCOMP_RET_TRACE with
+    // its data): with none attached the kernel fails the syscall with
+    // ENOSYS, and so do we.
+    tr_.stats().foreign_seccomp.fetch_add(1, std::memory_order_relaxed);
+    skip_syscall(tid);
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    return;
+  }
+  tr_.stats().syscalls.fetch_add(1, std::memory_order_relaxed);
   if (data & FD_FOREIGN) {
     emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, si.seccomp.args, nullptr);
     ptrace(PTRACE_CONT, tid, nullptr, nullptr);
     return;
   }
   const SyscallDef* def = syscall_by_nr(nr);
+  if (nr == SYS_ptrace && si.seccomp.args[0] != PTRACE_TRACEME && tr_.hooks_.is_agent((int)si.seccomp.args[1])) {
+    // The agent's own processes are not the workload's to inspect.
+    tr_.stats().denied.fetch_add(1, std::memory_order_relaxed);
+    if (skip_syscall(tid)) {
+      t.deny = EPERM;
+      data |= FD_WANT_EXIT;
+    }
+  }
   if (data & FD_WANT_EXIT) {
     t.want_exit = true;
     t.nr = nr;
-    t.data = data;
     t.ts = now_ns();
     std::memcpy(t.args, si.seccomp.args, sizeof t.args);
     t.items.clear();
@@ -510,7 +586,7 @@ void Loop::on_seccomp(int tid, Task& t) {
       // stop, no record (the fd stays unknown to the state, as an fd from
       // an untraced syscall does).
       t.want_exit = false;
-      tr_.stats_.opens_skipped.fetch_add(1, std::memory_order_relaxed);
+      tr_.stats().opens_skipped.fetch_add(1, std::memory_order_relaxed);
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
       return;
     }
@@ -551,7 +627,11 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   SyscallInfo si;
   std::memset(&si, 0, sizeof si);
   long r = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si);
-  if (r > 0 && si.op == SI_EXIT && t.want_exit) {
+  if (r > 0 && si.op == SI_EXIT && t.want_exit && t.deny) {
+    int64_t ret = -t.deny;
+    ptrace(PTRACE_POKEUSER, tid, (void*)offsetof(struct user_regs_struct, rax), (void*)ret);
+    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+  } else if (r > 0 && si.op == SI_EXIT && t.want_exit) {
     int64_t ret = si.exit.rval;
     const SyscallDef* def = syscall_by_nr(t.nr);
     if (def) {
@@ -569,6 +649,7 @@ void Loop::on_syscall_stop(int tid, Task& t) {
     emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
   }
   t.want_exit = false;
+  t.deny = 0;
   ptrace(PTRACE_CONT, tid, nullptr, nullptr);
 }
 
@@ -583,7 +664,6 @@ void Loop::on_exec(int tid) {
     if (it != tasks_.end()) {
       t.want_exit = it->second.want_exit;
       t.nr = it->second.nr;
-      t.data = it->second.data;
       t.ts = it->second.ts;
       std::memcpy(t.args, it->second.args, sizeof t.args);
       t.items.swap(it->second.items);
@@ -592,7 +672,7 @@ void Loop::on_exec(int tid) {
   }
   t.tgid = tid;
   t.started = true;
-  tr_.stats_.execs.fetch_add(1, std::memory_order_relaxed);
+  tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
   if (tid == main_pid_) read_errpipe();
 
   items_.clear();
@@ -612,7 +692,7 @@ void Loop::on_exec(int tid) {
   }
   add_creds(tid, items_);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
-  emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? RF_MAIN : 0, 0, args, &items_);
+  emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
   if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
     // The exec event means the execve succeeded: its exit value is 0. Report
     // the exit now, exactly as the exit stop would have, and skip that stop
@@ -633,11 +713,40 @@ void Loop::read_errpipe() {
     ssize_t n = read(errfd_, msg, sizeof msg);
     if (n != sizeof msg) break;
     char text[256];
+    if (msg[0] == N_EXEC_FAILED) tr_.exec_error_ = (int)msg[1];
     if (msg[0] == N_NO_SECCOMP)
       snprintf(text, sizeof text, "seccomp filter refused (%s): only process lifecycle is traced", strerror((int)msg[1]));
     else
       snprintf(text, sizeof text, "%s", strerror((int)msg[1]));
     notice(msg[0], main_pid_, msg[1], text);
+  }
+}
+
+// The next wait status of any child (tracee or not), or -1 when the loop
+// should end. Blocks in waitpid while the supervisor has nothing timed to
+// do (the cheapest wait per stop); otherwise polls and sleeps on SIGCHLD,
+// which the supervisor keeps blocked, so a stop still wakes it at once.
+int Loop::wait_any(int* status) {
+  for (;;) {
+    if (tr_.hooks_.done()) return -1;
+    int timeout = tr_.hooks_.timeout_ms();
+    if (timeout < 0) {
+      int pid = waitpid(-1, status, wait_flags_);
+      if (pid >= 0) return pid;
+      if (errno == EINTR) continue;
+      return -1;  // ECHILD: nothing left to trace or reap
+    }
+    int pid = waitpid(-1, status, wait_flags_ | WNOHANG);
+    if (pid > 0) return pid;
+    if (pid < 0 && errno != EINTR) return -1;
+    if (pid == 0) {
+      sigset_t chld;
+      sigemptyset(&chld);
+      sigaddset(&chld, SIGCHLD);
+      struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
+      sigtimedwait(&chld, nullptr, &ts);
+    }
+    tr_.hooks_.tick();
   }
 }
 
@@ -649,12 +758,10 @@ void Loop::run_traced(int main_pid, int errfd) {
   m.started = true;
   for (;;) {
     int status;
-    int tid = waitpid(-1, &status, __WALL);
-    if (tid < 0) {
-      if (errno == EINTR) continue;
-      break;  // ECHILD: nothing left to trace or reap
-    }
+    int tid = wait_any(&status);
+    if (tid < 0) break;
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (tid != main_pid && tasks_.find(tid) == tasks_.end() && tr_.hooks_.reap(tid, status)) continue;
       auto it = tasks_.find(tid);
       int tgid = it != tasks_.end() ? it->second.tgid : tid;
       if (it != tasks_.end() && it->second.want_exit) {
@@ -663,14 +770,15 @@ void Loop::run_traced(int main_pid, int errfd) {
       }
       if (tid == main_pid) read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
-      uint32_t flags = (tid == tgid ? RF_LEADER : 0) | (tid == main_pid ? RF_MAIN : 0);
-      tr_.stats_.exits.fetch_add(1, std::memory_order_relaxed);
+      uint32_t flags = (tid == tgid ? (uint32_t)RF_LEADER : 0u) | (tid == main_pid ? (uint32_t)RF_MAIN : 0u);
+      tr_.stats().exits.fetch_add(1, std::memory_order_relaxed);
       emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
       if (it != tasks_.end()) tasks_.erase(it);
+      if (tid == main_pid) tr_.hooks_.main_exited(status);
       continue;
     }
     if (!WIFSTOPPED(status)) continue;
-    tr_.stats_.stops.fetch_add(1, std::memory_order_relaxed);
+    tr_.stats().stops.fetch_add(1, std::memory_order_relaxed);
     int sig = WSTOPSIG(status);
     int event = (unsigned)status >> 16;
     auto it = tasks_.find(tid);
@@ -690,6 +798,7 @@ void Loop::run_traced(int main_pid, int errfd) {
       } else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
         // group-stop: stay stopped but keep reporting (SEIZE semantics)
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+        if (tid == main_pid && sig != SIGSTOP) tr_.hooks_.job_stop(sig);
       } else {
         resume(tid, *t, 0);
       }
@@ -723,7 +832,7 @@ void Loop::run_traced(int main_pid, int errfd) {
       continue;
     }
     // signal-delivery-stop: pass the signal on
-    tr_.stats_.signals.fetch_add(1, std::memory_order_relaxed);
+    tr_.stats().signals.fetch_add(1, std::memory_order_relaxed);
     uint64_t args[6] = {(uint64_t)sig, 0, 0, 0, 0, 0};
     emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
     resume(tid, *t, sig);
@@ -731,20 +840,27 @@ void Loop::run_traced(int main_pid, int errfd) {
 }
 
 void Loop::run_untraced(int main_pid, int errfd) {
+  wait_flags_ = __WALL | WUNTRACED;
   main_pid_ = main_pid;
   errfd_ = errfd;
   for (;;) {
     int status;
-    int pid = waitpid(-1, &status, __WALL);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      break;
+    int pid = wait_any(&status);
+    if (pid < 0) break;
+    if (WIFSTOPPED(status)) {
+      // Not traced: a job-control stop of the workload itself.
+      int sig = WSTOPSIG(status);
+      if (pid == main_pid && (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) tr_.hooks_.job_stop(sig);
+      continue;
     }
     if (!(WIFEXITED(status) || WIFSIGNALED(status))) continue;
     if (pid == main_pid) {
       read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
       emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
+      tr_.hooks_.main_exited(status);
+    } else {
+      tr_.hooks_.reap(pid, status);
     }
   }
 }
@@ -757,7 +873,6 @@ struct ChildPlan {
   std::vector<char*> envp;
   struct sock_fprog prog;
   std::vector<sock_filter> filter;
-  int cpu = -1;
 };
 
 // PATH search as execvp does it, but with the workload's PATH.
@@ -784,20 +899,17 @@ std::vector<std::string> exec_candidates(const StartOptions& o) {
   return out;
 }
 
-[[noreturn]] void child_main(ChildPlan& plan, int syncfd, int errfd, bool want_filter) {
-  // Own process group, in the terminal's foreground when there is one, so
-  // that ^C and job control reach the workload (not the wrapper) as with tini.
-  setpgid(0, 0);
+// The workload's side of the fork: exactly the state the supervisor was
+// given (signal mask, ignored signals, fds, process group, terminal), plus
+// our seccomp filter. The supervisor's own fds are all close-on-exec.
+[[noreturn]] void child_main(ChildPlan& plan, const StartOptions& o, int syncfd, int errfd, bool want_filter) {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGTTOU, &sa, nullptr);
-  if (isatty(STDIN_FILENO)) tcsetpgrp(STDIN_FILENO, getpid());
-  // Reset every disposition: Node ignores SIGPIPE, and "ignored" survives exec.
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
-
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sa.sa_handler = o.ignored[s] ? SIG_IGN : SIG_DFL;
+    sigaction(s, &sa, nullptr);
+  }
   char c = 'U';
   while (read(syncfd, &c, 1) < 0 && errno == EINTR) {
   }
@@ -816,16 +928,7 @@ std::vector<std::string> exec_candidates(const StartOptions& o) {
       (void)ignored;
     }
   }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Node marks stdio close-on-exec: the workload must inherit it.
-  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
-  // Node's other descriptors are close-on-exec already; make sure of it.
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 3; fd < 1024; fd++)
-      if (fd != errfd) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
+  sigprocmask(SIG_SETMASK, &o.mask, nullptr);
   int err = ENOENT;
   bool eacces = false;
   for (auto& cand : plan.candidates) {
@@ -843,61 +946,56 @@ std::vector<std::string> exec_candidates(const StartOptions& o) {
 
 }  // namespace
 
-void Tracer::thread_main(StartOptions opts) {
-  // Signals are Node's business (its main thread forwards them); this thread
-  // must never be interrupted or pick them up.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  syscall_by_nr(0);
+Tracer::Tracer(Shared* shm, int doorbell_fd, Hooks& hooks)
+    : shm_(shm), doorbell_(doorbell_fd), hooks_(hooks) {}
 
+StartResult Tracer::start(const StartOptions& opts) {
+  opts_ = opts;
+  ring_.reset(new Ring(&shm_->ring, reinterpret_cast<uint8_t*>(shm_) + shm_->header_bytes, shm_->capacity));
+  syscall_by_nr(0);
   ChildPlan plan;
-  plan.candidates = exec_candidates(opts);
-  for (auto& a : opts.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.candidates = exec_candidates(opts_);
+  for (auto& a : opts_.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
   plan.argv.push_back(nullptr);
-  for (auto& e : opts.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
+  for (auto& e : opts_.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
-  plan.filter = build_filter(opts.syscalls);
+  plan.filter = build_filter(opts_.syscalls);
   plan.prog.len = (unsigned short)plan.filter.size();
   plan.prog.filter = plan.filter.data();
-  bool want_filter = !opts.syscalls.empty() && plan.filter.size() < 4096;
+  bool want_filter = !opts_.syscalls.empty() && plan.filter.size() < 4096;
 
-  int syncp[2] = {-1, -1}, errp[2] = {-1, -1};
   StartResult res;
-  // Start failed before a workload exists: report it to start() and finish.
-  auto fail = [&](const char* what) {
+  int syncp[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
     res.error = errno;
-    res.message = std::string(what) + ": " + strerror(errno);
-    for (int fd : {syncp[0], syncp[1], errp[0], errp[1]})
-      if (fd >= 0) close(fd);
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      result_ = res;
-      started_ = true;
-    }
-    cv_.notify_all();
-    finished_ = true;
-    notify_(true);
-  };
-  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) return fail("pipe");
-  if (opts.cpu >= 0) {
+    res.message = std::string("pipe: ") + strerror(errno);
+    return res;
+  }
+  if (opts_.cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(opts.cpu, &set);
+    CPU_SET(opts_.cpu, &set);
     sched_setaffinity(0, sizeof set, &set);
   }
   int pid = fork();
   if (pid == 0) {
     close(syncp[1]);
     close(errp[0]);
-    child_main(plan, syncp[0], errp[1], want_filter);
+    child_main(plan, opts_, syncp[0], errp[1], want_filter);
   }
-  if (pid < 0) return fail("fork");
+  if (pid < 0) {
+    res.error = errno;
+    res.message = std::string("fork: ") + strerror(errno);
+    for (int fd : {syncp[0], syncp[1], errp[0], errp[1]}) close(fd);
+    return res;
+  }
   close(syncp[0]);
   close(errp[1]);
   fcntl(errp[0], F_SETFL, O_NONBLOCK);
   res.pid = pid;
-  if (opts.trace) {
+  if (opts_.trace) {
+    // EXITKILL: the workload's filter stops it for a tracer; without one
+    // (the supervisor gone) its traced syscalls would fail with ENOSYS.
     long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
              PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP;
     if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)o) == 0) {
@@ -913,44 +1011,31 @@ void Tracer::thread_main(StartOptions opts) {
   ssize_t ignored = write(syncp[1], &c, 1);
   (void)ignored;
   close(syncp[1]);
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    result_ = res;
-    started_ = true;
-  }
-  cv_.notify_all();
+  main_pid_ = pid;
+  errfd_ = errp[0];
+  traced_ = res.traced;
+  untraced_why_ = res.message;
+  shm_->workload_pid.store(pid);
+  return res;
+}
 
-  Loop loop(*this, opts);
-  if (res.traced)
-    loop.run_traced(pid, errp[0]);
+void Tracer::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
+  if (loop_) loop_->notice(code, pid, arg1, text);
+}
+
+void Tracer::run() {
+  Loop loop(*this, opts_);
+  loop_ = &loop;
+  if (!traced_) loop.notice(N_UNTRACED, main_pid_, 0, untraced_why_.c_str());
+  if (traced_)
+    loop.run_traced(main_pid_, errfd_);
   else
-    loop.run_untraced(pid, errp[0]);
-  close(errp[0]);
-  finished_ = true;
-  notify_pending_.store(true);
-  notify_(true);
-}
-
-StartResult Tracer::start(const StartOptions& opts) {
-  ring_ = new Ring(opts.ring_bytes);
-  path_filter_.set(opts.path_filter);
-  std::thread th(&Tracer::thread_main, this, opts);
-  th.detach();  // lives as long as the process; exits when nothing is left to trace
-  std::unique_lock<std::mutex> lk(mu_);
-  cv_.wait(lk, [this] { return started_; });
-  return result_;
-}
-
-size_t Tracer::drain(uint8_t* out, size_t max) { return ring_ ? ring_->drain(out, max) : 0; }
-
-bool Tracer::rearm() {
-  notify_pending_.store(false);
-  // records committed between the last drain and the store above
-  if (ring_ && !ring_->empty()) {
-    notify_pending_.store(true);
-    return true;
-  }
-  return false;
+    loop.run_untraced(main_pid_, errfd_);
+  loop_ = nullptr;
+  close(errfd_);
+  shm_->finished.store(1);
+  ssize_t ignored = write(doorbell_, "d", 1);
+  (void)ignored;
 }
 
 }  // namespace tracer

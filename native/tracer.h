@@ -1,20 +1,21 @@
-// The tracer: one dedicated native thread forks the workload, seizes it,
-// installs the seccomp filter in the child, and runs the ptrace loop. Only that
-// thread issues ptrace requests and waits for tracees. It hands records to
-// JavaScript through a ring and never waits for JavaScript.
+// The tracer: forks the workload with the state the supervisor inherited,
+// seizes it, installs the seccomp filter in the child, and runs the ptrace
+// loop on the calling thread (the supervisor's main thread: the only one that
+// issues ptrace requests and waits for tracees). Records go to the shared
+// ring (native/shared.h); the loop never waits for the analysis process
+// unless backpressure is on.
 #pragma once
-#include <atomic>
-#include <condition_variable>
+#include <signal.h>
+
 #include <cstdint>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "prefilter.h"
 #include "ring.h"
 #include "seccomp.h"
+#include "shared.h"
 
 namespace tracer {
 
@@ -24,9 +25,12 @@ struct StartOptions {
   std::vector<TracedSyscall> syscalls;
   bool trace = true;               // false: run the workload untraced
   bool read_env = true;            // read /proc/PID/environ at exec
-  size_t ring_bytes = 8u << 20;
-  int cpu = -1;                    // >= 0: pin tracer thread and workload to this CPU
-  std::shared_ptr<const PathFilter> path_filter;  // null: every open matters
+  bool backpressure = false;       // a full ring makes the workload wait instead of dropping
+  int cpu = -1;                    // >= 0: pin the supervisor and the workload to this CPU
+  // What the workload inherits: the signal mask and, per signal, whether it
+  // was ignored (SIG_IGN survives exec; handlers cannot).
+  sigset_t mask;
+  bool ignored[NSIG] = {};
 };
 
 struct StartResult {
@@ -36,49 +40,54 @@ struct StartResult {
   std::string message;     // why tracing is off, when it is
 };
 
-struct Stats {
-  std::atomic<uint64_t> stops{0};
-  std::atomic<uint64_t> syscalls{0};
-  std::atomic<uint64_t> records{0};
-  std::atomic<uint64_t> dropped{0};
-  std::atomic<uint64_t> clones{0};
-  std::atomic<uint64_t> execs{0};
-  std::atomic<uint64_t> exits{0};
-  std::atomic<uint64_t> signals{0};
-  std::atomic<uint64_t> read_errors{0};
-  std::atomic<uint64_t> opens_skipped{0};  // opens the pre-filter resumed without an exit stop
+// What the loop asks of the supervisor.
+class Hooks {
+ public:
+  virtual ~Hooks() = default;
+  // A child that is not a tracee ended (the analysis process): true if it was ours.
+  virtual bool reap(int pid, int status) = 0;
+  // The workload's main process ended with this wait status.
+  virtual void main_exited(int status) = 0;
+  // -1: nothing timed to do (the loop may block in waitpid); else how long it may block.
+  virtual int timeout_ms() = 0;
+  // Timed work (restarts, the flush deadline); called when the loop wakes.
+  virtual void tick() = 0;
+  // True once the loop should end (the workload exited and the analysis drained).
+  virtual bool done() = 0;
+  // An agent process (supervisor, analysis): the workload may not ptrace it.
+  virtual bool is_agent(int pid) = 0;
+  // The workload's main process group-stopped on a job-control signal.
+  virtual void job_stop(int sig) = 0;
 };
 
 class Tracer {
  public:
-  // notify is called from the tracer thread when records became available
-  // after the ring was drained empty (last: final call, the tracer is done);
-  // it must not block.
-  explicit Tracer(std::function<void(bool last)> notify) : notify_(std::move(notify)) {}
+  Tracer(Shared* shm, int doorbell_fd, Hooks& hooks);
+  // Forks and seizes the workload; the calling thread becomes its tracer.
   StartResult start(const StartOptions& opts);
-  size_t drain(uint8_t* out, size_t max);
-  // Re-arms the notification after the consumer found the ring empty.
-  // Returns true when records arrived meanwhile (consumer should drain again).
-  bool rearm();
-  const Stats& stats() const { return stats_; }
-  size_t ring_used() const { return ring_ ? ring_->used() : 0; }
-  size_t ring_capacity() const { return ring_ ? ring_->capacity() : 0; }
-  bool finished() const { return finished_.load(); }
+  // The trace loop, until hooks.done() or no child is left.
+  void run();
   // Replaces the open pre-filter (any thread; null: every open matters).
   void set_path_filter(std::shared_ptr<const PathFilter> f) { path_filter_.set(std::move(f)); }
+  Stats& stats() { return shm_->stats; }
+  // A notice record (supervisor events: analysis restarts...), from the loop's thread only.
+  void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
+  // errno of the workload's failed exec (0: it ran).
+  int exec_error() const { return exec_error_; }
 
  private:
-  void thread_main(StartOptions opts);
-  std::function<void(bool last)> notify_;
-  Ring* ring_ = nullptr;
-  Stats stats_;
+  Shared* shm_;
+  std::unique_ptr<Ring> ring_;  // made at start(), when the supervisor has sized it
+  int doorbell_;
+  Hooks& hooks_;
   PathFilterSlot path_filter_;
-  std::atomic<bool> notify_pending_{false};
-  std::atomic<bool> finished_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;
-  StartResult result_;
+  StartOptions opts_;
+  int main_pid_ = -1;
+  int errfd_ = -1;
+  bool traced_ = false;
+  std::string untraced_why_;
+  int exec_error_ = 0;
+  class Loop* loop_ = nullptr;
   friend class Loop;
 };
 

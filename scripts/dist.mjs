@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Assembles the agent's run-time tree, what goes into /opt/draios:
 //
-//   DIR/bin/{instrument,logwriter,orchestrator,agentctl}  static launchers (scripts/dist-launcher.c)
+//   DIR/bin/instrument               the native supervisor (native/supervisor.cc), linked statically
+//   DIR/bin/{logwriter,orchestrator,agentctl}  static launchers (scripts/dist-launcher.c)
 //   DIR/lib/node                     this Node.js runtime (process.execPath, or --node)
 //   DIR/lib/ld-linux-x86-64.so.2     its loader, and every shared library node and
 //   DIR/lib/lib*.so*                 the addon need (the ldd closure)
 //   DIR/lib/tracer.node              the native addon (build/Release/tracer.node)
-//   DIR/lib/{instrument,logwriter,orchestrator,agentctl}.mjs  esbuild bundles
+//   DIR/lib/{analysis,logwriter,orchestrator,agentctl}.mjs  esbuild bundles
+//   DIR/lib/default-plan.txt         the tracer's plan for the default rules (the supervisor's fast path)
 //   DIR/rules/default.yaml           the default rules
 //
 // Nothing in the tree relies on the target image (no /bin/sh, no libc, no
@@ -21,7 +23,7 @@
 // The bundles are made by scripts/bundle.mjs (the same as the repository's).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,10 @@ import { parseArgs } from 'node:util';
 import { bundle } from './bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
+// Programs run by the launcher; bin/instrument is the supervisor itself,
+// which runs lib/analysis.mjs (the bundle of `instrument`'s analysis).
+const PROGRAMS = ['logwriter', 'orchestrator', 'agentctl'];
+const SUPERVISOR_SOURCES = ['supervisor.cc', 'tracer.cc', 'seccomp.cc', 'syscalls.cc', 'prefilter.cc'];
 const LOADER = 'ld-linux-x86-64.so.2';
 
 // The first lines of every bundle, after scripts/bundle.mjs's own: the
@@ -67,19 +72,19 @@ function parse() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { prefix: { type: 'string' }, node: { type: 'string' }, cc: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { prefix: { type: 'string' }, node: { type: 'string' }, cc: { type: 'string' }, cxx: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }));
   } catch (err) {
-    fail(`${err.message}\nusage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]`);
+    fail(`${err.message}\nusage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--cxx CXX]`);
   }
   if (values.help) {
-    process.stdout.write('usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]\n');
+    process.stdout.write('usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--cxx CXX]\n');
     process.exit(0);
   }
   if (!values.prefix) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
   // `npm run` changes to the package's directory: a relative DIR is the caller's.
-  return { prefix: resolve(process.env.INIT_CWD ?? process.cwd(), values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc' };
+  return { prefix: resolve(process.env.INIT_CWD ?? process.cwd(), values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc', cxx: values.cxx ?? process.env.CXX ?? 'g++' };
 }
 
 function install(src, dest, mode) {
@@ -127,7 +132,25 @@ function buildLaunchers(cc, bindir) {
   }
 }
 
+/** bin/instrument: the supervisor, static like the launchers (it runs in any image, before anything else). */
+function buildSupervisor(cxx, bindir) {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  run(cxx, [
+    '-static', '-O2', '-s', '-std=c++17', '-fno-exceptions', '-pthread', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
+    `-DAGENT_VERSION="${version}"`,
+    '-o', join(bindir, 'instrument'),
+    ...SUPERVISOR_SOURCES.map((f) => join(ROOT, 'native', f)),
+  ]);
+  chmodSync(join(bindir, 'instrument'), 0o755);
+}
+
 async function bundleAll(libdir) {
+  try {
+    await bundle('instrument', join(libdir, 'analysis.mjs'), BANNER);
+  } catch (err) {
+    fail(`cannot bundle the analysis (lib/analysis.mjs):\n${err.message}`);
+  }
+  chmodSync(join(libdir, 'analysis.mjs'), 0o644);
   for (const name of PROGRAMS) {
     try {
       await bundle(name, join(libdir, `${name}.mjs`), BANNER);
@@ -149,8 +172,10 @@ function checkPrefix(prefix) {
 }
 
 async function main() {
-  const { prefix, node, cc } = parse();
+  const { prefix, node, cc, cxx } = parse();
   const addon = join(ROOT, 'build', 'Release', 'tracer.node');
+  const plan = join(ROOT, 'build', 'Release', 'default-plan.txt');
+  if (!existsSync(plan)) fail(`${plan} missing: run \`npm install\` (or \`npm run build\`) first`);
   const rules = join(ROOT, 'rules', 'default.yaml');
   if (!existsSync(addon)) fail(`${addon} missing: run \`npm install\` (or \`npm run build\`) first`);
   if (!existsSync(rules)) fail(`${rules} missing`);
@@ -167,11 +192,13 @@ async function main() {
   }
 
   buildLaunchers(cc, bindir);
+  buildSupervisor(cxx, bindir);
   install(realpathSync(node), join(libdir, 'node'), 0o755);
   install(addon, join(libdir, 'tracer.node'), 0o755);
   for (const { name, path } of sharedLibraries([realpathSync(node), addon])) install(path, join(libdir, name), 0o755);
   await bundleAll(libdir);
   install(rules, join(rulesdir, 'default.yaml'), 0o644);
+  install(plan, join(libdir, 'default-plan.txt'), 0o644);
 
   // The tree must run as it is: its own loader, libraries and node.
   const check = spawnSync(join(bindir, 'agentctl'), ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });

@@ -43,10 +43,13 @@ export interface Rec {
   items: Record<string, string>;
 }
 
-/** Runs argv under the bare tracer (test/fixtures/trace-run) and returns its records. */
+/**
+ * Runs argv under the real supervisor with a record-dumping analysis
+ * (test/fixtures/trace-run: every syscall the tracer knows) and returns its records.
+ */
 export async function traceRun(argv: string[], opts: Options = {}): Promise<{ records: Rec[]; exit: number; stats: Record<string, number> }> {
   const out = join(tmp('trace-'), 'records.jsonl');
-  await execa(process.execPath, [TRACE_RUN, ...argv], { timeout: 60_000, ...opts, env: { ...process.env, ...(opts.env ?? {}), TRACE_OUT: out } });
+  await execa(INSTRUMENT, argv, { timeout: 60_000, ...opts, env: { ...process.env, ...(opts.env ?? {}), DRAIOS_ANALYSIS_SCRIPT: TRACE_RUN, TRACE_OUT: out } });
   const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const last = lines.pop();
   return { records: lines as Rec[], exit: last.exit, stats: last.stats };

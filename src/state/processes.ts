@@ -2,7 +2,7 @@
 // by reference, so ancestry survives a parent's exit and re-parenting), and
 // each process's file-descriptor table. Fed by the tracer's lifecycle records;
 // syscall records change fds and cwd through the helpers at the end.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { ContainerInfo, FdInfo, ProcessInfo } from '../events/model.js';
 import type { Creds } from '../tracer/index.js';
@@ -162,6 +162,60 @@ export class ProcessTable {
     }
   }
 
+  /**
+   * Rebuilds the table from /proc, as libsinsp does at start: every
+   * descendant of `root` (the supervisor) but `skip` (this analysis
+   * process), parents before children, with credentials, threads and the
+   * fds that name a path. Used when the analysis restarts while the workload
+   * runs; sockets and pipes are learned again at their next use.
+   */
+  rescan(root: number, skip: number, mainPid: number): number {
+    const children = new Map<number, number[]>();
+    for (const name of safeReaddir('/proc')) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid === skip) continue;
+      const ppid = procStat(pid)?.ppid;
+      if (ppid === undefined) continue;
+      const list = children.get(ppid) ?? [];
+      list.push(pid);
+      children.set(ppid, list);
+    }
+    let n = 0;
+    const queue = [...(children.get(root) ?? [])];
+    while (queue.length) {
+      const pid = queue.shift()!;
+      queue.push(...(children.get(pid) ?? []));
+      const st = procStat(pid);
+      if (st === undefined) continue;
+      const p = this.fromProc(pid);
+      p.parent = pid === mainPid ? undefined : this.procs.get(st.ppid);
+      const creds = procCreds(pid, st);
+      if (creds) this.applyCreds(p, creds);
+      for (const fd of safeReaddir(`/proc/${pid}/fd`)) {
+        const num = Number(fd);
+        let target: string;
+        try {
+          target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        if (!target.startsWith('/')) continue;
+        let type: FdInfo['type'] = 'file';
+        try {
+          if (statSync(target).isDirectory()) type = 'directory';
+        } catch {
+          // a deleted file: still a file
+        }
+        p.fds.set(num, { num, type, name: target.replace(/ \(deleted\)$/, '') } as FdEntry);
+      }
+      this.procs.set(pid, p);
+      for (const t of safeReaddir(`/proc/${pid}/task`)) this.threads.set(Number(t), pid);
+      if (pid === mainPid) this.mainPid = pid;
+      n++;
+    }
+    return n;
+  }
+
   /** A process we learn about without its history: read what /proc tells. */
   private fromProc(pid: number): ProcessInfo {
     let comm = '';
@@ -222,4 +276,59 @@ export function resolvePath(p: ProcessInfo, path: string, dirfd?: number): strin
   }
   if (path === '') return base;
   return posix.normalize(posix.join(base, path));
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+interface ProcStat {
+  ppid: number;
+  pgid: number;
+  sid: number;
+  tty: number;
+  startTicks: bigint;
+}
+
+/** The fields of /proc/PID/stat after the comm (which may hold spaces and parentheses). */
+function procStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]), tty: Number(f[4]), startTicks: BigInt(f[19] ?? 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Credentials as the tracer reads them at exec (native Creds), from /proc/PID/status. */
+function procCreds(pid: number, st: ProcStat): Creds | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (name: string): string[] => (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/);
+  const [ruid, euid, suid, fsuid] = field('Uid').map(Number);
+  const [rgid, egid, sgid, fsgid] = field('Gid').map(Number);
+  const hex = (name: string): bigint => BigInt('0x' + (field(name)[0] || '0'));
+  const nspid = field('NSpid');
+  let loginuid = -1;
+  try {
+    const l = Number(readFileSync(`/proc/${pid}/loginuid`, 'utf8'));
+    loginuid = l === 4294967295 ? -1 : l;
+  } catch {
+    // no audit support
+  }
+  return {
+    ruid: ruid ?? 0, euid: euid ?? 0, suid: suid ?? 0, fsuid: fsuid ?? 0,
+    rgid: rgid ?? 0, egid: egid ?? 0, sgid: sgid ?? 0, fsgid: fsgid ?? 0,
+    capInh: hex('CapInh'), capPrm: hex('CapPrm'), capEff: hex('CapEff'),
+    loginuid, vpid: Number(nspid[nspid.length - 1]) || pid, ppid: st.ppid, sid: st.sid, pgid: st.pgid, tty: st.tty, startTicks: st.startTicks,
+  };
 }

@@ -1,49 +1,67 @@
-// The tracer as the rest of the agent sees it: start the workload under the
-// native tracer and receive its records in batches. The native thread never
-// waits for us; when we fall behind, the ring fills and records are dropped
-// and counted (stats().dropped).
+// The tracer as the analysis process sees it: records from the supervisor's
+// shared ring, in batches, and a control channel back (the plan, pre-filter
+// updates, readiness, the end of the flush). The supervisor's trace loop never
+// waits for us unless backpressure is on; when we fall behind, the ring
+// fills and records are dropped and counted (stats().dropped, and a Lost
+// record where the gap is).
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { loadAddon, type NativePathPattern, type NativeStartOptions, type NativeStats } from './native.js';
+import { loadAddon, type NativePathPattern, type NativeStats } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
+import { encodeFilter, encodePlan, type TracePlan } from './plan.js';
 
 export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds } from './records.js';
 export type { TraceRecord, Creds } from './records.js';
 export type { NativeStats, NativePathPattern } from './native.js';
+export type { TracePlan } from './plan.js';
+export { encodePlan } from './plan.js';
 
-export interface TracerHandle {
-  pid: number;
-  traced: boolean;
-  /** Why tracing is off, when it is. */
-  message: string;
-  unknownSyscalls: string[];
+/** The analysis process's inheritance from the supervisor (DRAIOS_FDS and friends; see src/config/supervisor.ts). */
+export interface SupervisorChannel {
+  ringFd: number;
+  doorbellFd: number;
+  controlFd: number;
+  secretsFd: number;
+  /** The supervisor waits for our plan before starting the workload. */
+  needPlan: boolean;
+  /** 0 for the first analysis process, n for the n-th restart. */
+  start: number;
+}
+
+export interface SupervisorLink {
   stats(): NativeStats;
+  sendPlan(plan: TracePlan): void;
   /** Replaces the open pre-filter (when the rules change); null: every open matters. */
   setPathFilter(patterns: NativePathPattern[] | null): void;
-}
-
-export interface StartTracerOptions extends NativeStartOptions {
-  /** Records handed to the callback per batch, at most (bounds event-loop stalls). */
-  maxBatchBytes?: number;
+  /** The analysis is up: a later death is restarted at once (no backoff). */
+  ready(): void;
+  /** Everything is flushed: the supervisor may exit. */
+  done(): void;
 }
 
 /**
- * Keeps V8's young generation small in the agent: records, events and YAML
- * nodes are short-lived, and semi-spaces grown to their default maximum
- * (16 MiB each) under a flood of events added ~12 MB to the agent's resident
- * memory with no measurable speed-up (docs/BENCHMARKS.md, "Tracing
- * overhead"). Set when this module loads, that is before the rules are
- * parsed, because a young generation does not shrink back once grown.
+ * The secrets the supervisor passed through a pipe (NAME=VALUE, NUL
+ * separated): read to the end, never put into process.env (whose initial
+ * block /proc/PID/environ shows).
  */
-if (process.env.DRAIOS_BENCH_V8_DEFAULTS !== '1') {
-  setFlagsFromString('--max-semi-space-size=1');
-  setFlagsFromString('--semi-space-growth-factor=1');
+export function readSecrets(fd: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  let text = '';
+  try {
+    text = readFileSync(fd, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const kv of text.split('\0')) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
 }
 
 /**
- * The CPU for the native `cpu` option from `--tracer-cpu`: a number as is,
- * 'auto' the first CPU this process may run on (Cpus_allowed_list), undefined
- * (off) no pinning.
+ * The CPU for the plan's `cpu` from `--tracer-cpu`: a number as is, 'auto'
+ * the first CPU this process may run on (Cpus_allowed_list), undefined (off)
+ * no pinning.
  */
 export function resolveTracerCpu(v: number | 'auto' | undefined): number | undefined {
   if (v !== 'auto') return v;
@@ -60,34 +78,40 @@ export function knownSyscalls(): Record<string, number> {
   return loadAddon().syscalls();
 }
 
-export function startTracer(opts: StartTracerOptions, onBatch: (records: TraceRecord[]) => void): TracerHandle {
+/**
+ * Attaches to the supervisor's ring. Each batch is handed to onBatch and
+ * released to the supervisor only afterwards, so a batch this process dies
+ * in the middle of is read again by the next analysis process.
+ */
+export function connectSupervisor(ch: SupervisorChannel, onBatch: (records: TraceRecord[]) => void, maxBatchBytes = 1 << 20): SupervisorLink {
   const addon = loadAddon();
-  const maxBytes = opts.maxBatchBytes ?? 1 << 20;
   let scheduled = false;
-  // Drain a bounded amount per turn, then yield so that signal forwarding and
-  // I/O keep running even under a flood of events.
+  // Drain a bounded amount per turn, then yield so that timers and I/O (the
+  // orchestrator link, the log channel) keep running under a flood.
   const pump = (): void => {
     scheduled = false;
     for (let turns = 0; turns < 8; turns++) {
-      const buf = addon.drain(maxBytes);
-      if (buf === null) return; // empty: the native side re-armed the notification
+      const buf = addon.drain(maxBatchBytes);
+      if (buf === null) return; // empty: the doorbell is armed
       onBatch(decodeRecords(buf));
+      addon.commit();
     }
     scheduled = true;
     setImmediate(pump);
   };
-  const res = addon.start(opts, () => {
+  if (!addon.attach(ch.ringFd, ch.doorbellFd, ch.controlFd, () => {
     if (!scheduled) pump();
-  });
-  if (res.pid < 0) {
-    throw Object.assign(new Error(`cannot start the workload: ${res.message}`), { errno: res.error });
+  })) {
+    throw new Error(`fd ${ch.ringFd} is not the supervisor's ring`);
   }
+  const numbers = addon.syscalls();
+  // Records written before we attached (a restart, or a workload faster than our start-up).
+  setImmediate(pump);
   return {
-    pid: res.pid,
-    traced: res.traced,
-    message: res.message,
-    unknownSyscalls: res.unknownSyscalls,
     stats: () => addon.stats(),
-    setPathFilter: (patterns) => addon.setPathFilter(patterns),
+    sendPlan: (plan) => void addon.send(encodePlan(plan, numbers)),
+    setPathFilter: (patterns) => void addon.send(encodeFilter(patterns)),
+    ready: () => void addon.send('ready\n'),
+    done: () => void addon.send('done\n'),
   };
 }

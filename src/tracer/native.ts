@@ -1,24 +1,9 @@
-// The typed boundary of the native addon (native/addon.cc). Exactly what the
-// addon exports; nothing else crosses.
+// The typed boundary of the native addon (native/addon.cc): the analysis
+// process's side of the shared ring and of the supervisor's control channel,
+// and the tracer's tables. Exactly what the addon exports; nothing else crosses.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-export interface NativeStartOptions {
-  /** argv[0] is looked up in the workload's PATH like execvp does. */
-  argv: string[];
-  /** K=V strings, agent secrets already removed. */
-  env: string[];
-  /** Syscalls that stop the workload; exit: also stop at the syscall's exit. */
-  syscalls: { name: string; exit: boolean }[];
-  trace?: boolean;
-  readEnv?: boolean;
-  ringBytes?: number;
-  /** Pin the tracer thread and the workload to this CPU (-1: no pinning). */
-  cpu?: number;
-  /** The open pre-filter (native/prefilter.h); null/absent: every open matters. */
-  pathFilter?: NativePathPattern[] | null;
-}
 
 /** kind: 0 exact, 1 prefix, 2 suffix, 3 contains (native/prefilter.h PatternKind). */
 export interface NativePathPattern {
@@ -28,17 +13,7 @@ export interface NativePathPattern {
   write?: boolean;
 }
 
-export interface NativeStartResult {
-  pid: number;
-  traced: boolean;
-  /** errno when the fork itself failed. */
-  error: number;
-  /** Why tracing is off, when it is. */
-  message: string;
-  /** Requested syscalls the tracer does not know. */
-  unknownSyscalls: string[];
-}
-
+/** The trace loop's counters (native/shared.h Stats), read from shared memory. */
 export interface NativeStats {
   stops: number;
   syscalls: number;
@@ -51,17 +26,36 @@ export interface NativeStats {
   readErrors: number;
   /** Opens resumed without an exit stop: no rule could match them. */
   opensSkipped: number;
+  /** Time the workload waited for ring space (backpressure). */
+  backpressureMs: number;
+  /** Stops of the workload's own SECCOMP_RET_TRACE filter, answered ENOSYS. */
+  foreignSeccomp: number;
+  /** ptrace calls on agent processes, refused with EPERM. */
+  denied: number;
+  /** Analysis processes started (1 + restarts). */
+  analysisStarts: number;
   ringUsed: number;
   ringCapacity: number;
+  workloadPid: number;
+  /** The trace loop has ended. */
   finished: boolean;
+  /** The workload's main process has ended, with this wait status. */
+  workloadExited: boolean;
+  workloadStatus: number;
 }
 
 export interface NativeAddon {
-  start(opts: NativeStartOptions, onData: () => void): NativeStartResult;
+  /** Maps the supervisor's ring; onData runs when the doorbell rings. False: not a ring. */
+  attach(ringFd: number, doorbellFd: number, controlFd: number, onData: () => void): boolean;
+  /** Whole records after the read position, or null (the doorbell is then armed). */
   drain(maxBytes?: number): Buffer | null;
+  /** What was drained is processed: its space goes back to the supervisor. */
+  commit(): void;
+  /** One message on the control channel (src/tracer/plan.ts). */
+  send(message: string): boolean;
   stats(): NativeStats;
-  setPathFilter(patterns: NativePathPattern[] | null): void;
   syscalls(): Record<string, number>;
+  secretEnvVars(): string[];
   filterProgram(set: { name: string; exit: boolean }[]): [number, number, number, number][];
 }
 
@@ -70,12 +64,11 @@ let addon: NativeAddon | undefined;
 /** Next to the bundle in /opt/draios/lib, else the repository's build output. */
 function addonPath(): string {
   const candidates = [
-    process.env.DRAIOS_TRACER_ADDON,
     fileURLToPath(new URL('./tracer.node', import.meta.url)),
     fileURLToPath(new URL('../../../build/Release/tracer.node', import.meta.url)),
   ];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new Error(`tracer addon not found (looked in ${candidates.filter(Boolean).join(', ')})`);
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(`tracer addon not found (looked in ${candidates.join(', ')})`);
 }
 
 export function loadAddon(): NativeAddon {

@@ -37,7 +37,8 @@ export const NoticeCode = {
   Untraced: 1,
   NoSeccomp: 2,
   ExecFailed: 3,
-  TracerError: 4,
+  /** The analysis process ended (args[1]: wait status) and was restarted. */
+  Analysis: 4,
 } as const;
 
 export interface TraceRecord {

@@ -2,12 +2,14 @@
 // rules -> alerts -> sinks. Also the debug view: at trace level, one log line
 // per event with the fields the rules saw.
 import { hostname as osHostname } from 'node:os';
-import { knownSyscalls, RecordKind, type NativePathPattern, type TraceRecord, type TracerHandle } from '../tracer/index.js';
+import { knownSyscalls, RecordKind, RecordFlag, type NativePathPattern, type TraceRecord, type SupervisorLink, type TracePlan } from '../tracer/index.js';
 import { openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
 import { formatAlert, type Ruleset } from '../rules/index.js';
+import { outputTime } from '../rules/formatter.js';
+import { isoTime } from '../rules/fields.js';
 import type { AlertSinks } from '../alerts/sinks.js';
 import type { ContainerInfo } from '../events/model.js';
 import type { FalcoAlert } from '../alerts/alert.js';
@@ -58,7 +60,8 @@ export interface DetectionOptions {
   container: ContainerInfo;
   sinks: AlertSinks;
   log: AgentLogger;
-  syscallsExtra?: string[];
+  /** The tracer's plan options that come from the configuration. */
+  plan: PlanOptions;
   hostname?: string;
   /**
    * Resolves when the container identity is known (ECS metadata, bounded by
@@ -92,20 +95,72 @@ function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patter
   return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
 }
 
+/** Options of the tracer's plan that come from the configuration, not the rules. */
+export interface PlanOptions {
+  syscallsExtra?: string[];
+  /** SYSDIG_PRIORITY=security: a full ring makes the workload wait. */
+  backpressure?: boolean;
+  cpu?: number;
+  ringBytes?: number;
+}
+
+/** What the supervisor's tracer must do for a rule set (also the build-time plan of the default rules). */
+export function tracePlan(rs: Ruleset | undefined, o: PlanOptions, traceView: boolean): TracePlan {
+  return {
+    syscalls: syscallSet(rs, o.syscallsExtra),
+    readEnv: true,
+    backpressure: o.backpressure ?? false,
+    cpu: o.cpu,
+    trace: true,
+    ringBytes: o.ringBytes,
+    pathFilter: nativePathFilter(rs, traceView).patterns,
+  };
+}
+
+/**
+ * Falco's alert for dropped events ("syscall_event_drops" with the alert
+ * action): records the ring had no room for cannot be evaluated, and an
+ * attacker who floods syscalls to hide one must not go unseen. At most one a
+ * second, with the drops since the last one.
+ */
+function dropAlert(drops: number, events: number, ts: bigint, hostname: string): FalcoAlert {
+  const message = `Falco internal: syscall event drop. ${drops} system calls dropped in last second.`;
+  return {
+    hostname,
+    output: `${outputTime(ts)}: Critical ${message}`,
+    priority: 'Critical',
+    rule: 'Falco internal: syscall event drop',
+    source: 'syscall',
+    tags: [],
+    time: isoTime(ts),
+    output_fields: { n_drops: drops, n_evts: events },
+  };
+}
+
 export function createDetection(o: DetectionOptions): Detection {
   const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
   const state = new ProcessTable(o.container, new UserDb());
   const builder = new EventBuilder(state, names);
   const host = o.hostname ?? osHostname();
   let rs = o.ruleset;
-  const syscalls = syscallSet(rs, o.syscallsExtra);
-  const filterSet = new Set(syscalls.map((s) => s.name));
   const traceView = o.log.isLevelEnabled('trace');
-  let tracer: TracerHandle | undefined;
+  const plan = tracePlan(rs, o.plan, traceView);
+  const filterSet = new Set(plan.syscalls.map((s) => s.name));
+  let tracer: SupervisorLink | undefined;
   const prefilter = nativePathFilter(rs, traceView);
   const describeFilter = (f: typeof prefilter) =>
     f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
+  let unreportedDrops = 0;
+  let lastDropAlert = 0;
+  const reportDrops = (ts: bigint): void => {
+    const now = Date.now();
+    if (unreportedDrops === 0 || now - lastDropAlert < 1000) return;
+    lastDropAlert = now;
+    c.alerts++;
+    o.sinks.emit(withContainer(dropAlert(unreportedDrops, c.events, ts, host), o.container));
+    unreportedDrops = 0;
+  };
 
   let held: TraceRecord[][] | undefined = o.identityReady ? [] : undefined;
   let heldCount = 0;
@@ -130,8 +185,11 @@ export function createDetection(o: DetectionOptions): Detection {
   const handle = (records: TraceRecord[]): void => {
     const ruleset = rs;
     for (const rec of records) {
-      if (rec.kind === RecordKind.Lost) c.lost += rec.args[0]!;
-      if (rec.kind === RecordKind.Syscall && rec.flags & 8) c.foreign++;
+      if (rec.kind === RecordKind.Lost) {
+        c.lost += rec.args[0]!;
+        unreportedDrops += rec.args[0]!;
+      }
+      if (rec.kind === RecordKind.Syscall && rec.flags & RecordFlag.Foreign) c.foreign++;
       const evt = builder.apply(rec);
       if (evt === undefined) {
         if (traceView && rec.kind !== RecordKind.Syscall) {
@@ -150,17 +208,16 @@ export function createDetection(o: DetectionOptions): Detection {
         o.sinks.emit(withContainer(formatAlert(rule, evt, host), o.container));
       }
     }
+    if (unreportedDrops) reportDrops(records[records.length - 1]!.ts);
   };
 
   return {
     state,
-    syscalls,
-    pathFilter: prefilter.patterns,
-    attach(h) {
-      tracer = h;
+    plan,
+    attach(link) {
+      tracer = link;
       o.log.info({ openPrefilter: describeFilter(prefilter) }, 'open pre-filter');
     },
-    readEnv: true,
     onRecords,
     ruleset: () => rs,
     setRuleset(next) {
@@ -183,6 +240,8 @@ export function createDetection(o: DetectionOptions): Detection {
     close: async (timeoutMs) => {
       await Promise.race([ready, new Promise((r) => setTimeout(r, timeoutMs / 2))]);
       release();
+      lastDropAlert = 0;
+      if (unreportedDrops) reportDrops(BigInt(Date.now()) * 1_000_000n);
       await o.sinks.close(timeoutMs);
     },
   };

@@ -1,20 +1,17 @@
-// The wrapper's lifecycle, as a container's PID 1: start the workload under
-// the tracer, forward signals, hand the tracer's records down the pipeline
-// (events -> state -> rules -> alerts -> sinks), and exit with the workload's
-// status once the pipeline has flushed (bounded).
-import { startTracer, RecordKind, RecordFlag, NoticeCode, itemString, type NativePathPattern, type TraceRecord, type TracerHandle } from '../tracer/index.js';
-import { forwardSignals, exitCodeOf } from './signals.js';
+// The analysis process's lifecycle. The supervisor (native/supervisor.cc)
+// owns the workload, the ptrace loop and PID 1's duties; this process
+// attaches to its ring, hands the records down the pipeline (events -> state
+// -> rules -> alerts -> sinks), and once the workload has exited and the
+// pipeline has flushed (bounded), tells the supervisor it may exit.
+import { connectSupervisor, RecordKind, RecordFlag, NoticeCode, ItemTag, itemString, type SupervisorChannel, type SupervisorLink, type TracePlan, type TraceRecord } from '../tracer/index.js';
+import { exitCodeOf } from './signals.js';
 import type { AgentLogger } from '../logging/index.js';
 
 export interface Pipeline {
-  /** Syscalls the seccomp filter must stop on; exit: the result is needed. */
-  syscalls: { name: string; exit: boolean }[];
-  /** Whether the state needs /proc/PID/environ at exec (proc.env). */
-  readEnv: boolean;
-  /** The open pre-filter at start (native/prefilter.h); null/absent: every open matters. */
-  pathFilter?: NativePathPattern[] | null;
-  /** Given the running tracer (to swap the pre-filter when the rules change). */
-  attach?(h: TracerHandle): void;
+  /** What the supervisor's tracer must do for the rules in force. */
+  plan: TracePlan;
+  /** Given the supervisor link (to swap the pre-filter when the rules change). */
+  attach?(link: SupervisorLink): void;
   onRecords(records: TraceRecord[]): void;
   /** Counters for heartbeats and the final log line. */
   counters(): Record<string, number>;
@@ -23,100 +20,85 @@ export interface Pipeline {
 }
 
 export interface LifecycleOptions {
-  argv: string[];
-  /** The workload's environment (K=V), secrets removed. */
-  env: string[];
+  channel: SupervisorChannel;
   log: AgentLogger;
   pipeline: Pipeline;
-  ringBytes?: number;
-  trace?: boolean;
-  cpu?: number;
   /** How long to wait for alerts to flush after the workload exited. */
   flushTimeoutMs?: number;
-  /** Called once the workload runs (for counters). */
-  onStarted?: (h: TracerHandle) => void;
+  /** Called once attached (for counters). */
+  onStarted?: (link: SupervisorLink) => void;
 }
 
-/** Runs the workload to completion and returns the exit code to exit with. */
-export async function runWorkload(o: LifecycleOptions): Promise<number> {
+/** Runs until the workload has exited and its events are flushed; returns its exit code. */
+export async function runAnalysis(o: LifecycleOptions): Promise<number> {
   const { log, pipeline } = o;
   let mainStatus: number | undefined;
   let execError: string | undefined;
   let resolveExit!: () => void;
   const exited = new Promise<void>((r) => (resolveExit = r));
-  let lost = 0;
+  // A notice must be seen even at the minimal default log level.
+  const visible = log.isLevelEnabled('warn') ? log.warn.bind(log) : log.startup.bind(log);
 
   const onBatch = (records: TraceRecord[]): void => {
-    // Lifecycle facts first: they decide the exit; the pipeline sees everything.
+    // Lifecycle facts first: they decide the end; the pipeline sees everything.
     for (const r of records) {
       if (r.kind === RecordKind.Exit && r.flags & RecordFlag.Main) {
         mainStatus = r.args[0]! >>> 0;
       } else if (r.kind === RecordKind.Notice) {
         const code = r.args[0];
-        const text = itemString(r, 26) ?? '';
+        const text = itemString(r, ItemTag.Text) ?? '';
         if (code === NoticeCode.ExecFailed) execError = text;
-        else log.warn({ component: 'tracer', notice: code }, text);
-      } else if (r.kind === RecordKind.Lost) {
-        lost += r.args[0]!;
+        else if (code === NoticeCode.Untraced) visible({ component: 'tracer', reason: text }, `workload runs UNTRACED: ${text}`);
+        else visible({ component: code === NoticeCode.Analysis ? 'supervisor' : 'tracer', notice: code }, text);
       }
     }
     try {
       pipeline.onRecords(records);
     } catch (err) {
-      // A bug downstream must never take the workload down.
+      // A bug downstream must never take the analysis down with the batch.
       log.error({ err: String((err as Error)?.stack ?? err) }, 'event pipeline failed on a batch');
     }
     if (mainStatus !== undefined) resolveExit();
   };
 
-  const forwarder = forwardSignals((sig) => log.debug({ signal: sig }, 'signal forwarded'));
-  let handle;
-  try {
-    handle = startTracer(
-      {
-        argv: o.argv,
-        env: o.env,
-        syscalls: pipeline.syscalls,
-        readEnv: pipeline.readEnv,
-        pathFilter: pipeline.pathFilter ?? null,
-        trace: o.trace ?? true,
-        ringBytes: o.ringBytes,
-        cpu: o.cpu,
-      },
-      onBatch,
-    );
-  } catch (err) {
-    process.stderr.write(`instrument: ${(err as Error).message}\n`);
-    forwarder.stop();
-    return 126;
-  }
-  o.onStarted?.(handle);
-  pipeline.attach?.(handle);
-  forwarder.setTarget(handle.pid);
-  if (handle.unknownSyscalls.length) log.warn({ syscalls: handle.unknownSyscalls }, 'syscalls the tracer cannot decode are not traced');
-  if (!handle.traced) {
-    // One warning that must be seen even at the minimal default log level.
-    const warn = log.isLevelEnabled('warn') ? log.warn.bind(log) : log.startup.bind(log);
-    warn({ component: 'tracer', reason: handle.message }, `workload runs UNTRACED: ${handle.message}`);
-  } else {
-    log.startup({ pid: handle.pid, syscalls: pipeline.syscalls.length }, 'workload started under the tracer');
-  }
+  const link = connectSupervisor(o.channel, onBatch);
+  o.onStarted?.(link);
+  pipeline.attach?.(link);
+  if (o.channel.needPlan) link.sendPlan(pipeline.plan);
+  link.ready();
+  if (o.channel.start > 0) log.startup({ start: o.channel.start }, 'analysis process restarted: state rebuilt from /proc, reading on from the ring');
+  else log.startup({ pid: link.stats().workloadPid, syscalls: pipeline.plan.syscalls.length }, 'workload started under the tracer');
+
+  // A restart after the previous analysis had already read the main exit:
+  // the supervisor's flag says so once the ring is read to its end.
+  const poll = setInterval(() => {
+    const s = link.stats();
+    if (s.workloadExited && s.ringUsed === 0) {
+      mainStatus ??= s.workloadStatus >>> 0;
+      resolveExit();
+    }
+  }, 100);
+  poll.unref();
 
   await exited;
+  clearInterval(poll);
   const code = exitCodeOf(mainStatus!);
-  if (execError !== undefined) {
-    // the one line a user sees when the entrypoint is wrong
-    process.stderr.write(`instrument: ${o.argv[0]}: ${execError}\n`);
-    log.error({ command: o.argv[0], exitCode: code }, `cannot execute ${o.argv[0]}: ${execError}`);
-  }
-  // Forwarding stays installed until we exit: a late SIGTERM must not turn
-  // the workload's exit code into ours.
+  if (execError !== undefined) log.error({ exitCode: code }, `cannot execute the workload: ${execError}`);
   await pipeline.close(o.flushTimeoutMs ?? 3000).catch(() => undefined);
-  const stats = handle.stats();
+  const stats = link.stats();
   log.info(
-    { exitCode: code, ...pipeline.counters(), stops: stats.stops, syscalls: stats.syscalls, opensSkipped: stats.opensSkipped, dropped: stats.dropped + lost },
+    {
+      exitCode: code,
+      ...pipeline.counters(),
+      stops: stats.stops,
+      syscalls: stats.syscalls,
+      opensSkipped: stats.opensSkipped,
+      dropped: stats.dropped,
+      backpressureMs: stats.backpressureMs,
+      analysisStarts: stats.analysisStarts,
+    },
     'workload exited',
   );
-  if (stats.dropped) log.warn({ dropped: stats.dropped }, 'tracer records dropped (ring full): events were lost');
+  if (stats.dropped) visible({ dropped: stats.dropped }, 'tracer records dropped (ring full): events were lost');
   return code;
 }

@@ -1,12 +1,14 @@
-// bin/instrument: the container entrypoint wrapper.
-//   instrument CMD [ARGS...]
-// Runs CMD under the tracer with the configured (or embedded default) Falco
-// rules. Configuration comes from the environment only (SYSDIG_*), so the
-// workload's argv is never interpreted. See docs/configuration.md.
+// The analysis process of bin/instrument. The native supervisor
+// (native/supervisor.cc) runs the workload and the trace loop and starts this
+// process beside it, in its own session; here the records become events,
+// state, rule matches and alerts. Configuration comes from the environment
+// only (SYSDIG_*; the secrets through a pipe from the supervisor), so the
+// workload's argv is never interpreted. See docs/configuration.md and
+// docs/supervisor.md.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type AgentLogger } from '../logging/index.js';
-import { loadConfig, workloadEnv, type AgentConfig } from '../config/index.js';
+import { loadConfig, supervisorEnv, type AgentConfig } from '../config/index.js';
 import { loadRuleFilesReporting, defaultRulesPath, type Ruleset } from '../rules/index.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
 import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
@@ -14,16 +16,11 @@ import { targetFromConfig } from '../alerts/orchestrator-target.js';
 import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
 import type { ContainerInfo } from '../events/model.js';
-import type { NativeStats } from '../tracer/index.js';
+import { readSecrets, resolveTracerCpu, type NativeStats, type SupervisorLink } from '../tracer/index.js';
 import { createDetection, type Detection } from './detection.js';
-import { runWorkload } from './lifecycle.js';
-import { resolveTracerCpu } from '../tracer/index.js';
+import { runAnalysis } from './lifecycle.js';
 import { AGENT_VERSION } from './version.js';
 
-const USAGE = `usage: instrument CMD [ARGS...]
-Runs CMD (looked up in PATH) under the Sysdig serverless workload agent.
-Configuration: SYSDIG_* environment variables (see docs/configuration.md).
-`;
 
 function loadOptions(cfg: AgentConfig) {
   return { ruleMatching: cfg.ruleMatching, priorityMin: cfg.priorityMin, hostname: hostname() };
@@ -72,16 +69,17 @@ function liveIdentity(c: ContainerInfo) {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0) {
-    process.stderr.write(USAGE);
+export async function main(): Promise<number> {
+  const channel = supervisorEnv(process.env);
+  if (!channel) {
+    process.stderr.write('this is the analysis process of bin/instrument, started by its supervisor; run `instrument CMD [ARGS...]`\n');
     return 2;
   }
-  const { config, errors, warnings } = loadConfig(process.env);
+  const { config, errors, warnings } = loadConfig({ ...process.env, ...readSecrets(channel.secretsFd) });
   const log = createLogger({ level: process.env.SYSDIG_LOGGING, name: 'instrument' });
   for (const e of errors) log.error(`configuration: ${e}`);
   for (const w of warnings) log.warn(`configuration: ${w}`);
-  log.startup({ version: AGENT_VERSION, command: argv[0] }, 'serverless workload agent starting');
+  if (channel.start === 0) log.startup({ version: AGENT_VERSION }, 'serverless workload agent starting');
 
   const overrides = { id: config.containerId, name: config.containerName, image: config.containerImage, privileged: config.containerPrivileged };
   const container = initialContainer(overrides);
@@ -111,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let detection: Detection | undefined;
   let tracerStats: (() => NativeStats) | undefined;
+  let supervisor: SupervisorLink | undefined;
   const counters = (): Record<string, number> => {
     const t = tracerStats?.();
     return {
@@ -165,7 +164,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   });
 
-  if (config.priority === 'security' && target) {
+  // A restarted analysis does not wait: the workload already runs.
+  if (config.priority === 'security' && target && channel.start === 0) {
     // Hold the workload until the orchestrator's rules are in force (bounded).
     await linkReady;
     const ok = link ? await link.waitForRuleSet(config.securityWaitMs) : false;
@@ -173,25 +173,36 @@ export async function main(argv: string[]): Promise<number> {
     else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
-  detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady });
-  const code = await runWorkload({
-    argv,
-    env: workloadEnv(process.env),
+  detection = createDetection({
+    ruleset,
+    container,
+    sinks,
+    log,
+    plan: { syscallsExtra: config.syscallsExtra, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
+    identityReady: linkReady,
+  });
+  await runAnalysis({
+    channel,
     log,
     pipeline: detection,
-    ringBytes: config.ringBytes,
-    cpu: resolveTracerCpu(config.tracerCpu),
-    onStarted: (h) => (tracerStats = h.stats),
+    onStarted: (l) => {
+      supervisor = l;
+      tracerStats = l.stats;
+      // A restart: the workload ran on without us; what it did is in /proc
+      // (read before the first record of the ring is applied).
+      if (channel.start > 0) detection!.state.rescan(process.ppid, process.pid, l.stats().workloadPid);
+    },
   });
   await Promise.all([log.flush(500), alertLog.flush(500)]);
-  return code;
+  supervisor?.done();
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
+main().then(
   (code) => process.exit(code),
   (err) => {
-    // Not reached in normal operation: the workload's fate does not depend on us.
-    process.stderr.write(`instrument: internal error: ${(err as Error)?.stack ?? err}\n`);
+    // The supervisor logs our end and starts another analysis; the workload runs on.
+    process.stderr.write(`instrument: analysis internal error: ${(err as Error)?.stack ?? err}\n`);
     process.exit(70);
   },
 );

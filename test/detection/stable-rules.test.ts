@@ -96,7 +96,7 @@ test('System user interactive: login run as nobody', async () => {
 
 test('Terminal shell in container: a shell entrypoint with a tty', async () => {
   const alertsFile = join(tmp('alerts-'), 'alerts.jsonl');
-  const cmd = `${process.execPath} ${INSTRUMENT} sh -c 'exit 0'`;
+  const cmd = `${INSTRUMENT} sh -c 'exit 0'`;
   const { execa } = await import('execa');
   await execa('script', ['-qec', cmd, '/dev/null'], {
     reject: false,

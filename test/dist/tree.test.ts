@@ -12,6 +12,8 @@ import { buildTree, chrootUnavailable, makeRootfs, removeDir, runInRootfs, spawn
 const dir = tempDir('draios-dist-');
 const tree = join(dir, 'tree');
 const PROGRAMS = ['instrument', 'logwriter', 'orchestrator', 'agentctl'];
+/** The bundle each program runs: bin/instrument (the supervisor) runs the analysis. */
+const bundleOf = (name: string) => `lib/${name === 'instrument' ? 'analysis' : name}.mjs`;
 let built: ReturnType<typeof buildTree> | undefined;
 
 test.before(() => {
@@ -35,15 +37,15 @@ test('npm run dist -- --prefix DIR assembles the tree', () => {
   assert.is(built!.status, 0, `dist failed:\n${built!.stderr}${built!.stdout}`);
   for (const name of PROGRAMS) {
     assert.ok(existsSync(join(tree, 'bin', name)), `bin/${name}`);
-    assert.ok(existsSync(join(tree, 'lib', `${name}.mjs`)), `lib/${name}.mjs`);
+    assert.ok(existsSync(join(tree, bundleOf(name))), bundleOf(name));
   }
-  for (const f of ['lib/node', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/tracer.node', 'rules/default.yaml']) {
+  for (const f of ['lib/node', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/tracer.node', 'lib/default-plan.txt', 'rules/default.yaml']) {
     assert.ok(existsSync(join(tree, f)), f);
   }
   assert.equal(readdirSync(tree).sort(), ['bin', 'lib', 'rules']);
 });
 
-test('the launchers are static executables (no loader of the image)', () => {
+test('the launchers and the supervisor are static executables (no loader of the image)', () => {
   for (const name of PROGRAMS) {
     const p = join(tree, 'bin', name);
     assert.ok((statSync(p).mode & 0o111) !== 0, `${name} executable`);
@@ -54,11 +56,11 @@ test('the launchers are static executables (no loader of the image)', () => {
 test('the bundles load nothing but Node.js built-ins (ws\'s optional helpers excepted)', () => {
   const optional = new Set(['bufferutil', 'utf-8-validate']);
   for (const name of PROGRAMS) {
-    const text = readFileSync(join(tree, 'lib', `${name}.mjs`), 'utf8');
+    const text = readFileSync(join(tree, bundleOf(name)), 'utf8');
     const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
     for (const spec of specs) {
       const ok = spec.startsWith('node:') || builtinModules.includes(spec) || optional.has(spec);
-      assert.ok(ok, `lib/${name}.mjs loads ${spec}`);
+      assert.ok(ok, `${bundleOf(name)} loads ${spec}`);
     }
   }
 });

@@ -8,7 +8,9 @@ import { loadAddon } from '../../src/tracer/native.js';
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const AUDIT_ARCH_I386 = 0x40000003;
 const RET_ALLOW = 0x7fff0000;
-const RET_TRACE = 0x7ff00000;
+/** Every RET_DATA of ours carries this mark: tells our stops from a workload filter's (native/seccomp.h). */
+const MAGIC = 0xa500;
+const RET_TRACE = 0x7ff00000 | MAGIC;
 const WANT_EXIT = 1;
 const FOREIGN = 2;
 
@@ -70,6 +72,12 @@ test('the full set: each syscall the tracer knows traces; duplicates collapse', 
   for (const n of Object.values(nr)) assert.is(run(prog, n), (RET_TRACE | WANT_EXIT) >>> 0);
   // arch check, x32 check, one compare and one return per syscall, allow
   assert.is(prog.length, 6 + 2 * Object.keys(nr).length + 1);
+});
+
+test("every stop of ours carries the mark; a workload's own RET_TRACE data cannot be mistaken for one", () => {
+  const prog = addon.filterProgram([{ name: 'openat', exit: true }, { name: 'close', exit: false }]);
+  for (const n of [nr.openat!, nr.close!]) assert.is((run(prog, n) & 0xff00) >>> 0, MAGIC);
+  assert.is((run(prog, 5, AUDIT_ARCH_I386) & 0xff00) >>> 0, MAGIC);
 });
 
 test('an empty set allows everything', () => {

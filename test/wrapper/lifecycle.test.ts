@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { instrument, procState, sleep, testEnv, tmp, until } from '../helpers.js';
+import { INSTRUMENT, instrument, procState, sleep, testEnv, tmp, until } from '../helpers.js';
 
 test('no arguments: usage on stderr, non-zero exit, nothing on stdout', async () => {
   const r = await instrument([]);
@@ -180,7 +180,7 @@ test('posix_spawn (vfork) and execve from a non-leader thread', async () => {
 
 test('a terminal passes through (run under script)', async () => {
   const r = await instrument(
-    ['script', '-qec', `${process.execPath} ${join(process.cwd(), 'bin/instrument')} sh -c 'test -t 0 && test -t 1 && echo ON-A-TTY; exit 3'`, '/dev/null'],
+    ['script', '-qec', `${INSTRUMENT} sh -c 'test -t 0 && test -t 1 && echo ON-A-TTY; exit 3'`, '/dev/null'],
     { env: testEnv() },
   );
   assert.match(r.stdout, /ON-A-TTY/);

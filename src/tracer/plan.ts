@@ -1,0 +1,43 @@
+// What the analysis asks of the supervisor's tracer, as the control channel
+// carries it (parsed by native/supervisor.cc parse_plan): a message kind on
+// the first line, then one item a line. The same text is the build-time plan
+// of the embedded default rules (build/Release/default-plan.txt, or
+// lib/default-plan.txt in the dist tree), which lets the workload start
+// before the analysis is up.
+import type { NativePathPattern } from './native.js';
+
+export interface TracePlan {
+  /** Syscalls that stop the workload; exit: also at the syscall's exit. */
+  syscalls: { name: string; exit: boolean }[];
+  /** Read /proc/PID/environ at exec (proc.env). */
+  readEnv: boolean;
+  /** A full ring makes the workload wait instead of dropping records (SYSDIG_PRIORITY=security). */
+  backpressure: boolean;
+  /** Pin the supervisor and the workload to this CPU. */
+  cpu?: number;
+  /** false: run the workload untraced. */
+  trace: boolean;
+  ringBytes?: number;
+  /** The open pre-filter; null: every open matters. */
+  pathFilter: NativePathPattern[] | null;
+}
+
+function filterLines(patterns: NativePathPattern[] | null): string[] {
+  if (patterns === null) return ['filter none'];
+  return ['filter list', ...patterns.map((p) => `p ${p.kind} ${p.write ? 1 : 0} ${Buffer.from(p.value, 'utf8').toString('hex')}`)];
+}
+
+/** The plan message; `numbers` maps syscall names to the tracer's numbers (unknown names are left out). */
+export function encodePlan(plan: TracePlan, numbers: Record<string, number>): string {
+  const lines = ['plan'];
+  for (const s of plan.syscalls) if (s.name in numbers) lines.push(`s ${numbers[s.name]} ${s.exit ? 1 : 0}`);
+  lines.push(`env ${plan.readEnv ? 1 : 0}`, `bp ${plan.backpressure ? 1 : 0}`, `cpu ${plan.cpu ?? -1}`, `trace ${plan.trace ? 1 : 0}`);
+  if (plan.ringBytes !== undefined) lines.push(`ring ${plan.ringBytes}`);
+  lines.push(...filterLines(plan.pathFilter));
+  return lines.join('\n') + '\n';
+}
+
+/** A new open pre-filter for the rules now in force. */
+export function encodeFilter(patterns: NativePathPattern[] | null): string {
+  return ['filter', ...filterLines(patterns)].join('\n') + '\n';
+}
