@@ -13,7 +13,7 @@ import { CompileError, expandMacros, inferEventTypes, type Predicate } from './c
 import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
 import { resolveField, type FieldContext } from './fields.js';
-import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
+import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, unescapeQuoted, type Expr } from './parser.js';
 
 /** The engine version this loader implements (compared with required_engine_version). */
 export const ENGINE_VERSION = '0.63.0';
@@ -92,7 +92,7 @@ export interface CompiledRule {
   desc: string;
   /** Condition text as written (after appends), before exceptions and lists. */
   condition: string;
-  /** Final condition text that was parsed (lists substituted, exceptions added). */
+  /** Final condition text that was parsed (exceptions added; lists resolve on the tree, not in this text). */
   compiledCondition: string;
   outputFormat: string;
   priority: Priority;
@@ -560,37 +560,91 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
 
 // ---------- compile ----------
 
-const LIST_DELIMS = new Set([' ', '\t', '\n', '\r', '(', ')', ',', '=']);
+/** Above this many checks after macro expansion a condition is refused (see limitExpansion). */
+export const MAX_EXPANDED_NODES = 100_000;
+/** Above this nesting after macro expansion a condition is refused (the compiler recurses on it). */
+export const MAX_EXPANDED_DEPTH = 1_000;
 
-/** Text of a list for substitution: items joined by `, `, quoted when they contain a blank. */
-export function listText(items: string[]): string {
-  return items
-    .map((it) => (/\s/.test(it) && !it.startsWith('"') && !it.startsWith("'") ? `"${it}"` : it))
-    .join(', ');
-}
-
-/** Replaces each list name standing as a whole token by its items. */
-export function substituteLists(cond: string, lists: Map<string, { text: string; mark(): void }>): string {
-  let out = '';
-  let i = 0;
-  while (i < cond.length) {
-    const c = cond[i]!;
-    if (LIST_DELIMS.has(c)) {
-      out += c;
-      i++;
+/**
+ * Macros are shared by reference, so a tree after expansion is a DAG whose
+ * size as a tree can double with each macro level (`m1: m0 or m0`, ...).
+ * Everything after this point walks it as a tree, so its tree size and depth
+ * are measured first, without recursion and once per shared node, and a
+ * condition past the bounds is refused instead of compiled.
+ */
+export function expansionBounds(root: Expr): { nodes: number; depth: number } {
+  const memo = new Map<Expr, { nodes: number; depth: number }>();
+  const kids = (e: Expr): Expr[] => (e.kind === 'and' || e.kind === 'or' ? e.children : e.kind === 'not' ? [e.child] : []);
+  const stack: { e: Expr; expanded: boolean }[] = [{ e: root, expanded: false }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (memo.has(top.e)) {
+      stack.pop();
       continue;
     }
-    let j = i;
-    while (j < cond.length && !LIST_DELIMS.has(cond[j]!)) j++;
-    const tok = cond.slice(i, j);
-    const l = lists.get(tok);
-    if (l) {
-      l.mark();
-      out += l.text;
-    } else out += tok;
-    i = j;
+    if (!top.expanded) {
+      top.expanded = true;
+      for (const k of kids(top.e)) if (!memo.has(k)) stack.push({ e: k, expanded: false });
+      continue;
+    }
+    let nodes = 1;
+    let depth = 0;
+    for (const k of kids(top.e)) {
+      const r = memo.get(k)!;
+      nodes = Math.min(Number.MAX_SAFE_INTEGER, nodes + r.nodes);
+      depth = Math.max(depth, r.depth);
+    }
+    memo.set(top.e, { nodes, depth: depth + 1 });
+    stack.pop();
   }
-  return out;
+  return memo.get(root)!;
+}
+
+/** An item of a list as a value: a quoted item ('"a b"') stands for its content. */
+function listItemValue(item: string): { value: string; quoted: boolean } {
+  const q = item[0];
+  if ((q === '"' || q === "'") && item.length >= 2 && item[item.length - 1] === q) {
+    try {
+      return { value: unescapeQuoted(item), quoted: true };
+    } catch {
+      // not a well-formed quoted string: the item stands as written
+    }
+  }
+  return { value: item, quoted: false };
+}
+
+/**
+ * Replaces list names among the values of list operators by the lists'
+ * items, on the tree (as Falco does): an empty list leaves no empty item
+ * behind, and items need no quoting. A bare identifier where a list is
+ * expected (`in my_list`, `= oneof my_list`) must name a list.
+ */
+export function resolveLists(e: Expr, lists: Map<string, { values: { value: string; quoted: boolean }[]; mark(): void }>): Expr {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      return { kind: e.kind, children: e.children.map((c) => resolveLists(c, lists)) };
+    case 'not':
+      return { kind: 'not', child: resolveLists(e.child, lists) };
+    case 'binary': {
+      if (e.value.kind !== 'list') return e;
+      const v = e.value;
+      if (v.name !== undefined && !lists.has(v.name)) throw new CompileError(`'${v.name}' is not a list: expected a list or a list name after '${e.op}${e.modifier ? ' ' + e.modifier : ''}'`);
+      let hit = false;
+      const values: { value: string; quoted: boolean }[] = [];
+      for (const x of v.values) {
+        const l = x.quoted ? undefined : lists.get(x.value);
+        if (l) {
+          hit = true;
+          l.mark();
+          for (const y of l.values) values.push(y);
+        } else values.push(x);
+      }
+      return hit ? { ...e, value: { kind: 'list', values } } : e;
+    }
+    default:
+      return e;
+  }
 }
 
 const LIST_COMPS = new Set(['in', 'intersects', 'pmatch']);
@@ -782,13 +836,14 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
       const src = col.lists.get(it);
       if (sub && src) {
         src.used = true;
-        items.push(...sub);
+        // a loop, not push(...sub): spreading 100k+ items overflows the stack
+        for (const x of sub) items.push(x);
       } else items.push(it);
     }
     expanded.set(l.name, items);
   }
-  const listSubs = new Map<string, { text: string; mark(): void }>();
-  for (const l of lists) listSubs.set(l.name, { text: listText(expanded.get(l.name)!), mark: () => (l.used = true) });
+  const listSubs = new Map<string, { values: { value: string; quoted: boolean }[]; mark(): void }>();
+  for (const l of lists) listSubs.set(l.name, { values: expanded.get(l.name)!.map(listItemValue), mark: () => (l.used = true) });
   const listNames = new Set(col.lists.keys());
 
   // Macros, in order; each sees the macros defined before it.
@@ -796,12 +851,11 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   const macroTrees = new Map<string, { tree: Expr; index: number }>();
   for (const m of macros) {
     try {
-      const text = substituteLists(m.condition, listSubs);
       let tree: Expr;
       try {
-        tree = parseCondition(text);
+        tree = resolveLists(parseCondition(m.condition), listSubs);
       } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
+        if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
         throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]);
       }
       tree = expandMacros(tree, (name) => {
@@ -828,12 +882,12 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
     try {
       const exText = exceptionsText(r.exceptions, listNames);
       const full = exText ? `(${r.condition}) and not (${exText})` : r.condition;
-      const text = substituteLists(full, listSubs);
+      const text = full;
       let tree: Expr;
       try {
-        tree = parseCondition(text);
+        tree = resolveLists(parseCondition(text), listSubs);
       } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
+        if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
         throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
       }
       try {
@@ -845,6 +899,11 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
       } catch (e) {
         if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
         throw e;
+      }
+      const bounds = expansionBounds(tree);
+      if (bounds.nodes > MAX_EXPANDED_NODES || bounds.depth > MAX_EXPANDED_DEPTH) {
+        const what = bounds.nodes > MAX_EXPANDED_NODES ? `${bounds.nodes} nodes (limit ${MAX_EXPANDED_NODES})` : `a nesting depth of ${bounds.depth} (limit ${MAX_EXPANDED_DEPTH})`;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', `Condition too complex: after macro expansion it has ${what}; the rule is not compiled`, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
       }
       let match: Predicate;
       const evttypes = inferEventTypes(tree);

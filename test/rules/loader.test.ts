@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { asString, loadRuleFiles, type FileLoadResult } from '../../src/rules/index.js';
-import { exceptionsText, listText, substituteLists } from '../../src/rules/loader.js';
+import { exceptionsText } from '../../src/rules/loader.js';
 import { execve, openat, proc, RULES_DIR } from './events.js';
 import '../../src/rules/yaml-positions.js';
 
@@ -187,22 +187,25 @@ test('append and override: text concatenation with one space, order and position
   assert.is(errorOf(load(rule('a', 'evt.type=open'), '- rule: a\n  override:\n    condition: append\n').results).code, 'LOAD_ERR_VALIDATE');
 });
 
-test('list text substitution: whole tokens, quoted items, nested lists, empty lists', () => {
-  const lists = new Map([
-    ['shells', { text: 'bash, sh', mark: () => {} }],
-    ['names', { text: listText(['"puma reactor"', 'x y', 'z']), mark: () => {} }],
-  ]);
-  assert.is(listText(['"puma reactor"', 'x y', 'z']), '"puma reactor", "x y", z');
-  assert.is(substituteLists('proc.name in (shells)', lists), 'proc.name in (bash, sh)');
-  assert.is(substituteLists('proc.name in (shells,names)', lists), 'proc.name in (bash, sh,"puma reactor", "x y", z)');
-  assert.is(substituteLists('proc.name=shells', lists), 'proc.name=bash, sh');
-  assert.is(substituteLists('proc.name in (myshells, shells_x)', lists), 'proc.name in (myshells, shells_x)');
+test('lists resolve on the tree: whole names in list values, quoted items, nested lists, empty lists', () => {
+  const names = (r: ReturnType<typeof load>, n: string) => asString(r.ruleset!.rules.find((x) => x.name === n)!.tree);
+  const base = '- list: shells\n  items: [bash, sh]\n';
+  const ok = load(base + rule('a', 'evt.type=execve and proc.name in (shells)') + rule('b', 'evt.type=execve and proc.name in (myshells, shells_x)') + rule('c', 'evt.type=execve and proc.name in shells'));
+  assert.equal(codes(ok.results, 'errors'), []);
+  assert.match(names(ok, 'a'), 'proc.name in (bash, sh)');
+  assert.match(names(ok, 'b'), 'proc.name in (myshells, shells_x)');
+  assert.match(names(ok, 'c'), 'proc.name in (bash, sh)');
+  // A list name where a value is expected is a plain string, as in Falco.
+  const eq = load(base + rule('a', 'evt.type=execve and proc.name = shells'));
+  assert.match(names(eq, 'a'), 'proc.name = shells');
+  // A bare name after a list operator must be a list.
+  assert.is(errorOf(load(rule('a', 'evt.type=execve and proc.name in nosuchlist')).results).code, 'LOAD_ERR_COMPILE_CONDITION');
   const r = load(
     "- list: inner\n  items: [a, '\"b c\"']\n- list: outer\n  items: [inner, d]\n- list: empty\n  items: []\n" +
       rule('r', 'evt.type=execve and proc.name in (outer, empty) and not proc.pname in (empty)'),
   );
   assert.equal(codes(r.results, 'errors'), []);
-  assert.is(condOf(r, 'r'), 'evt.type=execve and proc.name in (a, "b c", d, ) and not proc.pname in ()');
+  assert.match(asString(r.ruleset!.rules[0]!.tree), 'proc.name in (a, "b c", d) and not proc.pname in ()');
   const rs = r.ruleset!;
   assert.is(rs.evaluate(execve(proc({ comm: 'b c' }))).length, 1);
   assert.is(rs.evaluate(execve(proc({ comm: 'd' }))).length, 1);
@@ -225,7 +228,7 @@ test('exceptions compile to text and filter events', () => {
   assert.equal(codes(r.results, 'errors'), []);
   assert.is(
     condOf(r, 'r'),
-    '(evt.type=openat and fd.name startswith /etc) and not ((proc.name = vi and fd.name startswith /etc/hosts) or (proc.name = "my prog" and fd.name startswith "/etc/x y") or proc.name in (cat, less, sed) or fd.directory in (/etc/ssl, /etc/pki))',
+    '(evt.type=openat and fd.name startswith /etc) and not ((proc.name = vi and fd.name startswith /etc/hosts) or (proc.name = "my prog" and fd.name startswith "/etc/x y") or proc.name in (allowed, sed) or fd.directory in (/etc/ssl, /etc/pki))',
   );
   const rs = r.ruleset!;
   const fire = (comm: string, path: string) => rs.evaluate(openat(proc({ comm }), path)).length === 1;
