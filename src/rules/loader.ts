@@ -24,36 +24,45 @@ export const PRIORITIES: readonly Priority[] = [
   'Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug',
 ];
 
+/**
+ * `codedesc` as falco -V --json prints it: for errors the short string
+ * (Falco's error_desc() returns it), for warnings the long description.
+ */
 export const CODE_DESC: Record<string, string> = {
-  LOAD_ERR_FILE_READ: 'Could not read file',
-  LOAD_ERR_YAML_PARSE: 'Invalid yaml',
-  LOAD_ERR_YAML_VALIDATE: 'Yaml is valid but does not match the expected schema',
-  LOAD_ERR_COMPILE_CONDITION: 'Error in condition',
-  LOAD_ERR_COMPILE_OUTPUT: 'Error in output',
+  LOAD_ERR_FILE_READ: 'File read error',
+  LOAD_ERR_YAML_PARSE: 'YAML parse error',
+  LOAD_ERR_YAML_VALIDATE: 'Error validating internal structure of YAML file',
+  LOAD_ERR_COMPILE_CONDITION: 'Error compiling condition',
+  LOAD_ERR_COMPILE_OUTPUT: 'Error compiling output',
   LOAD_ERR_VALIDATE: 'Error validating rule/macro/list/exception objects',
-  LOAD_ERR_EXTENSION: 'Error related to extension compatibility',
-  LOAD_UNKNOWN_SOURCE: 'Unknown source',
-  LOAD_UNSAFE_NA_CHECK: 'Unsafe comparison in condition',
-  LOAD_NO_EVTTYPE: 'Condition has no event-type restriction',
-  LOAD_UNKNOWN_FILTER: 'Unknown field or event-type in condition or output',
-  LOAD_UNUSED_MACRO: 'Unused macro',
-  LOAD_UNUSED_LIST: 'Unused list',
-  LOAD_UNKNOWN_ITEM: 'Unknown rules file item',
-  LOAD_DEPRECATED_ITEM: 'Used deprecated item',
-  LOAD_WARNING_INTERNAL: 'Internal warning',
-  LOAD_APPEND_NO_VALUES: 'Overriding/appending with no values',
-  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'Multiple exceptions defined with the same name',
-  LOAD_INVALID_MACRO_NAME: 'Invalid macro name',
-  LOAD_INVALID_LIST_NAME: 'Invalid list name',
-  LOAD_COMPILE_CONDITION: 'Condition has unsupported or inefficient features',
-  LOAD_UNKNOWN_KEY: 'Unknown key',
+  LOAD_ERR_EXTENSION: 'Error in extension item',
+  LOAD_UNKNOWN_SOURCE:
+    'A rule has a unknown event source. This can occur when reading rules content without having a corresponding plugin loaded, etc. The rule will be silently ignored.',
+  LOAD_UNSAFE_NA_CHECK:
+    "Comparing a field value with <NA> is unsafe and can lead to unpredictable behavior of the rule condition. If you need to check for the existence of a field, consider using the 'exists' operator instead.",
+  LOAD_NO_EVTTYPE:
+    'A rule condition matches too many evt.type values. This has a significant performance penalty. Make the condition more specific by adding an evt.type field or further restricting the number of evt.type values in the condition.',
+  LOAD_UNKNOWN_FILTER:
+    'A rule condition or output refers to a field or evt.type that does not exist. This is normally an error, but if a rule has a skip-if-unknown-filter property, the error is downgraded to a warning.',
+  LOAD_UNUSED_MACRO: 'A macro is defined in the rules content but is not used by any other macro or rule.',
+  LOAD_UNUSED_LIST: 'A list is defined in the rules content but is not used by any other list, macro, or rule.',
+  LOAD_UNKNOWN_ITEM: 'An unknown top-level object is in the rules content. It will be ignored.',
+  LOAD_DEPRECATED_ITEM: 'A deprecated item is employed by lists, macros, or rules.',
+  LOAD_WARNING_EXTENSION: 'An extension item has a warning',
+  LOAD_APPEND_NO_VALUES: 'A rule exception is overriding/appending with no values',
+  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'A rule is defining multiple exceptions with the same name',
+  LOAD_INVALID_MACRO_NAME: 'A macro is defined with an invalid name',
+  LOAD_INVALID_LIST_NAME: 'A list is defined with an invalid name',
+  LOAD_COMPILE_CONDITION: 'A rule condition or output have been parsed with a warning',
+  LOAD_UNKNOWN_KEY:
+    'An item in the rules content contains an unrecognized key. The key will be ignored. This may indicate a typo or a property placed on the wrong item type.',
 };
 
 export interface Position {
   name: string;
-  /** 1-based. */
+  /** 0-based, as Falco's YAML marks. */
   line: number;
-  /** 1-based. */
+  /** 0-based. */
   column: number;
   offset: number;
 }
@@ -128,7 +137,7 @@ interface Ctx {
 
 function position(ctx: { file: SourceFile; offset: number }): Position {
   const lp = ctx.file.lines.linePos(ctx.offset);
-  return { name: ctx.file.name, line: lp.line, column: lp.col, offset: ctx.offset };
+  return { name: ctx.file.name, line: lp.line - 1, column: lp.col - 1, offset: ctx.offset };
 }
 
 function snippet(file: SourceFile, offset: number): string {
@@ -156,7 +165,14 @@ function makeMessage(code: string, message: string, ctx: Ctx, extra: Location[] 
     codedesc: CODE_DESC[code] ?? code,
     message,
     context: {
-      locations: [{ item_type: ctx.itemType, item_name: ctx.itemName, position: position(ctx) }, ...extra],
+      // Falco's first location is always the whole file, at 0:0.
+      locations: [
+        { item_type: 'rules content', item_name: '', position: { name: ctx.file.name, line: 0, column: 0, offset: 0 } },
+        ...(ctx.itemType || ctx.offset > 0
+          ? [{ item_type: ctx.itemType || 'rules content item', item_name: ctx.itemName, position: position(ctx) }]
+          : []),
+        ...extra,
+      ],
       snippet: snippet(ctx.file, ctx.offset),
     },
   };
@@ -856,7 +872,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
         tree = resolveLists(parseCondition(m.condition), listSubs);
       } catch (e) {
         if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]);
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset, m.condition, e instanceof ParseError ? e.pos : 0)]);
       }
       tree = expandMacros(tree, (name) => {
         const t = macroTrees.get(name);
@@ -867,7 +883,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
       macroTrees.set(m.name, { tree, index: m.index });
     } catch (e) {
       if (e instanceof LoadError) error(e);
-      else if (e instanceof CompileError) error(new LoadError('LOAD_ERR_VALIDATE', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]));
+      else if (e instanceof CompileError) error(new LoadError('LOAD_ERR_VALIDATE', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset, m.condition)]));
       else throw e;
     }
   }
@@ -888,7 +904,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
         tree = resolveLists(parseCondition(text), listSubs);
       } catch (e) {
         if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, text, e instanceof ParseError ? e.pos : 0)]);
       }
       try {
         tree = expandMacros(tree, (name) => {
@@ -897,13 +913,13 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           return macroTrees.get(name)?.tree;
         });
       } catch (e) {
-        if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
         throw e;
       }
       const bounds = expansionBounds(tree);
       if (bounds.nodes > MAX_EXPANDED_NODES || bounds.depth > MAX_EXPANDED_DEPTH) {
         const what = bounds.nodes > MAX_EXPANDED_NODES ? `${bounds.nodes} nodes (limit ${MAX_EXPANDED_NODES})` : `a nesting depth of ${bounds.depth} (limit ${MAX_EXPANDED_DEPTH})`;
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', `Condition too complex: after macro expansion it has ${what}; the rule is not compiled`, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', `Condition too complex: after macro expansion it has ${what}; the rule is not compiled`, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
       }
       let match: Predicate;
       const evttypes = inferEventTypes(tree);
@@ -915,7 +931,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           warn(makeMessage('LOAD_UNKNOWN_FILTER', `Rule ${r.name}: ${e.message}. Skipping rule.`, r.ctx));
           continue;
         }
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
       }
       let output: CompiledOutput;
       try {
@@ -957,6 +973,21 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   return { rules: compiled, results };
 }
 
-function conditionLocation(ctx: Ctx, offset: number): Location {
-  return { item_type: 'condition expression', item_name: '', position: position({ file: ctx.file, offset }) };
+/**
+ * The "condition expression" location as Falco builds it: named after the
+ * condition's first characters, at the parser's position (1-based line and
+ * column within the condition) added to the condition value's (0-based) one.
+ */
+function conditionLocation(ctx: Ctx, offset: number, condition = '', parsePos = 0): Location {
+  const base = position({ file: ctx.file, offset });
+  const name = ('"' + (condition.length > 20 ? condition.slice(0, 17) + '..."' : condition + '"')).replace(/[\r\n]/g, ' ');
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < parsePos && i < condition.length; i++) {
+    if (condition[i] === '\n' || condition[i] === '\r') {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return { item_type: 'condition expression', item_name: '', position: { name, line: base.line + line, column: base.column + col, offset: base.offset + parsePos } };
 }

@@ -117,7 +117,8 @@ class Parser {
   constructor(readonly text: string) {}
 
   fail(msg: string, pos = this.pos): never {
-    throw new ParseError(`${msg} at position ${pos}`, pos);
+    // Falco's message is libsinsp's text alone; the position goes in the error's location.
+    throw new ParseError(msg, pos);
   }
 
   push(): void {

@@ -19,8 +19,9 @@ Without FILE, validates the bundled default rules.
 
 
 function describe(m: LoadMessage): string {
-  const loc = m.context.locations[0];
-  const where = loc ? `${loc.position.name}:${loc.position.line}:${loc.position.column}: ` : '';
+  // The item's own location (the first is the whole file); lines and columns 1-based for people.
+  const loc = m.context.locations[1] ?? m.context.locations[0];
+  const where = loc ? `${loc.position.name}:${loc.position.line + 1}:${loc.position.column + 1}: ` : '';
   const item = loc && loc.item_type ? ` ${loc.item_type} '${loc.item_name}'` : '';
   return `${where}${m.code} (${m.codedesc})${item}: ${m.message}`;
 }

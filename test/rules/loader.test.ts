@@ -46,9 +46,11 @@ test('LOAD_ERR_YAML_PARSE with a position', () => {
   assert.is(ruleset, undefined);
   const e = errorOf(results);
   assert.is(e.code, 'LOAD_ERR_YAML_PARSE');
-  assert.is(e.codedesc, 'Invalid yaml');
+  assert.is(e.codedesc, 'YAML parse error');
   assert.is(e.context.locations[0]!.position.name, 'f0.yaml');
-  assert.ok(e.context.locations[0]!.position.line >= 2);
+  // Falco's first location is the whole file at 0:0; the error's own comes after, 0-based.
+  assert.equal(e.context.locations[0]!.position, { name: 'f0.yaml', line: 0, column: 0, offset: 0 });
+  assert.ok(e.context.locations.at(-1)!.position.line >= 1);
   assert.not.ok(results[0]!.successful);
 });
 
@@ -59,8 +61,8 @@ test('LOAD_ERR_YAML_VALIDATE: not an array, not objects, missing keys', () => {
   const e = errorOf(load('- rule: x\n  desc: d\n  output: o\n  priority: INFO\n').results);
   assert.is(e.code, 'LOAD_ERR_YAML_VALIDATE');
   assert.match(e.message, /condition/);
-  assert.is(e.context.locations[0]!.item_type, 'rule');
-  assert.is(e.context.locations[0]!.item_name, 'x');
+  assert.is(e.context.locations[1]!.item_type, 'rule');
+  assert.is(e.context.locations[1]!.item_name, 'x');
   assert.is(errorOf(load('- list: l\n').results).code, 'LOAD_ERR_YAML_VALIDATE');
 });
 
@@ -96,8 +98,9 @@ test('a macro sees only macros defined before it; rules see all', () => {
 test('LOAD_ERR_COMPILE_CONDITION: syntax and unknown field, with the condition position', () => {
   const syn = errorOf(load(rule('r', 'proc.name = = a')).results);
   assert.is(syn.code, 'LOAD_ERR_COMPILE_CONDITION');
-  assert.is(syn.context.locations[1]!.item_type, 'condition expression');
-  assert.is(syn.context.locations[1]!.position.line, 3);
+  assert.is(syn.context.locations[2]!.item_type, 'condition expression');
+  // Falco adds the parser's 1-based line to the condition's 0-based one
+  assert.is(syn.context.locations[2]!.position.line, 3);
   const unk = errorOf(load(rule('r', 'evt.type=open and proc.nope = a')).results);
   assert.is(unk.code, 'LOAD_ERR_COMPILE_CONDITION');
   assert.is(unk.message, 'filter_check called with nonexistent field proc.nope');
@@ -114,7 +117,7 @@ test('LOAD_ERR_COMPILE_OUTPUT', () => {
   const r = load('- rule: r\n  desc: d\n  condition: evt.type=open\n  output: "x %proc.nope"\n  priority: INFO\n');
   const e = errorOf(r.results);
   assert.is(e.code, 'LOAD_ERR_COMPILE_OUTPUT');
-  assert.is(e.codedesc, 'Error in output');
+  assert.is(e.codedesc, 'Error compiling output');
 });
 
 test('LOAD_UNKNOWN_FILTER with skip-if-unknown-filter', () => {
@@ -149,8 +152,8 @@ test('LOAD_UNKNOWN_KEY, LOAD_UNKNOWN_ITEM, LOAD_UNKNOWN_SOURCE, unused macro/lis
     assert.ok(w.includes(c), `missing ${c} in ${w.join(',')}`);
   }
   const key = r.results[0]!.warnings.find((m) => m.code === 'LOAD_UNKNOWN_KEY')!;
-  assert.is(key.context.locations[0]!.item_name, 'r');
-  assert.is(key.context.locations[0]!.position.line, 6);
+  assert.is(key.context.locations[1]!.item_name, 'r');
+  assert.is(key.context.locations[1]!.position.line, 5);
   assert.equal(r.ruleset!.rules.map((x) => x.name), ['r', 'e']);
 });
 
