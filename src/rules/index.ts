@@ -10,6 +10,7 @@ import { formatAlert as formatAlertImpl } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
 import { createHash } from 'node:crypto';
+import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 
 export type { CompiledRule, FileLoadResult, LoadMessage } from './loader.js';
 export { ENGINE_VERSION, parsePriority, PRIORITIES } from './loader.js';
@@ -197,3 +198,17 @@ export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: str
 }
 
 export { defaultRulesPath } from './default-path.js';
+export { readRulesFile, MAX_RULES_FILE_BYTES } from './files.js';
+
+/**
+ * Validates a rule set with the same engine that will run it (parse, list
+ * and macro resolution, expansion bounds, compile), without keeping it: for
+ * the orchestrator, before it pushes a set. `errors` are one-line strings
+ * (file, message, item, code); `results` are falco -V's per-file results.
+ * Never throws.
+ */
+export function validateRuleSet(files: { name: string; content: string }[]): { ok: boolean; errors: string[]; warnings: number; rules: number; results: FileLoadResult[] } {
+  const { rules, results } = loadFiles(files, { hostname: '' });
+  const errors = describeLoadErrors(results);
+  return { ok: results.every((r) => r.successful), errors, warnings: results.reduce((n, r) => n + r.warnings.length, 0), rules: rules.length, results };
+}

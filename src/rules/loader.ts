@@ -13,6 +13,7 @@ import { CompileError, expandMacros, inferEventTypes, type Predicate } from './c
 import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
 import { resolveField, type FieldContext } from './fields.js';
+import { MAX_RULES_FILE_BYTES } from './files.js';
 import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, unescapeQuoted, type Expr } from './parser.js';
 
 /** The engine version this loader implements (compared with required_engine_version). */
@@ -85,6 +86,20 @@ export interface FileLoadResult {
   successful: boolean;
   errors: LoadMessage[];
   warnings: LoadMessage[];
+  /** The file's shape matches the rules schema (no structural error, no unknown key). */
+  schema_valid?: boolean;
+  /** What the schema check found: one line per structural error or unknown key. */
+  schema_warnings?: string[];
+}
+
+const SCHEMA_CODES = new Set(['LOAD_ERR_YAML_PARSE', 'LOAD_ERR_YAML_VALIDATE', 'LOAD_UNKNOWN_KEY']);
+
+/** Adds schema_valid / schema_warnings to a file's result, from its messages. */
+export function withSchema(r: FileLoadResult): FileLoadResult {
+  const found = [...r.errors, ...r.warnings].filter((m) => SCHEMA_CODES.has(m.code)).map((m) => `${m.code}: ${m.message}`);
+  r.schema_valid = found.length === 0;
+  r.schema_warnings = found;
+  return r;
 }
 
 export interface RuleException {
@@ -737,6 +752,33 @@ export interface LoadOutput {
  * rule (enabled or not) and the per-file results.
  */
 export function loadFiles(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
+  // Bad input never escapes as an exception (a stack trace, a dead agent):
+  // an oversized file, or anything the loader did not foresee, is an error
+  // in the results.
+  const big = files.filter((f) => f.content.length > MAX_RULES_FILE_BYTES);
+  if (big.length) {
+    return failed(files, 'LOAD_ERR_FILE_READ', (_f, i) =>
+      big.includes(files[i]!) ? `Could not read file ${files[i]!.name}: ${files[i]!.content.length} characters, more than the limit of ${MAX_RULES_FILE_BYTES}` : undefined);
+  }
+  try {
+    return loadFilesChecked(files, ctxFields);
+  } catch (e) {
+    const msg = e instanceof RangeError ? `rules too large or too deeply nested to load (${e.message})` : `internal error while loading the rules: ${(e as Error)?.message ?? String(e)}`;
+    return failed(files, 'LOAD_ERR_VALIDATE', (_f, i) => (i === 0 ? msg : undefined));
+  }
+}
+
+/** Results where the given files failed with one message each (others fail without one). */
+function failed(files: { name: string }[], code: string, message: (f: { name: string }, i: number) => string | undefined): LoadOutput {
+  const results = files.map((f, i) => {
+    const m = message(f, i);
+    const errors: LoadMessage[] = m === undefined ? [] : [{ code, codedesc: CODE_DESC[code] ?? code, message: m, context: { locations: [{ item_type: 'rules content', item_name: '', position: { name: f.name, line: 0, column: 0, offset: 0 } }], snippet: '' } }];
+    return withSchema({ name: f.name, successful: false, errors, warnings: [] });
+  });
+  return { rules: [], results };
+}
+
+function loadFilesChecked(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
   // Start-up cost: js-yaml reads a rules file about 5x faster than the
   // position-keeping parser. Positions only appear in errors and warnings, so
   // a load that yields none is final; anything else (including a file the
@@ -752,14 +794,10 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
   if (positionParser) return loadFilesWith(files, ctxFields, false);
   if (fast) return { ...fast, positions: false };
   // The fast parser refused a file and nothing else is installed.
-  const results = files.map((f) => ({ name: f.name, successful: false, errors: [] as LoadMessage[], warnings: [] as LoadMessage[] }));
-  results[0]!.errors.push({
-    code: 'LOAD_ERR_YAML_PARSE',
-    codedesc: CODE_DESC.LOAD_ERR_YAML_PARSE ?? 'Invalid yaml',
-    message: 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)',
-    context: { locations: [], snippet: '' },
-  });
-  return { rules: [], results, positions: false };
+  return {
+    ...failed(files, 'LOAD_ERR_YAML_PARSE', (_f, i) => (i === 0 ? 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)' : undefined)),
+    positions: false,
+  };
 }
 
 let positionParser: PositionParser | undefined;
@@ -838,7 +876,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
     }
   }
   if (readFailed) {
-    for (const r of results) r.successful = r.errors.length === 0;
+    for (const r of results) withSchema(Object.assign(r, { successful: r.errors.length === 0 }));
     return { rules: [], results };
   }
 
@@ -969,7 +1007,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   }
   for (const m of macros) if (!m.used) warn(makeMessage('LOAD_UNUSED_MACRO', `Macro not referred to by any other rule/macro`, m.ctx));
   for (const l of lists) if (!l.used) warn(makeMessage('LOAD_UNUSED_LIST', `List not referred to by any other rule/macro`, l.ctx));
-  for (const r of results) r.successful = r.errors.length === 0;
+  for (const r of results) withSchema(Object.assign(r, { successful: r.errors.length === 0 }));
   return { rules: compiled, results };
 }
 

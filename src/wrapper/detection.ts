@@ -173,8 +173,10 @@ export function createDetection(o: DetectionOptions): Detection {
         const missing = [...r.evttypes].filter((t) => t in known && !filterSet.has(t));
         if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
       }
-      rs = next;
+      // Everything that can fail is computed before the swap, so a set that
+      // throws here is never the one in force.
       const pf = nativePathFilter(next, traceView);
+      rs = next;
       tracer?.setPathFilter(pf.patterns);
       o.log.info({ openPrefilter: describeFilter(pf) }, 'open pre-filter for the new rules');
       return { degraded };
