@@ -42,6 +42,10 @@ async function loadRules(cfg: AgentConfig, log: AgentLogger): Promise<Ruleset | 
     if ('content' in f) files.push(f);
     else log.error({ file: p, err: f.error }, `cannot read rules file ${p}: skipped`);
   }
+  if (files.length === 0) {
+    log.error({ files: paths }, 'no rules file could be read: the workload runs without detection');
+    return undefined;
+  }
   const { ruleset, results } = await loadRuleFilesReporting(files, loadOptions(cfg));
   for (const r of results) {
     for (const e of r.errors) log.error({ file: r.name, code: e.code, context: e.context }, `rules: ${e.message}`);
