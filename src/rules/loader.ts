@@ -222,6 +222,9 @@ interface RuleItem {
   exceptions: RuleException[];
   warnEvttypes: boolean;
   skipIfUnknownFilter: boolean;
+  /** Falco's capture keys: accepted and validated; the agent records no captures. */
+  capture: boolean;
+  captureDuration: number | undefined;
   ctx: Ctx;
   condOffset: number;
   outputOffset: number;
@@ -235,15 +238,28 @@ interface Collector {
   order: number;
 }
 
+// Falco's own wording (rule_loading_messages.h).
+const WARNING_APPEND = "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const WARNING_ENABLED =
+  "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
+const ERROR_OVERRIDE_APPEND = "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const ERROR_NO_PREVIOUS_MACRO = "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists";
+const ERROR_NO_PREVIOUS_LIST = "List uses 'append' or 'override.items: append' but no list by that name already exists";
+const ERROR_NO_PREVIOUS_RULE_APPEND = "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists";
+const ERROR_NO_PREVIOUS_RULE_REPLACE = "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists";
+// A macro name is a libsinsp identifier; a list name must stand as a bare string.
+const MACRO_NAME_RE = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+const LIST_NAME_RE = '^[^ \\t\\n\\r\\b(),="\']+$';
+
 const RULE_KEYS = new Set([
   'rule', 'desc', 'condition', 'output', 'priority', 'source', 'enabled', 'tags', 'exceptions',
-  'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version',
+  'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version', 'capture', 'capture_duration',
 ]);
 const MACRO_KEYS = new Set(['macro', 'condition', 'append', 'override', 'required_engine_version', 'desc']);
 const LIST_KEYS = new Set(['list', 'items', 'append', 'override', 'required_engine_version', 'desc']);
 const RULE_APPENDABLE = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
 const RULE_REPLACEABLE = new Set([
-  'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter',
+  'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration',
 ]);
 
 /** Parses a priority name as Falco does (case-insensitive, `info` accepted). */
@@ -314,6 +330,16 @@ function getStringList(v: ItemView, key: string, ctx: Ctx): string[] | undefined
   });
 }
 
+/** capture_duration: a non-negative integer (milliseconds). */
+function captureDurationOf(v: ItemView, ctx: Ctx): number | undefined {
+  const e = v.keys.get('capture_duration');
+  if (!e) return undefined;
+  const val = e.node?.t === 'scalar' ? e.node.value : undefined;
+  const n = typeof val === 'number' ? val : typeof val === 'string' && /^[0-9]+$/.test(val) ? Number(val) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'capture_duration' must be a non-negative integer", { ...ctx, offset: e.offset });
+  return n;
+}
+
 function warnUnknownKeys(v: ItemView, allowed: Set<string>, ctx: Ctx, warn: (m: LoadMessage) => void): void {
   for (const [k, e] of v.keys) {
     if (!allowed.has(k)) warn(makeMessage('LOAD_UNKNOWN_KEY', `Unknown key '${k}'. The key will be ignored.`, { ...ctx, offset: e.offset }));
@@ -333,9 +359,9 @@ function getOverride(v: ItemView, ctx: Ctx, appendable: Set<string>, replaceable
     if (val !== 'append' && val !== 'replace') {
       throw new LoadError('LOAD_ERR_VALIDATE', `Invalid override value '${val}' for key '${k}': must be 'append' or 'replace'`, { ...ctx, offset: e.offset });
     }
-    if (val === 'append' && !appendable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to`, { ...ctx, offset: e.offset });
+    if (val === 'append' && !appendable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to, use 'replace' instead`, { ...ctx, offset: e.offset });
     if (val === 'replace' && !replaceable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, { ...ctx, offset: e.offset });
-    if (!v.keys.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `An override is defined for '${k}' but the item has no such key`, { ...ctx, offset: e.offset });
+    if (!v.keys.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `An ${val} override for '${k}' was specified but '${k}' is not defined`, { ...ctx, offset: e.offset });
     out.set(k, val);
   }
   return out;
@@ -345,12 +371,12 @@ function checkOverrideCovers(v: ItemView, ov: Map<string, OverrideMode>, nameKey
   for (const [k, e] of v.keys) {
     if (k === nameKey || k === 'override') continue;
     if (!ov.has(k)) {
-      throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' is not specified in the override; an override item may only contain overridden keys`, { ...ctx, offset: e.offset });
+      throw new LoadError('LOAD_ERR_VALIDATE', `Unexpected key '${k}': an override item may only contain the keys it overrides`, { ...ctx, offset: e.offset });
     }
   }
 }
 
-function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
+function readExceptions(v: ItemView, ctx: Ctx, warn: (m: LoadMessage) => void, overriding = false): RuleException[] | undefined {
   const e = v.keys.get('exceptions');
   if (!e) return undefined;
   if (e.node === null) return [];
@@ -365,13 +391,15 @@ function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
     const js = toJs(it) as Record<string, unknown>;
     for (const k of Object.keys(js)) {
       if (!['name', 'fields', 'comps', 'values'].includes(k)) {
-        throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Unexpected key '${k}' in rule exception`, ectx);
+        // Falco ignores it, with a warning.
+        warn(makeMessage('LOAD_UNKNOWN_KEY', `Unknown key '${k}'. The key will be ignored.`, ectx));
       }
     }
     const fields = js['fields'] as string | string[] | undefined;
     const comps = js['comps'] as string | string[] | undefined;
     const values = js['values'] === undefined || js['values'] === null ? [] : js['values'];
     if (!Array.isArray(values)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Rule exception '${name}': values must be a sequence`, ectx);
+    if (overriding && values.length === 0) warn(makeMessage('LOAD_APPEND_NO_VALUES', 'Overriding/appending exception with no values', ectx));
     out.push({ name, fields, comps, values, ctx: ectx });
   }
   return out;
@@ -435,9 +463,11 @@ function readItem(col: Collector, node: YNode, file: SourceFile, warn: (m: LoadM
   warn(makeMessage('LOAD_UNKNOWN_ITEM', `Unknown top level item '${first}'`, baseCtx));
 }
 
-/** The deprecated `append: true` key. */
-function appendMode(v: ItemView, ctx: Ctx): { append: boolean } {
-  return { append: getBool(v, 'append', ctx) === true };
+/** The deprecated `append: true` key (a warning, as in Falco). */
+function appendMode(v: ItemView, ctx: Ctx, warn: (m: LoadMessage) => void): { append: boolean } {
+  const append = getBool(v, 'append', ctx) === true;
+  if (append) warn(makeMessage('LOAD_DEPRECATED_ITEM', WARNING_APPEND, ctx));
+  return { append };
 }
 
 function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
@@ -445,17 +475,18 @@ function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   const name = getString(v, 'list', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, LIST_KEYS, ctx, warn);
-  if (!/^[a-zA-Z_][a-zA-Z0-9_.\-]*$/.test(name)) warn(makeMessage('LOAD_INVALID_LIST_NAME', `List has an invalid name '${name}'`, ctx));
-  const { append } = appendMode(v, ctx);
+  if (!new RegExp(LIST_NAME_RE).test(name)) warn(makeMessage('LOAD_INVALID_LIST_NAME', `List has an invalid name. List names must match a regular expression: ${LIST_NAME_RE}`, ctx));
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, new Set(['items']), new Set(['items']));
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'items: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'list', ctx);
   const items = getStringList(v, 'items', ctx);
   if (items === undefined) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'items'", ctx);
   const cur = col.lists.get(name);
   const mode = append ? 'append' : ov?.get('items');
-  if (mode) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `List has 'append' key or an override but no list by that name already exists`, ctx);
+  if (!cur && mode === 'append') throw new LoadError('LOAD_ERR_VALIDATE', ERROR_NO_PREVIOUS_LIST, ctx);
+  // A replace with nothing to replace defines the list (Falco: a later definition then wins).
+  if (mode && cur) {
     if (items.length === 0) warn(makeMessage('LOAD_APPEND_NO_VALUES', 'Overriding/appending list with no values', ctx));
     cur.items = mode === 'append' ? [...cur.items, ...items] : items;
     return;
@@ -473,17 +504,18 @@ function readMacro(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage
   const name = getString(v, 'macro', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, MACRO_KEYS, ctx, warn);
-  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) warn(makeMessage('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name '${name}'`, ctx));
-  const { append } = appendMode(v, ctx);
+  if (!new RegExp(MACRO_NAME_RE).test(name)) warn(makeMessage('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name. Macro names must match a regular expression: ${MACRO_NAME_RE}`, ctx));
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, new Set(['condition']), new Set(['condition']));
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'macro', ctx);
   const condition = getString(v, 'condition', ctx, true)!;
   const condOffset = v.keys.get('condition')!.offset;
   const cur = col.macros.get(name);
   const mode = append ? 'append' : ov?.get('condition');
-  if (mode) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Macro has 'append' key or an override but no macro by that name already exists`, ctx);
+  if (!cur && mode === 'append') throw new LoadError('LOAD_ERR_VALIDATE', ERROR_NO_PREVIOUS_MACRO, ctx);
+  // A replace with nothing to replace defines the macro (Falco: a later definition then wins).
+  if (mode && cur) {
     cur.condition = mode === 'append' ? cur.condition + ' ' + condition : condition;
     return;
   }
@@ -501,9 +533,9 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   const name = getString(v, 'rule', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, RULE_KEYS, ctx, warn);
-  const { append } = appendMode(v, ctx);
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, RULE_APPENDABLE, RULE_REPLACEABLE);
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'rule', ctx);
   const cur = col.rules.get(name);
   const offset = (k: string) => v.keys.get(k)?.offset ?? ctx.offset;
@@ -516,7 +548,10 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   };
 
   if (append || ov) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Rule has 'append' key or an override but no rule by that name already exists`, ctx);
+    if (!cur) {
+      const replaceOnly = !append && [...ov!.values()].every((m) => m === 'replace');
+      throw new LoadError('LOAD_ERR_VALIDATE', replaceOnly ? ERROR_NO_PREVIOUS_RULE_REPLACE : ERROR_NO_PREVIOUS_RULE_APPEND, ctx);
+    }
     const modeOf = (k: string): OverrideMode | undefined => (append ? (v.keys.has(k) ? 'append' : undefined) : ov!.get(k));
     if (append) {
       for (const k of v.keys.keys()) {
@@ -542,12 +577,15 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
     }
     const xm = modeOf('exceptions');
     if (xm) {
-      const ex = readExceptions(v, ctx) ?? [];
+      const ex = readExceptions(v, ctx, warn, true) ?? [];
       if (xm === 'append') mergeExceptions(cur.exceptions, ex);
       else cur.exceptions = ex;
     }
     if (ov?.get('priority')) cur.priority = priorityOf()!;
-    if (ov?.get('enabled') || (append && v.keys.has('enabled'))) cur.enabled = getBool(v, 'enabled', ctx)!;
+    // With the deprecated append, Falco ignores `enabled` (the rule keeps its state).
+    if (ov?.get('enabled')) cur.enabled = getBool(v, 'enabled', ctx)!;
+    if (ov?.get('capture')) cur.capture = getBool(v, 'capture', ctx)!;
+    if (ov?.get('capture_duration')) cur.captureDuration = captureDurationOf(v, ctx);
     if (ov?.get('warn_evttypes')) cur.warnEvttypes = getBool(v, 'warn_evttypes', ctx)!;
     if (ov?.get('skip-if-unknown-filter')) cur.skipIfUnknownFilter = getBool(v, 'skip-if-unknown-filter', ctx)!;
     return;
@@ -556,6 +594,7 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   // `- rule: X \n enabled: false` on an existing rule only toggles it.
   const keys = [...v.keys.keys()].filter((k) => k !== 'rule');
   if (cur && keys.length === 1 && keys[0] === 'enabled') {
+    warn(makeMessage('LOAD_DEPRECATED_ITEM', WARNING_ENABLED, ctx));
     cur.enabled = getBool(v, 'enabled', ctx)!;
     return;
   }
@@ -573,9 +612,11 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
     source: getString(v, 'source', ctx, false) ?? 'syscall',
     enabled: getBool(v, 'enabled', ctx) ?? true,
     tags: getStringList(v, 'tags', ctx) ?? [],
-    exceptions: readExceptions(v, ctx) ?? [],
+    exceptions: readExceptions(v, ctx, warn) ?? [],
     warnEvttypes: getBool(v, 'warn_evttypes', ctx) ?? true,
     skipIfUnknownFilter: getBool(v, 'skip-if-unknown-filter', ctx) ?? false,
+    capture: getBool(v, 'capture', ctx) ?? false,
+    captureDuration: captureDurationOf(v, ctx),
     ctx,
     condOffset: offset('condition'),
     outputOffset: offset('output'),
@@ -684,8 +725,17 @@ const VALID_COMPS = new Set([
   'endswith', 'glob', 'iglob', 'regex', 'pmatch', 'in', 'intersects',
 ]);
 
+/** `startswith oneof`, `= anyof`, ...: an operator and a list modifier, compared with a list. */
+function isModifierComp(comp: string): boolean {
+  const [op, mod, ...rest] = comp.trim().split(/\s+/);
+  return rest.length === 0 && mod !== undefined && MODIFIER_OPS.has(op!) && (mod === 'oneof' || mod === 'anyof' || mod === 'allof');
+}
+const MODIFIER_OPS = new Set(['=', '==', '!=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex']);
+const validComp = (c: string) => VALID_COMPS.has(c) || isModifierComp(c);
+const listComp = (c: string) => LIST_COMPS.has(c) || isModifierComp(c);
+
 function exceptionValue(v: unknown, comp: string, listNames: Set<string>): string {
-  if (LIST_COMPS.has(comp)) {
+  if (listComp(comp)) {
     if (Array.isArray(v)) return '(' + v.map((x) => exceptionValue(x, '=', listNames)).join(', ') + ')';
     const s = String(v);
     if (listNames.has(s)) return `(${s})`;
@@ -705,7 +755,7 @@ export function exceptionsText(exceptions: RuleException[], listNames: Set<strin
       const comps = ex.comps === undefined ? ex.fields.map(() => '=') : ex.comps;
       if (!Array.isArray(comps)) throw err('fields and comps must both be lists or both be strings');
       if (comps.length !== ex.fields.length) throw err('fields and comps lists must have equal length');
-      for (const c of comps) if (!VALID_COMPS.has(String(c))) throw err(`comparison operator ${String(c)} is not a supported comparison operator`);
+      for (const c of comps) if (!validComp(String(c))) throw err(`comparison operator ${String(c)} is not a supported comparison operator`);
       for (const f of ex.fields) checkExceptionField(String(f), err);
       for (const tuple of ex.values) {
         if (!Array.isArray(tuple)) throw err('values must be lists of values, one per field');
@@ -716,10 +766,10 @@ export function exceptionsText(exceptions: RuleException[], listNames: Set<strin
     } else {
       const comp = ex.comps === undefined ? 'in' : ex.comps;
       if (Array.isArray(comp)) throw err('fields and comps must both be lists or both be strings');
-      if (!VALID_COMPS.has(comp)) throw err(`comparison operator ${comp} is not a supported comparison operator`);
+      if (!validComp(comp)) throw err(`comparison operator ${comp} is not a supported comparison operator`);
       checkExceptionField(ex.fields, err);
       if (ex.values.length === 0) continue;
-      if (LIST_COMPS.has(comp)) {
+      if (listComp(comp)) {
         clauses.push(`${ex.fields} ${comp} (${ex.values.map((x) => exceptionValue(x, '=', listNames)).join(', ')})`);
       } else {
         for (const x of ex.values) clauses.push(`${ex.fields} ${comp} ${exceptionValue(x, comp, listNames)}`);
