@@ -48,6 +48,8 @@ interface BoundField {
   get: Extractor;
   type: FieldType;
   list: boolean;
+  /** A list field in Falco's sense (EPF_IS_LIST, fd.types): only in/intersects/exists. */
+  falcoList?: boolean;
   subsetIn: boolean;
   neAll: boolean;
   /** Set for proc.aX without index (any ancestor from the parent up). */
@@ -59,15 +61,27 @@ interface BoundField {
 export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   if (f.kind === 'transform') {
     const inner = bindField(f.child, ctx);
-    const fn = transformer(f.fn);
+    // The types each transformer takes (libsinsp's sinsp_filter_transformer):
+    // strings for all; buffers for b64 and len; any list for len.
+    const ok = inner.type === 'string' || (inner.type === 'bytes' && (f.fn === 'b64' || f.fn === 'len')) || (inner.falcoList === true && f.fn === 'len');
+    if (!ok) throw new CompileError(`transformer '${f.fn}' is not supported for the type of field ${inner.text}`);
     const g = inner.get;
+    if (f.fn === 'len' && inner.falcoList) {
+      // len of a list field is its number of values
+      const get: Extractor = (e) => {
+        const v = g(e);
+        return v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
+      };
+      return { get, type: 'uint', list: false, subsetIn: false, neAll: false, text: fieldAsString(f) };
+    }
+    const fn = transformer(f.fn);
     const get: Extractor = (e) => {
       const v = g(e);
       if (v === undefined) return undefined;
       if (Array.isArray(v)) return v.map(fn);
       return fn(v);
     };
-    return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', text: fieldAsString(f) };
+    return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', falcoList: f.fn === 'len' ? false : inner.falcoList, text: fieldAsString(f) };
   }
   const r = resolveField(f.name, f.arg);
   if (!r) throw new CompileError(`filter_check called with nonexistent field ${f.name}`, f.name);
@@ -78,7 +92,7 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
   const ancestorValue = isList ? r.def.ancestorValue : undefined;
-  return { get, ancestorValue, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+  return { get, ancestorValue, type: r.def.type, list: isList, falcoList: r.def.falcoList === true && isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {
@@ -257,8 +271,18 @@ export function constValues(v: ValueExpr): string[] {
 /** A predicate over one value for list operators (in, intersects, pmatch) and modifiers. */
 export function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: string, modifier: string | undefined): (v: FieldValue) => boolean {
   if (modifier) {
+    // Per element of the list (libsinsp): oneof = exactly one holds, anyof =
+    // at least one, allof = every one; all are false on an empty list.
     const preds = values.map((c) => scalarPredicate(op, type, c, field));
+    if (preds.length === 0) return () => false;
     if (modifier === 'allof') return (v) => preds.every((p) => p(v));
+    if (modifier === 'oneof') {
+      return (v) => {
+        let n = 0;
+        for (let i = 0; i < preds.length; i++) if (preds[i]!(v) && ++n > 1) return false;
+        return n === 1;
+      };
+    }
     return (v) => preds.some((p) => p(v));
   }
   if (op === 'pmatch') {
@@ -295,8 +319,39 @@ export function listPredicate(op: BinaryOp, type: FieldType, values: string[], f
   return (v) => set.has(typeof v === 'string' ? v : valueString(v));
 }
 
+// The operators each kind of field takes (libsinsp's flt_is_comparable), and
+// the words of its error.
+const OPS_BY_KIND: Record<string, { ops: Set<string>; what: string }> = {
+  numeric: { ops: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects']), what: 'numeric filters' },
+  bool: { ops: new Set(['=', '==', '!=', 'in', 'intersects']), what: 'numeric filters' },
+  ip: { ops: new Set(['=', '==', '!=', 'in', 'intersects']), what: 'ip address and network filters' },
+  string: {
+    ops: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'iglob', 'regex', 'pmatch', 'in', 'intersects']),
+    what: 'string filters',
+  },
+  buffer: { ops: new Set(['=', '==', '!=', 'contains', 'startswith', 'endswith', 'in', 'intersects', 'bcontains', 'bstartswith']), what: 'buffer filters' },
+  list: { ops: new Set(['in', 'intersects']), what: 'list filters' },
+};
+
+function kindOf(type: FieldType): string {
+  if (NUMERIC_TYPES.has(type)) return 'numeric';
+  if (type === 'bool') return 'bool';
+  if (type === 'ipaddr' || type === 'ipnet') return 'ip';
+  if (type === 'bytes') return 'buffer';
+  return 'string';
+}
+
+/** Throws CompileError when the field's type does not take the operator, with libsinsp's words. */
+export function checkOperator(op: BinaryOp, f: { type: FieldType; falcoList?: boolean; text: string }): void {
+  const k = OPS_BY_KIND[f.falcoList ? 'list' : kindOf(f.type)]!;
+  if (!k.ops.has(op)) {
+    throw new CompileError(f.falcoList ? `'${op}' operator not supported list filters` : `'${op}' operator not supported for ${k.what}`);
+  }
+}
+
 export function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext): Predicate {
   const f = bindField(e.field, ctx);
+  checkOperator(e.op, f);
   const get = f.get;
   if (e.value.kind === 'fieldref') {
     const r = bindField(e.value.field, ctx);

@@ -21,8 +21,16 @@ export interface CompiledOutput {
 
 const FIELD_AT = /%(?:(tolower|toupper|b64|basename|len)\()?([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_-]+)+)(\[[^\]]*\])?(\))?/y;
 
+/**
+ * What `%container.info` stands for in an output: Falco replaces the
+ * placeholder with its container fields (as `-pc` prints them).
+ */
+export const CONTAINER_INFO =
+  'container_id=%container.id container_image=%container.image.repository container_image_tag=%container.image.tag container_name=%container.name';
+
 /** Compiles an output format. Throws CompileError on an unknown field. */
 export function compileOutput(format: string, ctx: FieldContext): CompiledOutput {
+  format = format.replaceAll('%container.info', CONTAINER_INFO);
   const pieces: string[] = [];
   const fields: OutputField[] = [];
   let lit = '';
