@@ -116,9 +116,10 @@ function transformer(fn: string): (v: FieldValue) => FieldValue {
 
 export const NUMERIC_TYPES = new Set<FieldType>(['int', 'uint', 'port', 'reltime', 'abstime']);
 
+/** A number as libsinsp reads one: [+-]digits[.digits][e[+-]digits], or 0x hex. */
 export function toNumber(s: string): number {
-  if (/^-?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16);
-  return /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
+  if (/^[-+]?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s.replace(/^\+/, ''), 16);
+  return /^[-+]?[0-9]+\.?[0-9]*([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
 }
 
 function hexToBytes(s: string): Buffer {
@@ -210,6 +211,14 @@ export function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field:
     return (v) => {
       const buf = v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v), 'latin1');
       return op === 'bcontains' ? buf.includes(needle) : buf.subarray(0, needle.length).equals(needle);
+    };
+  }
+  if ((op === '<' || op === '<=' || op === '>' || op === '>=') && type === 'string') {
+    // strings compare as libsinsp's strcmp does (byte order)
+    const cb = Buffer.from(c, 'utf8');
+    return (v) => {
+      const r = Buffer.compare(Buffer.from(valueString(v), 'utf8'), cb);
+      return op === '<' ? r < 0 : op === '<=' ? r <= 0 : op === '>' ? r > 0 : r >= 0;
     };
   }
   if (op === '<' || op === '<=' || op === '>' || op === '>=') {

@@ -251,6 +251,17 @@ const ERROR_NO_PREVIOUS_RULE_REPLACE = "An 'override.<key>: replace' to a rule w
 const MACRO_NAME_RE = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const LIST_NAME_RE = '^[^ \\t\\n\\r\\b(),="\']+$';
 
+/** Fields Falco warns about (load_result's deprecated_field_descs): enter events are gone. */
+const LATENCY_DESC = 'field is not available due to the drop of enter events.';
+const DEPRECATED_FIELDS: Record<string, string> = {
+  'evt.dir': "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'",
+  'evt.latency': LATENCY_DESC,
+  'evt.latency.s': LATENCY_DESC,
+  'evt.latency.ns': LATENCY_DESC,
+  'evt.latency.human': LATENCY_DESC,
+  'evt.wait_latency': LATENCY_DESC,
+};
+
 const RULE_KEYS = new Set([
   'rule', 'desc', 'condition', 'output', 'priority', 'source', 'enabled', 'tags', 'exceptions',
   'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version', 'capture', 'capture_duration',
@@ -1030,6 +1041,8 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           { item_type: 'rule output', item_name: '', position: position({ file: r.ctx.file, offset: r.outputOffset }) },
         ]);
       }
+      const deprecated = new Set(collectFields(tree).filter((f) => f.kind === 'field' && DEPRECATED_FIELDS[f.name] !== undefined).map((f) => (f as { name: string }).name));
+      for (const f of deprecated) warn(makeMessage('LOAD_DEPRECATED_ITEM', `${f} field is deprecated: ${DEPRECATED_FIELDS[f]}`, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]));
       if (evttypes === 'all' && r.warnEvttypes) {
         warn(makeMessage('LOAD_NO_EVTTYPE', `Rule matches too many evt.type values. This has a significant performance penalty.`, r.ctx));
       }
