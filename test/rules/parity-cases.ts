@@ -39,7 +39,16 @@ export interface RulesCase {
   compiled?: { rule: string; text: string };
 }
 
-export type ParityCase = ConditionCase | RulesCase;
+/** A condition evaluated on an execve of a process named `comm` (default `app`). */
+export interface EvalCase {
+  kind: 'eval';
+  from: string;
+  cond: string;
+  comm?: string;
+  expect: boolean;
+}
+
+export type ParityCase = ConditionCase | RulesCase | EvalCase;
 
 /** Macros every condition case may name (libsinsp's tests use bare identifiers). */
 export const MACROS = ['a', 'b', 'c', 'macro', 'not_macro', 'and_macro', 'or_macro', 'notb', 'notz'];
@@ -342,4 +351,58 @@ const RULES: RulesCase[] = [
   { kind: 'rules', from: F, name: 'unknown field', accept: false, msg: 'nonexistent field proc.nme', yaml: rule('r', 'evt.type = close and proc.nme = a') },
 ];
 
-export const CASES: ParityCase[] = [...CONDITIONS, ...RULES];
+// libsinsp's filter_compiler boolean_evaluation uses checks that are always
+// true (c.true) or false (c.false); here: the process name is `app`.
+const T1 = 'proc.name=app';
+const F0 = 'proc.name=zzz';
+const ev = (from: string, expect: boolean, cond: string, comm?: string): EvalCase => ({ kind: 'eval', from, cond, expect, ...(comm !== undefined ? { comm } : {}) });
+const B = (expect: boolean, cond: string) => ev('libsinsp filter_compiler', expect, cond.replaceAll('c.true=1', T1).replaceAll('c.false=1', F0));
+const MOD = (expect: boolean, cond: string) => ev(M, expect, cond, 'myexe');
+
+const EVALS: EvalCase[] = [
+  B(true, 'c.true=1'), B(false, 'c.false=1'), B(false, 'not c.true=1'), B(false, 'not(c.true=1)'), B(true, 'not not c.true=1'),
+  B(true, 'not not(c.true=1)'), B(true, 'not (not c.true=1)'), B(false, 'not not not c.true=1'), B(false, 'not not not(c.true=1)'),
+  B(false, 'not (not (not c.true=1))'), B(false, 'not(not(not c.true=1))'), B(true, 'not not not not c.true=1'),
+  B(true, 'not not(not not c.true=1)'), B(true, 'c.true=1 and c.true=1'), B(false, 'c.true=1 and c.false=1'),
+  B(false, 'c.false=1 and c.true=1'), B(false, 'c.false=1 and c.false=1'), B(false, 'c.true=1 and not c.true=1'),
+  B(false, 'not c.true=1 and c.true=1'), B(true, 'c.true=1 or c.true=1'), B(true, 'c.true=1 or c.false=1'), B(true, 'c.false=1 or c.true=1'),
+  B(false, 'c.false=1 or c.false=1'), B(true, 'c.false=1 or not c.false=1'), B(true, 'not c.false=1 or c.false=1'),
+  B(true, 'c.true=1 or c.true=1 and c.false=1'), B(false, '(c.true=1 or c.true=1) and c.false=1'),
+  B(true, 'not (not (c.true=1 or c.true=1) and c.false=1)'), B(false, 'not (c.false=1 or c.false=1 or c.true=1)'),
+  B(true, 'not (c.false=1 or c.false=1 and not c.true=1)'), B(false, 'not (c.false=1 or not c.false=1 and c.true=1)'),
+  B(false, 'not ((c.false=1 or not (c.false=1 and not c.true=1)) and c.true=1)'),
+  // str_escape: the same value however it is quoted
+  ev('libsinsp filter_compiler', true, "proc.name = 'hello \\'quoted\\''", "hello 'quoted'"),
+  ev('libsinsp filter_compiler', true, 'proc.name = "hello \'quoted\'"', "hello 'quoted'"),
+  ev('libsinsp filter_compiler', true, "proc.name = 'hello \"quoted\"'", 'hello "quoted"'),
+  ev('libsinsp filter_compiler', true, 'proc.name = "hello \\"quoted\\""', 'hello "quoted"'),
+  ev('libsinsp filter_compiler', false, 'proc.name = "hello \'\'quoted\'\'"', "hello 'quoted'"),
+  ev('libsinsp filter_compiler', false, "proc.name = 'hello \"\"quoted\"\"'", 'hello "quoted"'),
+  // modifiers, per element: oneof exactly one, anyof at least one, allof every one; all false on ()
+  MOD(true, 'proc.name == oneof (myexe, bash)'), MOD(false, 'proc.name == oneof (bash, sh)'), MOD(false, 'proc.name == oneof (myexe, myexe)'),
+  MOD(true, 'proc.name == anyof (myexe, myexe)'), MOD(true, 'proc.name == allof (myexe)'), MOD(false, 'proc.name == allof (myexe, bash)'),
+  MOD(true, 'proc.name == allof (myexe, myexe)'), MOD(true, 'proc.name != oneof (myexe, myexe, bash)'), MOD(false, 'proc.name != oneof (myexe, myexe)'),
+  MOD(true, 'proc.name != allof (bash, sh)'), MOD(false, 'proc.name != allof (myexe, bash)'), MOD(true, 'proc.name contains allof (my, exe)'),
+  MOD(false, 'proc.name contains oneof (my, exe)'), MOD(true, 'proc.name icontains anyof (MY, EXE)'), MOD(false, 'proc.name icontains oneof (MY, EXE)'),
+  MOD(true, 'proc.name startswith allof (my, mye)'), MOD(false, 'proc.name startswith oneof (my, mye)'), MOD(true, 'proc.name endswith allof (exe, yexe)'),
+  MOD(true, 'proc.name glob allof (my*, *exe)'), MOD(false, 'proc.name glob oneof (my*, *exe)'), MOD(true, 'proc.name iglob anyof (MY*, *EXE)'),
+  MOD(true, 'proc.name regex allof (my.*, .*exe)'), MOD(false, 'proc.name regex oneof (my.*, .*exe)'), MOD(true, 'toupper(proc.name) == oneof (MYEXE, BASH)'),
+  MOD(false, 'toupper(proc.name) != allof (MYEXE, BASH)'), MOD(true, 'proc.name == oneof (myexe) and proc.name != allof (bash, sh)'),
+  MOD(false, 'proc.name == oneof ()'), MOD(false, 'proc.name == anyof ()'), MOD(false, 'proc.name == allof ()'), MOD(false, 'proc.name != allof ()'),
+  // transformers (filter_transformer.ut.cpp)
+  ev(T, true, 'toupper(proc.name) = HELLO', 'hello'), ev(T, true, 'tolower(proc.name) = "not excited"', 'NoT eXcItED'),
+  ev(T, true, 'b64(proc.name) = hello', 'aGVsbG8='), ev(T, true, 'b64(proc.name) = "world !"', 'd29ybGQgIQ=='),
+  ev(T, true, 'len(proc.name) = 5', 'hello'), ev(T, true, 'basename(proc.exe) = hello', 'hello'),
+];
+
+// Operators the compiler must refuse (filter_compiler supported_operators): bstartswith takes hex.
+const HEX: ConditionCase[] = rej(C, 'evt.buffer bstartswith g', 'evt.buffer bstartswith 123Z', 'evt.buffer bstartswith abc_1');
+// The expanded "Unexpected outbound connection destination"-style condition of filter_compiler's complex_filter.
+const COMPLEX: ConditionCase[] = acc(C,
+  '((evt.type = open or evt.type = openat) and evt.is_open_write = true and fd.typechar = f and fd.num >= 0) and (fd.filename in (' +
+    '.bashrc, .bash_profile, .bash_history, .bash_login, .bash_logout, .inputrc, .profile, .cshrc, .login, .logout, .history, .tcshrc, ' +
+    '.cshdirs, .zshenv, .zprofile, .zshrc, .zlogin, .zlogout) or fd.name in (/etc/profile, /etc/bashrc, /etc/csh.cshrc, /etc/csh.login) ' +
+    'or fd.directory in (/etc/zsh)) and not proc.name in (ash, bash, csh, ksh, sh, tcsh, zsh, dash) and not (proc.name = exe and ' +
+    '(proc.cmdline contains "/var/lib/docker" or proc.cmdline contains \'/var/run/docker\') and proc.pname in (dockerd, docker, dockerd-current, docker-current))');
+
+export const CASES: ParityCase[] = [...CONDITIONS, ...HEX, ...COMPLEX, ...RULES, ...EVALS];

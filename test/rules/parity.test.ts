@@ -4,13 +4,21 @@
 // keep on purpose are explained in docs/rules.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadRuleFiles } from '../../src/rules/index.js';
 import { loadFiles } from '../../src/rules/loader.js';
+import { execve, proc } from './events.js';
 import { asString } from '../../src/rules/parser.js';
 import '../../src/rules/yaml-positions.js';
 import { CASES, conditionFile, type ParityCase } from './parity-cases.js';
 
 /** Why a case disagrees with upstream, or undefined when it agrees. */
 export function disagreement(c: ParityCase): string | undefined {
+  if (c.kind === 'eval') {
+    const { ruleset, results } = loadRuleFiles([{ name: 'case.yaml', content: conditionFile(c.cond) }]);
+    if (!ruleset) return `rejected: ${results.flatMap((r) => r.errors)[0]?.message}`;
+    const got = ruleset.evaluate(execve(proc({ comm: c.comm ?? 'app', exe: '/usr/bin/' + (c.comm ?? 'app') }))).length === 1;
+    return got === c.expect ? undefined : `evaluated ${got}, libsinsp ${c.expect}`;
+  }
   const content = c.kind === 'condition' ? conditionFile(c.cond) : c.yaml;
   const { rules, results } = loadFiles([{ name: 'case.yaml', content }], { hostname: '' });
   const errors = results.flatMap((r) => r.errors);
@@ -30,7 +38,7 @@ export function disagreement(c: ParityCase): string | undefined {
   return undefined;
 }
 
-const label = (c: ParityCase) => (c.kind === 'condition' ? `${c.from}: ${JSON.stringify(c.cond.length > 80 ? c.cond.slice(0, 77) + '...' : c.cond)}` : `${c.from}: ${c.name}`);
+const label = (c: ParityCase) => (c.kind !== 'rules' ? `${c.from}: ${JSON.stringify(c.cond.length > 80 ? c.cond.slice(0, 77) + '...' : c.cond)}` : `${c.from}: ${c.name}`);
 
 test(`upstream parity: at least 97% of ${CASES.length} ported expectations agree`, () => {
   const bad = CASES.map((c) => ({ c, why: disagreement(c) })).filter((x) => x.why !== undefined);
