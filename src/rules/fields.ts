@@ -310,10 +310,11 @@ def('evt.dir', 'string', 'direction; always < (exit) in merged events', () => '<
 def('evt.cpu', 'int', 'cpu number', () => 0);
 def('evt.source', 'string', 'event source', () => 'syscall');
 def('evt.is_async', 'bool', 'asynchronous event', () => false);
-def('evt.time', 'string', 'time HH:MM:SS.nnnnnnnnn', (e) => isoTime(e.ts).slice(11, 29));
+// Times: integer ns in output_fields; their text form (formatter.ts) in output lines.
+def('evt.time', 'abstime', 'time (text: HH:MM:SS.nnnnnnnnn, UTC)', (e) => e.ts);
 def('evt.time.s', 'string', 'time HH:MM:SS', (e) => isoTime(e.ts).slice(11, 19));
 def('evt.time.iso8601', 'abstime', 'ISO 8601 time', (e) => e.ts);
-def('evt.datetime', 'string', 'date and time', (e) => isoTime(e.ts).slice(0, 29).replace('T', ' '));
+def('evt.datetime', 'abstime', 'date and time (text: YYYY-MM-DD HH:MM:SS.nnnnnnnnn, UTC)', (e) => e.ts);
 def('evt.datetime.s', 'string', 'date and time to the second', (e) => isoTime(e.ts).slice(0, 19).replace('T', ' '));
 def('evt.rawtime', 'abstime', 'ns since the epoch', (e) => e.ts);
 def('evt.rawtime.s', 'uint', 's since the epoch', (e) => Number(e.ts / 1_000_000_000n));

@@ -6,7 +6,8 @@ import type { FalcoAlert, Priority } from '../alerts/alert.js';
 import type { SyscallEvent } from '../events/model.js';
 import { bindField } from './compiler.js';
 import type { FieldContext, FieldValue } from './fields.js';
-import { formatAlert as formatAlertImpl } from './formatter.js';
+import { formatAlert as formatAlertImpl, type AlertFormat } from './formatter.js';
+export { alertJson, type AlertFormat } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
 import { createHash } from 'node:crypto';
@@ -193,8 +194,8 @@ export async function loadRuleFilesReporting(
 }
 
 /** A Falco JSON alert for a rule that matched an event. */
-export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string): FalcoAlert {
-  return formatAlertImpl(rule, evt, hostname);
+export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string, fmt: AlertFormat = {}): FalcoAlert {
+  return formatAlertImpl(rule, evt, hostname, fmt);
 }
 
 export { defaultRulesPath } from './default-path.js';

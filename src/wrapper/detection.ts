@@ -68,6 +68,8 @@ export interface DetectionOptions {
   identityReady?: Promise<unknown>;
   /** Records held while waiting for the identity, at most (then evaluated as they are). */
   maxHeldRecords?: number;
+  /** Alert formatting: Falco's time_format_iso_8601, and whether every alert carries the container fields (default true). */
+  alertFormat?: { timeFormatIso8601?: boolean; containerFields?: boolean };
 }
 
 export interface Detection extends Pipeline {
@@ -147,7 +149,8 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       for (const rule of matches) {
         c.alerts++;
-        o.sinks.emit(withContainer(formatAlert(rule, evt, host), o.container));
+        const alert = formatAlert(rule, evt, host, o.alertFormat);
+        o.sinks.emit(o.alertFormat?.containerFields === false ? alert : withContainer(alert, o.container));
       }
     }
   };

@@ -176,7 +176,10 @@ export async function main(argv: string[]): Promise<number> {
     else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
-  detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady });
+  detection = createDetection({
+    ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady,
+    alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
+  });
   const code = await runWorkload({
     argv,
     env: workloadEnv(process.env),
