@@ -83,6 +83,7 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
     };
     return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', falcoList: f.fn === 'len' ? false : inner.falcoList, text: fieldAsString(f) };
   }
+  if (f.kind === 'multi') return bindMulti(f, ctx);
   const r = resolveField(f.name, f.arg);
   if (!r) throw new CompileError(`filter_check called with nonexistent field ${f.name}`, f.name);
   if (r.def.argMode === 'required' && (r.arg === undefined || r.arg === '')) {
@@ -93,6 +94,134 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
   const ancestorValue = isList ? r.def.ancestorValue : undefined;
   return { get, ancestorValue, type: r.def.type, list: isList, falcoList: r.def.falcoList === true && isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+}
+
+/**
+ * join(sep, list), concat(a, b, ...), getopt(list, optstring)[c]: libsinsp's
+ * multi-value transformers, with its argument checks and messages. An
+ * argument is a field or a quoted literal; a missing argument value makes
+ * the whole value missing.
+ */
+function bindMulti(f: Extract<FieldExpr, { kind: 'multi' }>, ctx: FieldContext): BoundField {
+  const text = fieldAsString(f);
+  const args = f.args.map((a) => {
+    if (a.kind === 'literal') {
+      const v = a.value;
+      return { get: (() => v) as Extractor, type: 'string' as FieldType, falcoList: false };
+    }
+    const b = bindField(a, ctx);
+    return { get: b.get, type: b.type, falcoList: b.falcoList === true };
+  });
+  const fail = (m: string): never => {
+    throw new CompileError(m);
+  };
+  const one = (e: SyscallEvent, i: number): string | undefined => {
+    const v = args[i]!.get(e);
+    if (v === undefined) return undefined;
+    const x = Array.isArray(v) ? v[0] : v;
+    return x === undefined ? undefined : valueString(x);
+  };
+  const many = (e: SyscallEvent, i: number): string[] | undefined => {
+    const v = args[i]!.get(e);
+    if (v === undefined) return undefined;
+    return (Array.isArray(v) ? v : [v]).map(valueString);
+  };
+  const scalar = (get: Extractor): BoundField => ({ get, type: 'string', list: false, subsetIn: false, neAll: false, text });
+  if (f.fn !== 'getopt' && f.arg !== undefined) fail(`transformer '${f.fn}' does not support field arguments`);
+  if (f.fn === 'join') {
+    if (args.length !== 2) fail('join() requires exactly 2 arguments: separator and list');
+    if (args[0]!.falcoList) fail('join() first argument (separator) must be a single value, not a list');
+    if (!args[1]!.falcoList) fail('join() second argument must be a list');
+    return scalar((e) => {
+      const sep = one(e, 0);
+      const vs = many(e, 1);
+      return sep === undefined || vs === undefined ? undefined : vs.join(sep);
+    });
+  }
+  if (f.fn === 'concat') {
+    if (args.length < 2) fail('concat() requires at least 2 arguments');
+    if (args.some((a) => a.type !== 'string' || a.falcoList)) fail('concat() arguments must be strings');
+    return scalar((e) => {
+      let out = '';
+      for (let i = 0; i < args.length; i++) {
+        const v = one(e, i);
+        if (v === undefined) return undefined;
+        out += v;
+      }
+      return out;
+    });
+  }
+  // getopt
+  if (args.length !== 2) fail('getopt() requires exactly 2 arguments: args list and optstring');
+  if (!args[0]!.falcoList) fail('getopt() first argument must be a list');
+  if (args[1]!.falcoList) fail('getopt() second argument (optstring) must be a single value');
+  if (args[0]!.type !== 'string' || args[1]!.type !== 'string') fail('getopt() arguments must be strings');
+  if (f.arg !== undefined && f.arg.length !== 1) fail('getopt() field argument must be a single option character');
+  const selector = f.arg;
+  const get: Extractor = (e) => {
+    const optstring = one(e, 1);
+    const argv = many(e, 0);
+    if (optstring === undefined || argv === undefined) return undefined;
+    const r = getopt(argv, optstring, selector);
+    return r === undefined ? undefined : selector !== undefined ? r[0] : r;
+  };
+  return selector !== undefined
+    ? scalar(get)
+    : { get, type: 'string', list: true, falcoList: true, subsetIn: false, neAll: false, text };
+}
+
+/**
+ * getopt(3)'s scan of argv as libsinsp's transformer does it: stops at `--`
+ * or the first non-option, skips long options, expands clusters (`-nt`),
+ * takes an option's value from the rest of the token or the next one.
+ * Without a selector: option, value, option, ... ('?' for an unknown one);
+ * with one: the last value (or the option itself) of that option, '' when
+ * its value is missing, undefined when it does not appear.
+ */
+export function getopt(argv: string[], optstring: string, selector?: string): string[] | undefined {
+  const valid = new Set<string>();
+  const withArg = new Set<string>();
+  for (let i = optstring.startsWith(':') ? 1 : 0; i < optstring.length; i++) {
+    const c = optstring[i]!;
+    if (c === ':') continue;
+    valid.add(c);
+    if (optstring[i + 1] === ':') {
+      withArg.add(c);
+      i++;
+    }
+  }
+  const out: string[] = [];
+  let selected: string | undefined;
+  for (let a = 0; a < argv.length; a++) {
+    const tok = argv[a]!;
+    if (tok === '--') break;
+    if (tok.length > 2 && tok.startsWith('--')) continue;
+    if (tok.length < 2 || tok[0] !== '-') break;
+    for (let i = 1; i < tok.length; i++) {
+      const c = tok[i]!;
+      if (!valid.has(c)) {
+        if (selector === undefined) out.push('?');
+        continue;
+      }
+      const match = selector === undefined || c === selector;
+      if (!withArg.has(c)) {
+        if (match) selector === undefined ? out.push(c) : (selected = c);
+        continue;
+      }
+      let value: string | undefined;
+      if (i + 1 < tok.length) value = tok.slice(i + 1);
+      else if (a + 1 < argv.length) value = argv[++a];
+      if (value === undefined) {
+        if (match) selector === undefined ? out.push('') : (selected = '');
+      } else if (match) {
+        if (selector === undefined) out.push(c, value);
+        else selected = value;
+      }
+      break;
+    }
+  }
+  if (selector !== undefined) return selected === undefined ? undefined : [selected];
+  return out;
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {

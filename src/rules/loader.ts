@@ -794,7 +794,7 @@ function checkExceptionField(f: string, err: (m: string) => LoadError): void {
   let ok = false;
   try {
     const fe = parseField(f);
-    ok = fe.kind === 'transform' || resolveField(fe.name, fe.arg) !== undefined;
+    ok = fe.kind !== 'field' || resolveField(fe.name, fe.arg) !== undefined;
   } catch {
     ok = false;
   }

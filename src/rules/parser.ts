@@ -14,10 +14,18 @@ export type ListModifier = 'oneof' | 'anyof' | 'allof';
 export const TRANSFORMERS = ['tolower', 'toupper', 'b64', 'basename', 'len'] as const;
 export type Transformer = (typeof TRANSFORMERS)[number];
 
+/** libsinsp's transformers over several values: join(sep, list), concat(a, b, ...), getopt(list, optstring)[c]. */
+export const MULTI_TRANSFORMERS = ['join', 'concat', 'getopt'] as const;
+export type MultiTransformer = (typeof MULTI_TRANSFORMERS)[number];
+
+/** An argument of a multi-value transformer: a field expression or a quoted literal. */
+export type MultiArg = FieldExpr | { kind: 'literal'; value: string };
+
 /** A field reference, possibly wrapped in transformers. */
 export type FieldExpr =
   | { kind: 'field'; name: string; arg?: string; pos: number }
-  | { kind: 'transform'; fn: Transformer; child: FieldExpr; pos: number };
+  | { kind: 'transform'; fn: Transformer; child: FieldExpr; pos: number }
+  | { kind: 'multi'; fn: MultiTransformer; args: MultiArg[]; arg?: string; pos: number };
 
 export type ValueExpr =
   | { kind: 'value'; value: string; quoted: boolean }
@@ -245,8 +253,44 @@ class Parser {
    */
   parseFieldExpr(allowMacro: boolean): FieldExpr | undefined {
     const start = this.pos;
+    for (const t of MULTI_TRANSFORMERS) {
+      if (this.text.startsWith(t + '(', this.pos)) {
+        // Nested transformers count as depth too (no unbounded recursion).
+        this.push();
+        this.pos += t.length + 1;
+        const args: MultiArg[] = [];
+        for (;;) {
+          this.skip();
+          const q = this.text[this.pos];
+          if (q === '"' || q === "'") args.push({ kind: 'literal', value: this.parseQuoted(q) });
+          else {
+            const a = this.parseFieldExpr(false);
+            if (!a) this.fail(`expected a field or a quoted string inside ${t}()`);
+            args.push(a);
+          }
+          this.skip();
+          if (this.text[this.pos] === ',') {
+            this.pos++;
+            continue;
+          }
+          if (this.text[this.pos] !== ')') this.fail(`expected ',' or ')' in ${t}()`);
+          this.pos++;
+          break;
+        }
+        let arg: string | undefined;
+        if (this.text[this.pos] === '[') {
+          const close = this.text.indexOf(']', this.pos + 1);
+          if (close < 0) this.fail("expected a ']' token");
+          arg = this.text.slice(this.pos + 1, close);
+          this.pos = close + 1;
+        }
+        this.depth--;
+        return { kind: 'multi', fn: t, args, ...(arg !== undefined ? { arg } : {}), pos: start };
+      }
+    }
     for (const t of TRANSFORMERS) {
       if (this.text.startsWith(t + '(', this.pos)) {
+        this.push();
         this.pos += t.length + 1;
         this.skip();
         const child = this.parseFieldExpr(false);
@@ -254,6 +298,7 @@ class Parser {
         this.skip();
         if (this.text[this.pos] !== ')') this.fail(`expected ')' after transformer argument`);
         this.pos++;
+        this.depth--;
         return { kind: 'transform', fn: t, child, pos: start };
       }
     }
@@ -340,7 +385,7 @@ class Parser {
       if (this.text[this.pos] !== ')') this.fail("expected ')' after val(field");
       this.pos++;
       e = { kind: 'binary', field, op, value: { kind: 'fieldref', field: ref } };
-    } else if (TRANSFORMERS.some((t) => this.text.startsWith(t + '(', this.pos))) {
+    } else if ([...TRANSFORMERS, ...MULTI_TRANSFORMERS].some((t) => this.text.startsWith(t + '(', this.pos))) {
       // A transformer on the right-hand side compares with another field's transformed value.
       e = { kind: 'binary', field, op, value: { kind: 'fieldref', field: this.parseFieldExpr(false)! } };
     } else if (NUMERIC_OPS.has(op)) {
@@ -468,6 +513,10 @@ export function quoteValue(v: string): string {
 
 export function fieldAsString(f: FieldExpr): string {
   if (f.kind === 'transform') return `${f.fn}(${fieldAsString(f.child)})`;
+  if (f.kind === 'multi') {
+    const args = f.args.map((a) => (a.kind === 'literal' ? JSON.stringify(a.value) : fieldAsString(a))).join(', ');
+    return `${f.fn}(${args})${f.arg !== undefined ? `[${f.arg}]` : ''}`;
+  }
   return f.arg !== undefined ? `${f.name}[${f.arg}]` : f.name;
 }
 

@@ -66,6 +66,7 @@ const T = 'libsinsp filter_transformer';
 const M = 'libsinsp cmp_operator_modifiers';
 const E = 'libsinsp escaping';
 const F = 'falco test_rule_loader';
+const MV = 'libsinsp multivalue transformers';
 
 const acc = (from: string, ...conds: string[]): ConditionCase[] => conds.map((cond) => ({ kind: 'condition', from, cond, accept: true }));
 const rej = (from: string, ...conds: string[]): ConditionCase[] => conds.map((cond) => ({ kind: 'condition', from, cond, accept: false }));
@@ -165,6 +166,18 @@ const CONDITIONS: ConditionCase[] = [
   // ---- fields Falco has
   ...acc(C, 'thread.cpu > 0', 'evt.count = 1', 'syscall.type = open', 'evt.abspath = /tmp/x', 'evt.abspath.src = /a', 'evt.abspath.dst = /b',
     'fs.path.name = /tmp/x', 'fs.path.source = /a', 'fs.path.target = /b'),
+  // ---- multi-value transformers (sinsp_filtercheck_multivalue_transformer.cpp): argument checks and messages
+  ...acc(MV, 'join(",", fd.types) = file', 'join(proc.name, fd.types) contains file', 'concat(proc.name, "-", proc.pname) = a-b',
+    'getopt(fd.types, "ab:")[a] exists', 'getopt(fd.types, "ab:") in (a)', 'proc.name = concat(proc.pname, "x")'),
+  ...rejMsg(MV, 'join() requires exactly 2 arguments', 'join(fd.types) = x', 'join(",", fd.types, fd.types) = x'),
+  ...rejMsg(MV, 'join() first argument (separator) must be a single value, not a list', 'join(fd.types, fd.types) = x'),
+  ...rejMsg(MV, 'join() second argument must be a list', 'join(",", proc.name) = x'),
+  ...rejMsg(MV, 'concat() requires at least 2 arguments', 'concat(proc.name) = x'),
+  ...rejMsg(MV, 'concat() arguments must be strings', 'concat(proc.name, proc.pid) = x', 'concat(proc.name, fd.types) = x'),
+  ...rejMsg(MV, 'getopt() first argument must be a list', 'getopt(proc.name, "a") exists'),
+  ...rejMsg(MV, 'getopt() second argument (optstring) must be a single value', 'getopt(fd.types, fd.types) exists'),
+  ...rejMsg(MV, 'getopt() field argument must be a single option character', 'getopt(fd.types, "ab")[ab] exists'),
+  ...rejMsg(MV, "transformer 'join' does not support field arguments", 'join(",", fd.types)[a] = x'),
   // ---- parser recursion limit (depth 100)
   ...rejMsg(P, 'exceeded max depth limit of 100', `${'('.repeat(30)}a${')'.repeat(30)}`, `${'('.repeat(10000)}a${')'.repeat(10000)}`),
   ...acc(P, `${'('.repeat(15)}a${')'.repeat(15)}`, `${'not '.repeat(10000)}a`),
@@ -393,6 +406,7 @@ const EVALS: EvalCase[] = [
   ev(T, true, 'toupper(proc.name) = HELLO', 'hello'), ev(T, true, 'tolower(proc.name) = "not excited"', 'NoT eXcItED'),
   ev(T, true, 'b64(proc.name) = hello', 'aGVsbG8='), ev(T, true, 'b64(proc.name) = "world !"', 'd29ybGQgIQ=='),
   ev(T, true, 'len(proc.name) = 5', 'hello'), ev(T, true, 'basename(proc.exe) = hello', 'hello'),
+  ev(MV, true, 'concat(proc.name, "-", proc.name) = app-app'), ev(MV, false, 'concat(proc.name, "x") = app'),
 ];
 
 // Operators the compiler must refuse (filter_compiler supported_operators): bstartswith takes hex.
