@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadRuleFiles, validateRuleSet } from '../../src/rules/index.js';
+import { openPathFilter } from '../../src/rules/prefilter.js';
 import { MAX_EXPANDED_NODES } from '../../src/rules/loader.js';
 import { INSTRUMENT, ROOT, instrument, testEnv, tmp } from '../helpers.js';
 import { readAlerts, startOrchestrator, startProc, stop, until, type Line } from '../fixtures/procs.js';
@@ -69,6 +70,15 @@ test('a 130k-item list inside an or loads and matches', () => {
   assert.ok(r.ruleset, JSON.stringify(firstError(r)));
   assert.is(r.ruleset!.evaluate(execve(proc({ comm: 'p129999' }))).length, 1);
   assert.is(r.ruleset!.evaluate(execve(proc({ comm: 'q' }))).length, 0);
+});
+
+test('a 130k-item fd.name list inside an or: the open pre-filter is computed without overflowing the stack', () => {
+  const items: string[] = [];
+  for (let i = 0; i < 130_000; i++) items.push(`/data/f${i}`);
+  const r = load(`- list: files\n  items: [${items.join(', ')}]\n` + rule('evt.type in (open, openat) and (fd.name in (files) or fd.name = /etc/x)'));
+  assert.ok(r.ruleset, JSON.stringify(firstError(r)));
+  const pf = openPathFilter(r.ruleset!.rules);
+  assert.is(pf.patterns?.length, 130_001);
 });
 
 test('validateRuleSet (for the orchestrator) gives the same verdicts, as one-line errors', () => {
