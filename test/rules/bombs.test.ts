@@ -141,6 +141,19 @@ test('bin/instrument start-up with each bomb as --rules-file: the workload runs 
   }
 });
 
+test('bin/instrument start-up with a 130k-item fd.name list inside an or: rules load, the pre-filter is computed, the workload runs', async () => {
+  const items: string[] = [];
+  for (let i = 0; i < 130_000; i++) items.push(`/data/f${i}`);
+  const file = join(dir, 'biglist-start.yaml');
+  writeFileSync(file, `- list: files\n  items: [${items.join(', ')}]\n` + rule('evt.type in (open, openat) and (fd.name in (files) or fd.name = /etc/x)'));
+  const r = await instrument(['/bin/sh', '-c', 'echo workload-ran; exit 7'], { env: testEnv({ SYSDIG_LOGGING: 'info', SYSDIG_EXTRA_ARGS: `--rules-file ${file}` }) });
+  assert.is(r.exitCode, 7, String(r.stderr).slice(-2000));
+  noStack(String(r.stderr));
+  const logs = logLines(r.stderr);
+  assert.ok(logs.some((l) => l.msg === 'rules loaded' && l.rules === 1), 'rules loaded');
+  assert.not.ok(logs.some((l) => l.level === 'error'), 'no error');
+});
+
 test('pushed by a real orchestrator: the macro bomb and 10k parentheses are rejected, the previous rule keeps firing', async () => {
   const KEY = 'bombs-key';
   const d = tmp('bombs-push-');
