@@ -36,7 +36,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`agentctl: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return cmd.run(rest);
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    // Bad input gets a one-line error, never a stack trace.
+    process.stderr.write(`agentctl ${name}: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -27,6 +27,10 @@ export interface OptionValues {
   tracerCpu: number | 'auto' | undefined;
   spoolDir: string | undefined;
   metadataTimeoutMs: number;
+  /** Falco's time_format_iso_8601: the alert's output line starts with an ISO 8601 time (default: HH:MM:SS.ns). */
+  timeFormatIso8601: boolean;
+  /** Add the container's id, name and image to every alert's output_fields. */
+  alertContainerFields: boolean;
 }
 
 export type OptionField = keyof OptionValues;
@@ -205,6 +209,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'ring-bytes': { field: 'ringBytes', kind: 'value', arg: 'N', parse: (r) => parseSize(r), help: "tracer ring buffer size in bytes, k/M/G suffixes allowed (default: the tracer's)" },
   'tracer-cpu': { field: 'tracerCpu', kind: 'value', arg: 'N|auto|off', parse: tracerCpu, help: 'pin the tracer thread and the workload to one CPU (auto: the first allowed CPU); default off' },
   'spool-dir': { field: 'spoolDir', kind: 'value', arg: 'DIR', parse: path, help: 'directory to spool alerts to while the orchestrator is unreachable (default: memory only)' },
+  'time-format-iso-8601': { field: 'timeFormatIso8601', kind: 'value', arg: 'true|false', parse: parseBool, help: "Falco's time_format_iso_8601: alert output lines start with an ISO 8601 time (default false: HH:MM:SS.nnnnnnnnn, UTC)" },
+  'alert-container-fields': { field: 'alertContainerFields', kind: 'value', arg: 'true|false', parse: parseBool, help: "add container.id, container.name and container.image.* to every alert's output_fields (default true)" },
   'metadata-timeout-ms': { field: 'metadataTimeoutMs', kind: 'value', arg: 'N', parse: int(0, METADATA_TIMEOUT_MAX_MS), help: 'bound on the ECS task metadata request (default 2000)' },
 };
 
@@ -226,6 +232,8 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = {
   tracerCpu: undefined,
   spoolDir: undefined,
   metadataTimeoutMs: 2000,
+  timeFormatIso8601: false,
+  alertContainerFields: true,
 };
 
 export function optionSpec(name: string): OptionSpec | undefined {

@@ -48,6 +48,8 @@ interface BoundField {
   get: Extractor;
   type: FieldType;
   list: boolean;
+  /** A list field in Falco's sense (EPF_IS_LIST, fd.types): only in/intersects/exists. */
+  falcoList?: boolean;
   subsetIn: boolean;
   neAll: boolean;
   /** Set for proc.aX without index (any ancestor from the parent up). */
@@ -59,16 +61,29 @@ interface BoundField {
 export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   if (f.kind === 'transform') {
     const inner = bindField(f.child, ctx);
-    const fn = transformer(f.fn);
+    // The types each transformer takes (libsinsp's sinsp_filter_transformer):
+    // strings for all; buffers for b64 and len; any list for len.
+    const ok = inner.type === 'string' || (inner.type === 'bytes' && (f.fn === 'b64' || f.fn === 'len')) || (inner.falcoList === true && f.fn === 'len');
+    if (!ok) throw new CompileError(`transformer '${f.fn}' is not supported for the type of field ${inner.text}`);
     const g = inner.get;
+    if (f.fn === 'len' && inner.falcoList) {
+      // len of a list field is its number of values
+      const get: Extractor = (e) => {
+        const v = g(e);
+        return v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
+      };
+      return { get, type: 'uint', list: false, subsetIn: false, neAll: false, text: fieldAsString(f) };
+    }
+    const fn = transformer(f.fn);
     const get: Extractor = (e) => {
       const v = g(e);
       if (v === undefined) return undefined;
       if (Array.isArray(v)) return v.map(fn);
       return fn(v);
     };
-    return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', text: fieldAsString(f) };
+    return { ...inner, get, type: f.fn === 'len' ? 'uint' : inner.type === 'bytes' ? 'bytes' : 'string', falcoList: f.fn === 'len' ? false : inner.falcoList, text: fieldAsString(f) };
   }
+  if (f.kind === 'multi') return bindMulti(f, ctx);
   const r = resolveField(f.name, f.arg);
   if (!r) throw new CompileError(`filter_check called with nonexistent field ${f.name}`, f.name);
   if (r.def.argMode === 'required' && (r.arg === undefined || r.arg === '')) {
@@ -78,7 +93,135 @@ export function bindField(f: FieldExpr, ctx: FieldContext): BoundField {
   if (typeof get === 'string') throw new CompileError(`${get} (field ${fieldAsString(f)})`);
   const isList = r.def.list === true && (r.arg === undefined || r.arg === '');
   const ancestorValue = isList ? r.def.ancestorValue : undefined;
-  return { get, ancestorValue, type: r.def.type, list: isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+  return { get, ancestorValue, type: r.def.type, list: isList, falcoList: r.def.falcoList === true && isList, subsetIn: r.def.subsetIn === true, neAll: r.def.neAll === true, hostnameCompare: r.def.hostnameCompare === true, text: fieldAsString(f) };
+}
+
+/**
+ * join(sep, list), concat(a, b, ...), getopt(list, optstring)[c]: libsinsp's
+ * multi-value transformers, with its argument checks and messages. An
+ * argument is a field or a quoted literal; a missing argument value makes
+ * the whole value missing.
+ */
+function bindMulti(f: Extract<FieldExpr, { kind: 'multi' }>, ctx: FieldContext): BoundField {
+  const text = fieldAsString(f);
+  const args = f.args.map((a) => {
+    if (a.kind === 'literal') {
+      const v = a.value;
+      return { get: (() => v) as Extractor, type: 'string' as FieldType, falcoList: false };
+    }
+    const b = bindField(a, ctx);
+    return { get: b.get, type: b.type, falcoList: b.falcoList === true };
+  });
+  const fail = (m: string): never => {
+    throw new CompileError(m);
+  };
+  const one = (e: SyscallEvent, i: number): string | undefined => {
+    const v = args[i]!.get(e);
+    if (v === undefined) return undefined;
+    const x = Array.isArray(v) ? v[0] : v;
+    return x === undefined ? undefined : valueString(x);
+  };
+  const many = (e: SyscallEvent, i: number): string[] | undefined => {
+    const v = args[i]!.get(e);
+    if (v === undefined) return undefined;
+    return (Array.isArray(v) ? v : [v]).map(valueString);
+  };
+  const scalar = (get: Extractor): BoundField => ({ get, type: 'string', list: false, subsetIn: false, neAll: false, text });
+  if (f.fn !== 'getopt' && f.arg !== undefined) fail(`transformer '${f.fn}' does not support field arguments`);
+  if (f.fn === 'join') {
+    if (args.length !== 2) fail('join() requires exactly 2 arguments: separator and list');
+    if (args[0]!.falcoList) fail('join() first argument (separator) must be a single value, not a list');
+    if (!args[1]!.falcoList) fail('join() second argument must be a list');
+    return scalar((e) => {
+      const sep = one(e, 0);
+      const vs = many(e, 1);
+      return sep === undefined || vs === undefined ? undefined : vs.join(sep);
+    });
+  }
+  if (f.fn === 'concat') {
+    if (args.length < 2) fail('concat() requires at least 2 arguments');
+    if (args.some((a) => a.type !== 'string' || a.falcoList)) fail('concat() arguments must be strings');
+    return scalar((e) => {
+      let out = '';
+      for (let i = 0; i < args.length; i++) {
+        const v = one(e, i);
+        if (v === undefined) return undefined;
+        out += v;
+      }
+      return out;
+    });
+  }
+  // getopt
+  if (args.length !== 2) fail('getopt() requires exactly 2 arguments: args list and optstring');
+  if (!args[0]!.falcoList) fail('getopt() first argument must be a list');
+  if (args[1]!.falcoList) fail('getopt() second argument (optstring) must be a single value');
+  if (args[0]!.type !== 'string' || args[1]!.type !== 'string') fail('getopt() arguments must be strings');
+  if (f.arg !== undefined && f.arg.length !== 1) fail('getopt() field argument must be a single option character');
+  const selector = f.arg;
+  const get: Extractor = (e) => {
+    const optstring = one(e, 1);
+    const argv = many(e, 0);
+    if (optstring === undefined || argv === undefined) return undefined;
+    const r = getopt(argv, optstring, selector);
+    return r === undefined ? undefined : selector !== undefined ? r[0] : r;
+  };
+  return selector !== undefined
+    ? scalar(get)
+    : { get, type: 'string', list: true, falcoList: true, subsetIn: false, neAll: false, text };
+}
+
+/**
+ * getopt(3)'s scan of argv as libsinsp's transformer does it: stops at `--`
+ * or the first non-option, skips long options, expands clusters (`-nt`),
+ * takes an option's value from the rest of the token or the next one.
+ * Without a selector: option, value, option, ... ('?' for an unknown one);
+ * with one: the last value (or the option itself) of that option, '' when
+ * its value is missing, undefined when it does not appear.
+ */
+export function getopt(argv: string[], optstring: string, selector?: string): string[] | undefined {
+  const valid = new Set<string>();
+  const withArg = new Set<string>();
+  for (let i = optstring.startsWith(':') ? 1 : 0; i < optstring.length; i++) {
+    const c = optstring[i]!;
+    if (c === ':') continue;
+    valid.add(c);
+    if (optstring[i + 1] === ':') {
+      withArg.add(c);
+      i++;
+    }
+  }
+  const out: string[] = [];
+  let selected: string | undefined;
+  for (let a = 0; a < argv.length; a++) {
+    const tok = argv[a]!;
+    if (tok === '--') break;
+    if (tok.length > 2 && tok.startsWith('--')) continue;
+    if (tok.length < 2 || tok[0] !== '-') break;
+    for (let i = 1; i < tok.length; i++) {
+      const c = tok[i]!;
+      if (!valid.has(c)) {
+        if (selector === undefined) out.push('?');
+        continue;
+      }
+      const match = selector === undefined || c === selector;
+      if (!withArg.has(c)) {
+        if (match) selector === undefined ? out.push(c) : (selected = c);
+        continue;
+      }
+      let value: string | undefined;
+      if (i + 1 < tok.length) value = tok.slice(i + 1);
+      else if (a + 1 < argv.length) value = argv[++a];
+      if (value === undefined) {
+        if (match) selector === undefined ? out.push('') : (selected = '');
+      } else if (match) {
+        if (selector === undefined) out.push(c, value);
+        else selected = value;
+      }
+      break;
+    }
+  }
+  if (selector !== undefined) return selected === undefined ? undefined : [selected];
+  return out;
 }
 
 function transformer(fn: string): (v: FieldValue) => FieldValue {
@@ -102,9 +245,10 @@ function transformer(fn: string): (v: FieldValue) => FieldValue {
 
 export const NUMERIC_TYPES = new Set<FieldType>(['int', 'uint', 'port', 'reltime', 'abstime']);
 
+/** A number as libsinsp reads one: [+-]digits[.digits][e[+-]digits], or 0x hex. */
 export function toNumber(s: string): number {
-  if (/^-?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16);
-  return /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
+  if (/^[-+]?0x[0-9a-f]+$/i.test(s)) return s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s.replace(/^\+/, ''), 16);
+  return /^[-+]?[0-9]+\.?[0-9]*([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
 }
 
 function hexToBytes(s: string): Buffer {
@@ -198,6 +342,14 @@ export function scalarPredicate(op: BinaryOp, type: FieldType, c: string, field:
       return op === 'bcontains' ? buf.includes(needle) : buf.subarray(0, needle.length).equals(needle);
     };
   }
+  if ((op === '<' || op === '<=' || op === '>' || op === '>=') && type === 'string') {
+    // strings compare as libsinsp's strcmp does (byte order)
+    const cb = Buffer.from(c, 'utf8');
+    return (v) => {
+      const r = Buffer.compare(Buffer.from(valueString(v), 'utf8'), cb);
+      return op === '<' ? r < 0 : op === '<=' ? r <= 0 : op === '>' ? r > 0 : r >= 0;
+    };
+  }
   if (op === '<' || op === '<=' || op === '>' || op === '>=') {
     const n = toNumber(c);
     return (v) => {
@@ -257,8 +409,18 @@ export function constValues(v: ValueExpr): string[] {
 /** A predicate over one value for list operators (in, intersects, pmatch) and modifiers. */
 export function listPredicate(op: BinaryOp, type: FieldType, values: string[], field: string, modifier: string | undefined): (v: FieldValue) => boolean {
   if (modifier) {
+    // Per element of the list (libsinsp): oneof = exactly one holds, anyof =
+    // at least one, allof = every one; all are false on an empty list.
     const preds = values.map((c) => scalarPredicate(op, type, c, field));
+    if (preds.length === 0) return () => false;
     if (modifier === 'allof') return (v) => preds.every((p) => p(v));
+    if (modifier === 'oneof') {
+      return (v) => {
+        let n = 0;
+        for (let i = 0; i < preds.length; i++) if (preds[i]!(v) && ++n > 1) return false;
+        return n === 1;
+      };
+    }
     return (v) => preds.some((p) => p(v));
   }
   if (op === 'pmatch') {
@@ -295,8 +457,39 @@ export function listPredicate(op: BinaryOp, type: FieldType, values: string[], f
   return (v) => set.has(typeof v === 'string' ? v : valueString(v));
 }
 
+// The operators each kind of field takes (libsinsp's flt_is_comparable), and
+// the words of its error.
+const OPS_BY_KIND: Record<string, { ops: Set<string>; what: string }> = {
+  numeric: { ops: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects']), what: 'numeric filters' },
+  bool: { ops: new Set(['=', '==', '!=', 'in', 'intersects']), what: 'numeric filters' },
+  ip: { ops: new Set(['=', '==', '!=', 'in', 'intersects']), what: 'ip address and network filters' },
+  string: {
+    ops: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'iglob', 'regex', 'pmatch', 'in', 'intersects']),
+    what: 'string filters',
+  },
+  buffer: { ops: new Set(['=', '==', '!=', 'contains', 'startswith', 'endswith', 'in', 'intersects', 'bcontains', 'bstartswith']), what: 'buffer filters' },
+  list: { ops: new Set(['in', 'intersects']), what: 'list filters' },
+};
+
+function kindOf(type: FieldType): string {
+  if (NUMERIC_TYPES.has(type)) return 'numeric';
+  if (type === 'bool') return 'bool';
+  if (type === 'ipaddr' || type === 'ipnet') return 'ip';
+  if (type === 'bytes') return 'buffer';
+  return 'string';
+}
+
+/** Throws CompileError when the field's type does not take the operator, with libsinsp's words. */
+export function checkOperator(op: BinaryOp, f: { type: FieldType; falcoList?: boolean; text: string }): void {
+  const k = OPS_BY_KIND[f.falcoList ? 'list' : kindOf(f.type)]!;
+  if (!k.ops.has(op)) {
+    throw new CompileError(f.falcoList ? `'${op}' operator not supported list filters` : `'${op}' operator not supported for ${k.what}`);
+  }
+}
+
 export function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: FieldContext): Predicate {
   const f = bindField(e.field, ctx);
+  checkOperator(e.op, f);
   const get = f.get;
   if (e.value.kind === 'fieldref') {
     const r = bindField(e.value.field, ctx);

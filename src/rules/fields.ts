@@ -30,6 +30,8 @@ export interface FieldDef {
   argMode: 'none' | 'required' | 'optional';
   /** The field yields several values; comparisons are true when any value matches. */
   list?: boolean;
+  /** A list in Falco's sense (EPF_IS_LIST): only in, intersects and exists apply. */
+  falcoList?: boolean;
   /** For list fields: `in` means every value is in the set (fd.types); default: any value. */
   subsetIn?: boolean;
   /** For "either side" fields (fd.ip, fd.port, fd.net): `!=` holds when no value is equal. */
@@ -49,7 +51,7 @@ function def(
   type: FieldType,
   desc: string,
   get: Extractor,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'falcoList' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode: 'none', ...extra, bind: () => get });
 }
@@ -60,7 +62,7 @@ function defArg(
   desc: string,
   argMode: 'required' | 'optional',
   bind: (arg: string | undefined, ctx: FieldContext) => Extractor | string,
-  extra: Partial<Pick<FieldDef, 'list' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
+  extra: Partial<Pick<FieldDef, 'list' | 'falcoList' | 'subsetIn' | 'hostnameCompare' | 'neAll' | 'ancestorValue'>> = {},
 ): void {
   CATALOGUE.set(name, { name, type, desc, argMode, ...extra, bind });
 }
@@ -283,15 +285,36 @@ function rawArg(name: string): Extractor {
 // ---------- evt.* ----------
 
 def('evt.num', 'uint', 'event number', (e) => e.num);
+def('evt.count', 'uint', 'always 1 (for counting in aggregations)', () => 1);
+def('syscall.type', 'string', 'the system call name, for syscall events', (e) => e.type);
+// Paths the builder already made absolute from dirfd + name (src/events/builder.ts resolveRel).
+const ABS_SRC: Record<string, string> = { renameat: 'oldpath', renameat2: 'oldpath', linkat: 'oldpath', symlinkat: 'target', rename: 'oldpath', link: 'oldpath', symlink: 'target' };
+const ABS_DST: Record<string, string> = { renameat: 'newpath', renameat2: 'newpath', linkat: 'newpath', symlinkat: 'linkpath', rename: 'newpath', link: 'newpath', symlink: 'linkpath' };
+const ABS_ONE: Record<string, string> = { unlinkat: 'name', unlink: 'pathname', mkdirat: 'path', mkdir: 'path', rmdir: 'path', fchmodat: 'filename', chmod: 'filename' };
+const argText = (e: SyscallEvent, name: string | undefined): string | undefined => {
+  const v = name === undefined ? undefined : e.args[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
+def('evt.abspath', 'string', 'absolute path from dirfd and name (unlinkat, mkdirat, ...)', (e) => argText(e, ABS_ONE[e.type]));
+def('evt.abspath.src', 'string', 'absolute source path (renameat, linkat, symlinkat)', (e) => argText(e, ABS_SRC[e.type]));
+def('evt.abspath.dst', 'string', 'absolute destination path (renameat, linkat, symlinkat)', (e) => argText(e, ABS_DST[e.type]));
+def('fs.path.name', 'string', 'path of the file a filesystem call acts on', (e) =>
+  OPEN_TYPES.has(e.type) ? e.fd?.name : argText(e, ABS_ONE[e.type]) ?? argText(e, ABS_DST[e.type]));
+def('fs.path.nameraw', 'string', 'path as the call gave it', (e) => (OPEN_TYPES.has(e.type) ? argText(e, 'name') : argText(e, ABS_ONE[e.type]) ?? argText(e, ABS_DST[e.type])));
+def('fs.path.source', 'string', 'source path of a rename, link or symlink', (e) => argText(e, ABS_SRC[e.type]));
+def('fs.path.sourceraw', 'string', 'source path as the call gave it', (e) => argText(e, ABS_SRC[e.type]));
+def('fs.path.target', 'string', 'target path of a rename, link or symlink', (e) => argText(e, ABS_DST[e.type]));
+def('fs.path.targetraw', 'string', 'target path as the call gave it', (e) => argText(e, ABS_DST[e.type]));
 def('evt.type', 'string', 'event type (syscall name)', (e) => e.type);
 def('evt.dir', 'string', 'direction; always < (exit) in merged events', () => '<');
 def('evt.cpu', 'int', 'cpu number', () => 0);
 def('evt.source', 'string', 'event source', () => 'syscall');
 def('evt.is_async', 'bool', 'asynchronous event', () => false);
-def('evt.time', 'string', 'time HH:MM:SS.nnnnnnnnn', (e) => isoTime(e.ts).slice(11, 29));
+// Times: integer ns in output_fields; their text form (formatter.ts) in output lines.
+def('evt.time', 'abstime', 'time (text: HH:MM:SS.nnnnnnnnn, UTC)', (e) => e.ts);
 def('evt.time.s', 'string', 'time HH:MM:SS', (e) => isoTime(e.ts).slice(11, 19));
 def('evt.time.iso8601', 'abstime', 'ISO 8601 time', (e) => e.ts);
-def('evt.datetime', 'string', 'date and time', (e) => isoTime(e.ts).slice(0, 29).replace('T', ' '));
+def('evt.datetime', 'abstime', 'date and time (text: YYYY-MM-DD HH:MM:SS.nnnnnnnnn, UTC)', (e) => e.ts);
 def('evt.datetime.s', 'string', 'date and time to the second', (e) => isoTime(e.ts).slice(0, 19).replace('T', ' '));
 def('evt.rawtime', 'abstime', 'ns since the epoch', (e) => e.ts);
 def('evt.rawtime.s', 'uint', 's since the epoch', (e) => Number(e.ts / 1_000_000_000n));
@@ -455,6 +478,8 @@ defArg('proc.aenv', 'string', 'environment of the process or an ancestor', 'opti
   };
 });
 def('thread.tid', 'int', 'thread id', (e) => e.tid);
+// The agent does not sample per-thread CPU time: known to rules, always <NA>.
+def('thread.cpu', 'reltime', 'CPU time consumed by the thread (not measured)', () => undefined);
 def('thread.vtid', 'int', 'thread id in the pid namespace', (e) => (e.tid === e.proc.pid ? e.proc.vpid : undefined));
 def('thread.ismain', 'bool', 'main thread', (e) => e.tid === e.proc.pid);
 def('thread.cap_effective', 'string', 'effective capabilities', (e) => capsToString(e.proc.capEffective));
@@ -552,7 +577,7 @@ defArg('fd.types', 'string', 'types of the open fds (or of fd N)', 'optional', (
   return (e) => {
     return e.proc.fds.get(n)?.type;
   };
-}, { list: true, subsetIn: true });
+}, { list: true, falcoList: true, subsetIn: true });
 
 // ---------- container.* ----------
 

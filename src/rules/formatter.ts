@@ -21,8 +21,16 @@ export interface CompiledOutput {
 
 const FIELD_AT = /%(?:(tolower|toupper|b64|basename|len)\()?([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_-]+)+)(\[[^\]]*\])?(\))?/y;
 
+/**
+ * What `%container.info` stands for in an output: Falco replaces the
+ * placeholder with its container fields (as `-pc` prints them).
+ */
+export const CONTAINER_INFO =
+  'container_id=%container.id container_image=%container.image.repository container_image_tag=%container.image.tag container_name=%container.name';
+
 /** Compiles an output format. Throws CompileError on an unknown field. */
 export function compileOutput(format: string, ctx: FieldContext): CompiledOutput {
+  format = format.replaceAll('%container.info', CONTAINER_INFO);
   const pieces: string[] = [];
   const fields: OutputField[] = [];
   let lit = '';
@@ -60,10 +68,20 @@ export function compileOutput(format: string, ctx: FieldContext): CompiledOutput
   return { pieces, fields };
 }
 
+/** The text form of the time fields in output lines (Falco's, in UTC). */
+const TIME_TEXT: Record<string, (ts: bigint) => string> = {
+  'evt.time': (ts) => isoTime(ts).slice(11, 29),
+  'evt.datetime': (ts) => isoTime(ts).slice(0, 29).replace('T', ' '),
+  'evt.time.iso8601': (ts) => isoTime(ts),
+};
+
 function toText(f: OutputField, v: FieldValue | FieldValue[] | undefined): string {
   if (v === undefined) return '<NA>';
   if (Array.isArray(v)) return v.length ? v.map((x) => toText(f, x)).join(',') : '<NA>';
-  if (f.type === 'abstime' && f.text === 'evt.time.iso8601' && typeof v === 'bigint') return isoTime(v);
+  if (typeof v === 'bigint') {
+    const text = TIME_TEXT[f.text];
+    if (text) return text(v);
+  }
   if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
   return String(v);
 }
@@ -119,18 +137,55 @@ export function outputTime(ts: bigint): string {
   return isoTime(ts).slice(0, -1) + '+0000';
 }
 
-/** A Falco JSON alert for a rule that matched an event. */
-export function formatAlert(rule: AlertRule, evt: SyscallEvent, hostname: string): FalcoAlert {
-  return {
+export interface AlertFormat {
+  /** Falco's time_format_iso_8601: the output line starts with an ISO 8601 time (default: HH:MM:SS.nnnnnnnnn). */
+  timeFormatIso8601?: boolean;
+}
+
+/** Integer fields of an alert whose exact value a double cannot hold (ns times): field -> decimal digits. */
+const EXACT = Symbol('exact integers');
+
+/**
+ * A Falco JSON alert for a rule that matched an event. As Falco's format is
+ * `%evt.time: %priority <output>` (`%evt.time.iso8601` with
+ * time_format_iso_8601), output_fields also carry that time field as
+ * integer nanoseconds.
+ */
+export function formatAlert(rule: AlertRule, evt: SyscallEvent, hostname: string, fmt: AlertFormat = {}): FalcoAlert {
+  const timeField = fmt.timeFormatIso8601 ? 'evt.time.iso8601' : 'evt.time';
+  const fields = outputFields(rule.output, evt);
+  fields[timeField] = Number(evt.ts);
+  const exact: Record<string, string> = {};
+  for (const f of rule.output.fields) if (f.type === 'abstime' && typeof fields[f.text] === 'number') exact[f.text] = String(safeGet(f, evt));
+  exact[timeField] = String(evt.ts);
+  const alert: FalcoAlert = {
     hostname,
-    output: `${outputTime(evt.ts)}: ${rule.priority} ${formatMessage(rule.output, evt)}`,
+    output: `${fmt.timeFormatIso8601 ? outputTime(evt.ts) : TIME_TEXT['evt.time']!(evt.ts)}: ${rule.priority} ${formatMessage(rule.output, evt)}`,
     priority: rule.priority,
     rule: rule.name,
     source: 'syscall',
     tags: [...rule.tags],
     time: isoTime(evt.ts),
-    output_fields: outputFields(rule.output, evt),
+    output_fields: fields,
   };
+  // Not enumerable: sinks that JSON.stringify the alert see a number (a
+  // double: ~100 ns off at today's epoch); alertJson writes the exact digits.
+  Object.defineProperty(alert, EXACT, { value: exact, enumerable: false });
+  return alert;
+}
+
+/**
+ * An alert as one line of Falco JSON, with nanosecond times written as exact
+ * integers (JSON.stringify would round them to a double).
+ */
+export function alertJson(alert: FalcoAlert): string {
+  const exact = (alert as unknown as { [EXACT]?: Record<string, string> })[EXACT];
+  if (!exact) return JSON.stringify(alert);
+  const MARK = '\u0001exact:';
+  const json = JSON.stringify(alert, function (this: unknown, key, value) {
+    return this === alert.output_fields && typeof value === 'number' && exact[key] !== undefined ? MARK + exact[key] : value;
+  });
+  return json.replace(/"\\u0001exact:(-?[0-9]+)"/g, '$1');
 }
 
 export { CompileError };

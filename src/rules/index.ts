@@ -6,10 +6,12 @@ import type { FalcoAlert, Priority } from '../alerts/alert.js';
 import type { SyscallEvent } from '../events/model.js';
 import { bindField } from './compiler.js';
 import type { FieldContext, FieldValue } from './fields.js';
-import { formatAlert as formatAlertImpl } from './formatter.js';
+import { formatAlert as formatAlertImpl, type AlertFormat } from './formatter.js';
+export { alertJson, type AlertFormat } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
 import { createHash } from 'node:crypto';
+import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 
 export type { CompiledRule, FileLoadResult, LoadMessage } from './loader.js';
 export { ENGINE_VERSION, parsePriority, PRIORITIES } from './loader.js';
@@ -192,8 +194,22 @@ export async function loadRuleFilesReporting(
 }
 
 /** A Falco JSON alert for a rule that matched an event. */
-export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string): FalcoAlert {
-  return formatAlertImpl(rule, evt, hostname);
+export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: string, fmt: AlertFormat = {}): FalcoAlert {
+  return formatAlertImpl(rule, evt, hostname, fmt);
 }
 
 export { defaultRulesPath } from './default-path.js';
+export { readRulesFile, MAX_RULES_FILE_BYTES } from './files.js';
+
+/**
+ * Validates a rule set with the same engine that will run it (parse, list
+ * and macro resolution, expansion bounds, compile), without keeping it: for
+ * the orchestrator, before it pushes a set. `errors` are one-line strings
+ * (file, message, item, code); `results` are falco -V's per-file results.
+ * Never throws.
+ */
+export function validateRuleSet(files: { name: string; content: string }[]): { ok: boolean; errors: string[]; warnings: number; rules: number; results: FileLoadResult[] } {
+  const { rules, results } = loadFiles(files, { hostname: '' });
+  const errors = describeLoadErrors(results);
+  return { ok: results.every((r) => r.successful), errors, warnings: results.reduce((n, r) => n + r.warnings.length, 0), rules: rules.length, results };
+}

@@ -13,7 +13,8 @@ import { CompileError, expandMacros, inferEventTypes, type Predicate } from './c
 import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
 import { resolveField, type FieldContext } from './fields.js';
-import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, type Expr } from './parser.js';
+import { MAX_RULES_FILE_BYTES } from './files.js';
+import { collectFields, fieldAsString, ParseError, parseCondition, parseField, quoteValue, unescapeQuoted, type Expr } from './parser.js';
 
 /** The engine version this loader implements (compared with required_engine_version). */
 export const ENGINE_VERSION = '0.63.0';
@@ -24,36 +25,45 @@ export const PRIORITIES: readonly Priority[] = [
   'Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug',
 ];
 
+/**
+ * `codedesc` as falco -V --json prints it: for errors the short string
+ * (Falco's error_desc() returns it), for warnings the long description.
+ */
 export const CODE_DESC: Record<string, string> = {
-  LOAD_ERR_FILE_READ: 'Could not read file',
-  LOAD_ERR_YAML_PARSE: 'Invalid yaml',
-  LOAD_ERR_YAML_VALIDATE: 'Yaml is valid but does not match the expected schema',
-  LOAD_ERR_COMPILE_CONDITION: 'Error in condition',
-  LOAD_ERR_COMPILE_OUTPUT: 'Error in output',
+  LOAD_ERR_FILE_READ: 'File read error',
+  LOAD_ERR_YAML_PARSE: 'YAML parse error',
+  LOAD_ERR_YAML_VALIDATE: 'Error validating internal structure of YAML file',
+  LOAD_ERR_COMPILE_CONDITION: 'Error compiling condition',
+  LOAD_ERR_COMPILE_OUTPUT: 'Error compiling output',
   LOAD_ERR_VALIDATE: 'Error validating rule/macro/list/exception objects',
-  LOAD_ERR_EXTENSION: 'Error related to extension compatibility',
-  LOAD_UNKNOWN_SOURCE: 'Unknown source',
-  LOAD_UNSAFE_NA_CHECK: 'Unsafe comparison in condition',
-  LOAD_NO_EVTTYPE: 'Condition has no event-type restriction',
-  LOAD_UNKNOWN_FILTER: 'Unknown field or event-type in condition or output',
-  LOAD_UNUSED_MACRO: 'Unused macro',
-  LOAD_UNUSED_LIST: 'Unused list',
-  LOAD_UNKNOWN_ITEM: 'Unknown rules file item',
-  LOAD_DEPRECATED_ITEM: 'Used deprecated item',
-  LOAD_WARNING_INTERNAL: 'Internal warning',
-  LOAD_APPEND_NO_VALUES: 'Overriding/appending with no values',
-  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'Multiple exceptions defined with the same name',
-  LOAD_INVALID_MACRO_NAME: 'Invalid macro name',
-  LOAD_INVALID_LIST_NAME: 'Invalid list name',
-  LOAD_COMPILE_CONDITION: 'Condition has unsupported or inefficient features',
-  LOAD_UNKNOWN_KEY: 'Unknown key',
+  LOAD_ERR_EXTENSION: 'Error in extension item',
+  LOAD_UNKNOWN_SOURCE:
+    'A rule has a unknown event source. This can occur when reading rules content without having a corresponding plugin loaded, etc. The rule will be silently ignored.',
+  LOAD_UNSAFE_NA_CHECK:
+    "Comparing a field value with <NA> is unsafe and can lead to unpredictable behavior of the rule condition. If you need to check for the existence of a field, consider using the 'exists' operator instead.",
+  LOAD_NO_EVTTYPE:
+    'A rule condition matches too many evt.type values. This has a significant performance penalty. Make the condition more specific by adding an evt.type field or further restricting the number of evt.type values in the condition.',
+  LOAD_UNKNOWN_FILTER:
+    'A rule condition or output refers to a field or evt.type that does not exist. This is normally an error, but if a rule has a skip-if-unknown-filter property, the error is downgraded to a warning.',
+  LOAD_UNUSED_MACRO: 'A macro is defined in the rules content but is not used by any other macro or rule.',
+  LOAD_UNUSED_LIST: 'A list is defined in the rules content but is not used by any other list, macro, or rule.',
+  LOAD_UNKNOWN_ITEM: 'An unknown top-level object is in the rules content. It will be ignored.',
+  LOAD_DEPRECATED_ITEM: 'A deprecated item is employed by lists, macros, or rules.',
+  LOAD_WARNING_EXTENSION: 'An extension item has a warning',
+  LOAD_APPEND_NO_VALUES: 'A rule exception is overriding/appending with no values',
+  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'A rule is defining multiple exceptions with the same name',
+  LOAD_INVALID_MACRO_NAME: 'A macro is defined with an invalid name',
+  LOAD_INVALID_LIST_NAME: 'A list is defined with an invalid name',
+  LOAD_COMPILE_CONDITION: 'A rule condition or output have been parsed with a warning',
+  LOAD_UNKNOWN_KEY:
+    'An item in the rules content contains an unrecognized key. The key will be ignored. This may indicate a typo or a property placed on the wrong item type.',
 };
 
 export interface Position {
   name: string;
-  /** 1-based. */
+  /** 0-based, as Falco's YAML marks. */
   line: number;
-  /** 1-based. */
+  /** 0-based. */
   column: number;
   offset: number;
 }
@@ -76,6 +86,20 @@ export interface FileLoadResult {
   successful: boolean;
   errors: LoadMessage[];
   warnings: LoadMessage[];
+  /** The file's shape matches the rules schema (no structural error, no unknown key). */
+  schema_valid?: boolean;
+  /** What the schema check found: one line per structural error or unknown key. */
+  schema_warnings?: string[];
+}
+
+const SCHEMA_CODES = new Set(['LOAD_ERR_YAML_PARSE', 'LOAD_ERR_YAML_VALIDATE', 'LOAD_UNKNOWN_KEY']);
+
+/** Adds schema_valid / schema_warnings to a file's result, from its messages. */
+export function withSchema(r: FileLoadResult): FileLoadResult {
+  const found = [...r.errors, ...r.warnings].filter((m) => SCHEMA_CODES.has(m.code)).map((m) => `${m.code}: ${m.message}`);
+  r.schema_valid = found.length === 0;
+  r.schema_warnings = found;
+  return r;
 }
 
 export interface RuleException {
@@ -92,7 +116,7 @@ export interface CompiledRule {
   desc: string;
   /** Condition text as written (after appends), before exceptions and lists. */
   condition: string;
-  /** Final condition text that was parsed (lists substituted, exceptions added). */
+  /** Final condition text that was parsed (exceptions added; lists resolve on the tree, not in this text). */
   compiledCondition: string;
   outputFormat: string;
   priority: Priority;
@@ -128,7 +152,7 @@ interface Ctx {
 
 function position(ctx: { file: SourceFile; offset: number }): Position {
   const lp = ctx.file.lines.linePos(ctx.offset);
-  return { name: ctx.file.name, line: lp.line, column: lp.col, offset: ctx.offset };
+  return { name: ctx.file.name, line: lp.line - 1, column: lp.col - 1, offset: ctx.offset };
 }
 
 function snippet(file: SourceFile, offset: number): string {
@@ -156,7 +180,14 @@ function makeMessage(code: string, message: string, ctx: Ctx, extra: Location[] 
     codedesc: CODE_DESC[code] ?? code,
     message,
     context: {
-      locations: [{ item_type: ctx.itemType, item_name: ctx.itemName, position: position(ctx) }, ...extra],
+      // Falco's first location is always the whole file, at 0:0.
+      locations: [
+        { item_type: 'rules content', item_name: '', position: { name: ctx.file.name, line: 0, column: 0, offset: 0 } },
+        ...(ctx.itemType || ctx.offset > 0
+          ? [{ item_type: ctx.itemType || 'rules content item', item_name: ctx.itemName, position: position(ctx) }]
+          : []),
+        ...extra,
+      ],
       snippet: snippet(ctx.file, ctx.offset),
     },
   };
@@ -191,6 +222,9 @@ interface RuleItem {
   exceptions: RuleException[];
   warnEvttypes: boolean;
   skipIfUnknownFilter: boolean;
+  /** Falco's capture keys: accepted and validated; the agent records no captures. */
+  capture: boolean;
+  captureDuration: number | undefined;
   ctx: Ctx;
   condOffset: number;
   outputOffset: number;
@@ -204,15 +238,39 @@ interface Collector {
   order: number;
 }
 
+// Falco's own wording (rule_loading_messages.h).
+const WARNING_APPEND = "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const WARNING_ENABLED =
+  "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
+const ERROR_OVERRIDE_APPEND = "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const ERROR_NO_PREVIOUS_MACRO = "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists";
+const ERROR_NO_PREVIOUS_LIST = "List uses 'append' or 'override.items: append' but no list by that name already exists";
+const ERROR_NO_PREVIOUS_RULE_APPEND = "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists";
+const ERROR_NO_PREVIOUS_RULE_REPLACE = "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists";
+// A macro name is a libsinsp identifier; a list name must stand as a bare string.
+const MACRO_NAME_RE = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+const LIST_NAME_RE = '^[^ \\t\\n\\r\\b(),="\']+$';
+
+/** Fields Falco warns about (load_result's deprecated_field_descs): enter events are gone. */
+const LATENCY_DESC = 'field is not available due to the drop of enter events.';
+const DEPRECATED_FIELDS: Record<string, string> = {
+  'evt.dir': "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'",
+  'evt.latency': LATENCY_DESC,
+  'evt.latency.s': LATENCY_DESC,
+  'evt.latency.ns': LATENCY_DESC,
+  'evt.latency.human': LATENCY_DESC,
+  'evt.wait_latency': LATENCY_DESC,
+};
+
 const RULE_KEYS = new Set([
   'rule', 'desc', 'condition', 'output', 'priority', 'source', 'enabled', 'tags', 'exceptions',
-  'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version',
+  'warn_evttypes', 'skip-if-unknown-filter', 'override', 'append', 'required_engine_version', 'capture', 'capture_duration',
 ]);
 const MACRO_KEYS = new Set(['macro', 'condition', 'append', 'override', 'required_engine_version', 'desc']);
 const LIST_KEYS = new Set(['list', 'items', 'append', 'override', 'required_engine_version', 'desc']);
 const RULE_APPENDABLE = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
 const RULE_REPLACEABLE = new Set([
-  'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter',
+  'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration',
 ]);
 
 /** Parses a priority name as Falco does (case-insensitive, `info` accepted). */
@@ -283,6 +341,16 @@ function getStringList(v: ItemView, key: string, ctx: Ctx): string[] | undefined
   });
 }
 
+/** capture_duration: a non-negative integer (milliseconds). */
+function captureDurationOf(v: ItemView, ctx: Ctx): number | undefined {
+  const e = v.keys.get('capture_duration');
+  if (!e) return undefined;
+  const val = e.node?.t === 'scalar' ? e.node.value : undefined;
+  const n = typeof val === 'number' ? val : typeof val === 'string' && /^[0-9]+$/.test(val) ? Number(val) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Value for key 'capture_duration' must be a non-negative integer", { ...ctx, offset: e.offset });
+  return n;
+}
+
 function warnUnknownKeys(v: ItemView, allowed: Set<string>, ctx: Ctx, warn: (m: LoadMessage) => void): void {
   for (const [k, e] of v.keys) {
     if (!allowed.has(k)) warn(makeMessage('LOAD_UNKNOWN_KEY', `Unknown key '${k}'. The key will be ignored.`, { ...ctx, offset: e.offset }));
@@ -302,9 +370,9 @@ function getOverride(v: ItemView, ctx: Ctx, appendable: Set<string>, replaceable
     if (val !== 'append' && val !== 'replace') {
       throw new LoadError('LOAD_ERR_VALIDATE', `Invalid override value '${val}' for key '${k}': must be 'append' or 'replace'`, { ...ctx, offset: e.offset });
     }
-    if (val === 'append' && !appendable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to`, { ...ctx, offset: e.offset });
+    if (val === 'append' && !appendable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to, use 'replace' instead`, { ...ctx, offset: e.offset });
     if (val === 'replace' && !replaceable.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, { ...ctx, offset: e.offset });
-    if (!v.keys.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `An override is defined for '${k}' but the item has no such key`, { ...ctx, offset: e.offset });
+    if (!v.keys.has(k)) throw new LoadError('LOAD_ERR_VALIDATE', `An ${val} override for '${k}' was specified but '${k}' is not defined`, { ...ctx, offset: e.offset });
     out.set(k, val);
   }
   return out;
@@ -314,12 +382,12 @@ function checkOverrideCovers(v: ItemView, ov: Map<string, OverrideMode>, nameKey
   for (const [k, e] of v.keys) {
     if (k === nameKey || k === 'override') continue;
     if (!ov.has(k)) {
-      throw new LoadError('LOAD_ERR_VALIDATE', `Key '${k}' is not specified in the override; an override item may only contain overridden keys`, { ...ctx, offset: e.offset });
+      throw new LoadError('LOAD_ERR_VALIDATE', `Unexpected key '${k}': an override item may only contain the keys it overrides`, { ...ctx, offset: e.offset });
     }
   }
 }
 
-function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
+function readExceptions(v: ItemView, ctx: Ctx, warn: (m: LoadMessage) => void, overriding = false): RuleException[] | undefined {
   const e = v.keys.get('exceptions');
   if (!e) return undefined;
   if (e.node === null) return [];
@@ -334,13 +402,15 @@ function readExceptions(v: ItemView, ctx: Ctx): RuleException[] | undefined {
     const js = toJs(it) as Record<string, unknown>;
     for (const k of Object.keys(js)) {
       if (!['name', 'fields', 'comps', 'values'].includes(k)) {
-        throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Unexpected key '${k}' in rule exception`, ectx);
+        // Falco ignores it, with a warning.
+        warn(makeMessage('LOAD_UNKNOWN_KEY', `Unknown key '${k}'. The key will be ignored.`, ectx));
       }
     }
     const fields = js['fields'] as string | string[] | undefined;
     const comps = js['comps'] as string | string[] | undefined;
     const values = js['values'] === undefined || js['values'] === null ? [] : js['values'];
     if (!Array.isArray(values)) throw new LoadError('LOAD_ERR_YAML_VALIDATE', `Rule exception '${name}': values must be a sequence`, ectx);
+    if (overriding && values.length === 0) warn(makeMessage('LOAD_APPEND_NO_VALUES', 'Overriding/appending exception with no values', ectx));
     out.push({ name, fields, comps, values, ctx: ectx });
   }
   return out;
@@ -404,9 +474,11 @@ function readItem(col: Collector, node: YNode, file: SourceFile, warn: (m: LoadM
   warn(makeMessage('LOAD_UNKNOWN_ITEM', `Unknown top level item '${first}'`, baseCtx));
 }
 
-/** The deprecated `append: true` key. */
-function appendMode(v: ItemView, ctx: Ctx): { append: boolean } {
-  return { append: getBool(v, 'append', ctx) === true };
+/** The deprecated `append: true` key (a warning, as in Falco). */
+function appendMode(v: ItemView, ctx: Ctx, warn: (m: LoadMessage) => void): { append: boolean } {
+  const append = getBool(v, 'append', ctx) === true;
+  if (append) warn(makeMessage('LOAD_DEPRECATED_ITEM', WARNING_APPEND, ctx));
+  return { append };
 }
 
 function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage) => void): void {
@@ -414,17 +486,18 @@ function readList(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   const name = getString(v, 'list', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, LIST_KEYS, ctx, warn);
-  if (!/^[a-zA-Z_][a-zA-Z0-9_.\-]*$/.test(name)) warn(makeMessage('LOAD_INVALID_LIST_NAME', `List has an invalid name '${name}'`, ctx));
-  const { append } = appendMode(v, ctx);
+  if (!new RegExp(LIST_NAME_RE).test(name)) warn(makeMessage('LOAD_INVALID_LIST_NAME', `List has an invalid name. List names must match a regular expression: ${LIST_NAME_RE}`, ctx));
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, new Set(['items']), new Set(['items']));
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'items: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'list', ctx);
   const items = getStringList(v, 'items', ctx);
   if (items === undefined) throw new LoadError('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'items'", ctx);
   const cur = col.lists.get(name);
   const mode = append ? 'append' : ov?.get('items');
-  if (mode) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `List has 'append' key or an override but no list by that name already exists`, ctx);
+  if (!cur && mode === 'append') throw new LoadError('LOAD_ERR_VALIDATE', ERROR_NO_PREVIOUS_LIST, ctx);
+  // A replace with nothing to replace defines the list (Falco: a later definition then wins).
+  if (mode && cur) {
     if (items.length === 0) warn(makeMessage('LOAD_APPEND_NO_VALUES', 'Overriding/appending list with no values', ctx));
     cur.items = mode === 'append' ? [...cur.items, ...items] : items;
     return;
@@ -442,17 +515,18 @@ function readMacro(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage
   const name = getString(v, 'macro', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, MACRO_KEYS, ctx, warn);
-  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) warn(makeMessage('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name '${name}'`, ctx));
-  const { append } = appendMode(v, ctx);
+  if (!new RegExp(MACRO_NAME_RE).test(name)) warn(makeMessage('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name. Macro names must match a regular expression: ${MACRO_NAME_RE}`, ctx));
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, new Set(['condition']), new Set(['condition']));
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'macro', ctx);
   const condition = getString(v, 'condition', ctx, true)!;
   const condOffset = v.keys.get('condition')!.offset;
   const cur = col.macros.get(name);
   const mode = append ? 'append' : ov?.get('condition');
-  if (mode) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Macro has 'append' key or an override but no macro by that name already exists`, ctx);
+  if (!cur && mode === 'append') throw new LoadError('LOAD_ERR_VALIDATE', ERROR_NO_PREVIOUS_MACRO, ctx);
+  // A replace with nothing to replace defines the macro (Falco: a later definition then wins).
+  if (mode && cur) {
     cur.condition = mode === 'append' ? cur.condition + ' ' + condition : condition;
     return;
   }
@@ -470,9 +544,9 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   const name = getString(v, 'rule', ctx, true)!;
   ctx.itemName = name;
   warnUnknownKeys(v, RULE_KEYS, ctx, warn);
-  const { append } = appendMode(v, ctx);
+  const { append } = appendMode(v, ctx, warn);
   const ov = getOverride(v, ctx, RULE_APPENDABLE, RULE_REPLACEABLE);
-  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", ctx);
+  if (append && ov) throw new LoadError('LOAD_ERR_VALIDATE', ERROR_OVERRIDE_APPEND, ctx);
   if (ov) checkOverrideCovers(v, ov, 'rule', ctx);
   const cur = col.rules.get(name);
   const offset = (k: string) => v.keys.get(k)?.offset ?? ctx.offset;
@@ -485,7 +559,10 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   };
 
   if (append || ov) {
-    if (!cur) throw new LoadError('LOAD_ERR_VALIDATE', `Rule has 'append' key or an override but no rule by that name already exists`, ctx);
+    if (!cur) {
+      const replaceOnly = !append && [...ov!.values()].every((m) => m === 'replace');
+      throw new LoadError('LOAD_ERR_VALIDATE', replaceOnly ? ERROR_NO_PREVIOUS_RULE_REPLACE : ERROR_NO_PREVIOUS_RULE_APPEND, ctx);
+    }
     const modeOf = (k: string): OverrideMode | undefined => (append ? (v.keys.has(k) ? 'append' : undefined) : ov!.get(k));
     if (append) {
       for (const k of v.keys.keys()) {
@@ -511,12 +588,15 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
     }
     const xm = modeOf('exceptions');
     if (xm) {
-      const ex = readExceptions(v, ctx) ?? [];
+      const ex = readExceptions(v, ctx, warn, true) ?? [];
       if (xm === 'append') mergeExceptions(cur.exceptions, ex);
       else cur.exceptions = ex;
     }
     if (ov?.get('priority')) cur.priority = priorityOf()!;
-    if (ov?.get('enabled') || (append && v.keys.has('enabled'))) cur.enabled = getBool(v, 'enabled', ctx)!;
+    // With the deprecated append, Falco ignores `enabled` (the rule keeps its state).
+    if (ov?.get('enabled')) cur.enabled = getBool(v, 'enabled', ctx)!;
+    if (ov?.get('capture')) cur.capture = getBool(v, 'capture', ctx)!;
+    if (ov?.get('capture_duration')) cur.captureDuration = captureDurationOf(v, ctx);
     if (ov?.get('warn_evttypes')) cur.warnEvttypes = getBool(v, 'warn_evttypes', ctx)!;
     if (ov?.get('skip-if-unknown-filter')) cur.skipIfUnknownFilter = getBool(v, 'skip-if-unknown-filter', ctx)!;
     return;
@@ -525,6 +605,7 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
   // `- rule: X \n enabled: false` on an existing rule only toggles it.
   const keys = [...v.keys.keys()].filter((k) => k !== 'rule');
   if (cur && keys.length === 1 && keys[0] === 'enabled') {
+    warn(makeMessage('LOAD_DEPRECATED_ITEM', WARNING_ENABLED, ctx));
     cur.enabled = getBool(v, 'enabled', ctx)!;
     return;
   }
@@ -542,9 +623,11 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
     source: getString(v, 'source', ctx, false) ?? 'syscall',
     enabled: getBool(v, 'enabled', ctx) ?? true,
     tags: getStringList(v, 'tags', ctx) ?? [],
-    exceptions: readExceptions(v, ctx) ?? [],
+    exceptions: readExceptions(v, ctx, warn) ?? [],
     warnEvttypes: getBool(v, 'warn_evttypes', ctx) ?? true,
     skipIfUnknownFilter: getBool(v, 'skip-if-unknown-filter', ctx) ?? false,
+    capture: getBool(v, 'capture', ctx) ?? false,
+    captureDuration: captureDurationOf(v, ctx),
     ctx,
     condOffset: offset('condition'),
     outputOffset: offset('output'),
@@ -560,37 +643,91 @@ function readRule(col: Collector, v: ItemView, base: Ctx, warn: (m: LoadMessage)
 
 // ---------- compile ----------
 
-const LIST_DELIMS = new Set([' ', '\t', '\n', '\r', '(', ')', ',', '=']);
+/** Above this many checks after macro expansion a condition is refused (see limitExpansion). */
+export const MAX_EXPANDED_NODES = 100_000;
+/** Above this nesting after macro expansion a condition is refused (the compiler recurses on it). */
+export const MAX_EXPANDED_DEPTH = 1_000;
 
-/** Text of a list for substitution: items joined by `, `, quoted when they contain a blank. */
-export function listText(items: string[]): string {
-  return items
-    .map((it) => (/\s/.test(it) && !it.startsWith('"') && !it.startsWith("'") ? `"${it}"` : it))
-    .join(', ');
-}
-
-/** Replaces each list name standing as a whole token by its items. */
-export function substituteLists(cond: string, lists: Map<string, { text: string; mark(): void }>): string {
-  let out = '';
-  let i = 0;
-  while (i < cond.length) {
-    const c = cond[i]!;
-    if (LIST_DELIMS.has(c)) {
-      out += c;
-      i++;
+/**
+ * Macros are shared by reference, so a tree after expansion is a DAG whose
+ * size as a tree can double with each macro level (`m1: m0 or m0`, ...).
+ * Everything after this point walks it as a tree, so its tree size and depth
+ * are measured first, without recursion and once per shared node, and a
+ * condition past the bounds is refused instead of compiled.
+ */
+export function expansionBounds(root: Expr): { nodes: number; depth: number } {
+  const memo = new Map<Expr, { nodes: number; depth: number }>();
+  const kids = (e: Expr): Expr[] => (e.kind === 'and' || e.kind === 'or' ? e.children : e.kind === 'not' ? [e.child] : []);
+  const stack: { e: Expr; expanded: boolean }[] = [{ e: root, expanded: false }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (memo.has(top.e)) {
+      stack.pop();
       continue;
     }
-    let j = i;
-    while (j < cond.length && !LIST_DELIMS.has(cond[j]!)) j++;
-    const tok = cond.slice(i, j);
-    const l = lists.get(tok);
-    if (l) {
-      l.mark();
-      out += l.text;
-    } else out += tok;
-    i = j;
+    if (!top.expanded) {
+      top.expanded = true;
+      for (const k of kids(top.e)) if (!memo.has(k)) stack.push({ e: k, expanded: false });
+      continue;
+    }
+    let nodes = 1;
+    let depth = 0;
+    for (const k of kids(top.e)) {
+      const r = memo.get(k)!;
+      nodes = Math.min(Number.MAX_SAFE_INTEGER, nodes + r.nodes);
+      depth = Math.max(depth, r.depth);
+    }
+    memo.set(top.e, { nodes, depth: depth + 1 });
+    stack.pop();
   }
-  return out;
+  return memo.get(root)!;
+}
+
+/** An item of a list as a value: a quoted item ('"a b"') stands for its content. */
+function listItemValue(item: string): { value: string; quoted: boolean } {
+  const q = item[0];
+  if ((q === '"' || q === "'") && item.length >= 2 && item[item.length - 1] === q) {
+    try {
+      return { value: unescapeQuoted(item), quoted: true };
+    } catch {
+      // not a well-formed quoted string: the item stands as written
+    }
+  }
+  return { value: item, quoted: false };
+}
+
+/**
+ * Replaces list names among the values of list operators by the lists'
+ * items, on the tree (as Falco does): an empty list leaves no empty item
+ * behind, and items need no quoting. A bare identifier where a list is
+ * expected (`in my_list`, `= oneof my_list`) must name a list.
+ */
+export function resolveLists(e: Expr, lists: Map<string, { values: { value: string; quoted: boolean }[]; mark(): void }>): Expr {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      return { kind: e.kind, children: e.children.map((c) => resolveLists(c, lists)) };
+    case 'not':
+      return { kind: 'not', child: resolveLists(e.child, lists) };
+    case 'binary': {
+      if (e.value.kind !== 'list') return e;
+      const v = e.value;
+      if (v.name !== undefined && !lists.has(v.name)) throw new CompileError(`'${v.name}' is not a list: expected a list or a list name after '${e.op}${e.modifier ? ' ' + e.modifier : ''}'`);
+      let hit = false;
+      const values: { value: string; quoted: boolean }[] = [];
+      for (const x of v.values) {
+        const l = x.quoted ? undefined : lists.get(x.value);
+        if (l) {
+          hit = true;
+          l.mark();
+          for (const y of l.values) values.push(y);
+        } else values.push(x);
+      }
+      return hit ? { ...e, value: { kind: 'list', values } } : e;
+    }
+    default:
+      return e;
+  }
 }
 
 const LIST_COMPS = new Set(['in', 'intersects', 'pmatch']);
@@ -599,8 +736,17 @@ const VALID_COMPS = new Set([
   'endswith', 'glob', 'iglob', 'regex', 'pmatch', 'in', 'intersects',
 ]);
 
+/** `startswith oneof`, `= anyof`, ...: an operator and a list modifier, compared with a list. */
+function isModifierComp(comp: string): boolean {
+  const [op, mod, ...rest] = comp.trim().split(/\s+/);
+  return rest.length === 0 && mod !== undefined && MODIFIER_OPS.has(op!) && (mod === 'oneof' || mod === 'anyof' || mod === 'allof');
+}
+const MODIFIER_OPS = new Set(['=', '==', '!=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex']);
+const validComp = (c: string) => VALID_COMPS.has(c) || isModifierComp(c);
+const listComp = (c: string) => LIST_COMPS.has(c) || isModifierComp(c);
+
 function exceptionValue(v: unknown, comp: string, listNames: Set<string>): string {
-  if (LIST_COMPS.has(comp)) {
+  if (listComp(comp)) {
     if (Array.isArray(v)) return '(' + v.map((x) => exceptionValue(x, '=', listNames)).join(', ') + ')';
     const s = String(v);
     if (listNames.has(s)) return `(${s})`;
@@ -620,7 +766,7 @@ export function exceptionsText(exceptions: RuleException[], listNames: Set<strin
       const comps = ex.comps === undefined ? ex.fields.map(() => '=') : ex.comps;
       if (!Array.isArray(comps)) throw err('fields and comps must both be lists or both be strings');
       if (comps.length !== ex.fields.length) throw err('fields and comps lists must have equal length');
-      for (const c of comps) if (!VALID_COMPS.has(String(c))) throw err(`comparison operator ${String(c)} is not a supported comparison operator`);
+      for (const c of comps) if (!validComp(String(c))) throw err(`comparison operator ${String(c)} is not a supported comparison operator`);
       for (const f of ex.fields) checkExceptionField(String(f), err);
       for (const tuple of ex.values) {
         if (!Array.isArray(tuple)) throw err('values must be lists of values, one per field');
@@ -631,10 +777,10 @@ export function exceptionsText(exceptions: RuleException[], listNames: Set<strin
     } else {
       const comp = ex.comps === undefined ? 'in' : ex.comps;
       if (Array.isArray(comp)) throw err('fields and comps must both be lists or both be strings');
-      if (!VALID_COMPS.has(comp)) throw err(`comparison operator ${comp} is not a supported comparison operator`);
+      if (!validComp(comp)) throw err(`comparison operator ${comp} is not a supported comparison operator`);
       checkExceptionField(ex.fields, err);
       if (ex.values.length === 0) continue;
-      if (LIST_COMPS.has(comp)) {
+      if (listComp(comp)) {
         clauses.push(`${ex.fields} ${comp} (${ex.values.map((x) => exceptionValue(x, '=', listNames)).join(', ')})`);
       } else {
         for (const x of ex.values) clauses.push(`${ex.fields} ${comp} ${exceptionValue(x, comp, listNames)}`);
@@ -648,7 +794,7 @@ function checkExceptionField(f: string, err: (m: string) => LoadError): void {
   let ok = false;
   try {
     const fe = parseField(f);
-    ok = fe.kind === 'transform' || resolveField(fe.name, fe.arg) !== undefined;
+    ok = fe.kind !== 'field' || resolveField(fe.name, fe.arg) !== undefined;
   } catch {
     ok = false;
   }
@@ -667,6 +813,33 @@ export interface LoadOutput {
  * rule (enabled or not) and the per-file results.
  */
 export function loadFiles(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
+  // Bad input never escapes as an exception (a stack trace, a dead agent):
+  // an oversized file, or anything the loader did not foresee, is an error
+  // in the results.
+  const big = files.filter((f) => f.content.length > MAX_RULES_FILE_BYTES);
+  if (big.length) {
+    return failed(files, 'LOAD_ERR_FILE_READ', (_f, i) =>
+      big.includes(files[i]!) ? `Could not read file ${files[i]!.name}: ${files[i]!.content.length} characters, more than the limit of ${MAX_RULES_FILE_BYTES}` : undefined);
+  }
+  try {
+    return loadFilesChecked(files, ctxFields);
+  } catch (e) {
+    const msg = e instanceof RangeError ? `rules too large or too deeply nested to load (${e.message})` : `internal error while loading the rules: ${(e as Error)?.message ?? String(e)}`;
+    return failed(files, 'LOAD_ERR_VALIDATE', (_f, i) => (i === 0 ? msg : undefined));
+  }
+}
+
+/** Results where the given files failed with one message each (others fail without one). */
+function failed(files: { name: string }[], code: string, message: (f: { name: string }, i: number) => string | undefined): LoadOutput {
+  const results = files.map((f, i) => {
+    const m = message(f, i);
+    const errors: LoadMessage[] = m === undefined ? [] : [{ code, codedesc: CODE_DESC[code] ?? code, message: m, context: { locations: [{ item_type: 'rules content', item_name: '', position: { name: f.name, line: 0, column: 0, offset: 0 } }], snippet: '' } }];
+    return withSchema({ name: f.name, successful: false, errors, warnings: [] });
+  });
+  return { rules: [], results };
+}
+
+function loadFilesChecked(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
   // Start-up cost: js-yaml reads a rules file about 5x faster than the
   // position-keeping parser. Positions only appear in errors and warnings, so
   // a load that yields none is final; anything else (including a file the
@@ -682,14 +855,10 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
   if (positionParser) return loadFilesWith(files, ctxFields, false);
   if (fast) return { ...fast, positions: false };
   // The fast parser refused a file and nothing else is installed.
-  const results = files.map((f) => ({ name: f.name, successful: false, errors: [] as LoadMessage[], warnings: [] as LoadMessage[] }));
-  results[0]!.errors.push({
-    code: 'LOAD_ERR_YAML_PARSE',
-    codedesc: CODE_DESC.LOAD_ERR_YAML_PARSE ?? 'Invalid yaml',
-    message: 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)',
-    context: { locations: [], snippet: '' },
-  });
-  return { rules: [], results, positions: false };
+  return {
+    ...failed(files, 'LOAD_ERR_YAML_PARSE', (_f, i) => (i === 0 ? 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)' : undefined)),
+    positions: false,
+  };
 }
 
 let positionParser: PositionParser | undefined;
@@ -768,7 +937,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
     }
   }
   if (readFailed) {
-    for (const r of results) r.successful = r.errors.length === 0;
+    for (const r of results) withSchema(Object.assign(r, { successful: r.errors.length === 0 }));
     return { rules: [], results };
   }
 
@@ -782,13 +951,14 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
       const src = col.lists.get(it);
       if (sub && src) {
         src.used = true;
-        items.push(...sub);
+        // a loop, not push(...sub): spreading 100k+ items overflows the stack
+        for (const x of sub) items.push(x);
       } else items.push(it);
     }
     expanded.set(l.name, items);
   }
-  const listSubs = new Map<string, { text: string; mark(): void }>();
-  for (const l of lists) listSubs.set(l.name, { text: listText(expanded.get(l.name)!), mark: () => (l.used = true) });
+  const listSubs = new Map<string, { values: { value: string; quoted: boolean }[]; mark(): void }>();
+  for (const l of lists) listSubs.set(l.name, { values: expanded.get(l.name)!.map(listItemValue), mark: () => (l.used = true) });
   const listNames = new Set(col.lists.keys());
 
   // Macros, in order; each sees the macros defined before it.
@@ -796,13 +966,12 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   const macroTrees = new Map<string, { tree: Expr; index: number }>();
   for (const m of macros) {
     try {
-      const text = substituteLists(m.condition, listSubs);
       let tree: Expr;
       try {
-        tree = parseCondition(text);
+        tree = resolveLists(parseCondition(m.condition), listSubs);
       } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]);
+        if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset, m.condition, e instanceof ParseError ? e.pos : 0)]);
       }
       tree = expandMacros(tree, (name) => {
         const t = macroTrees.get(name);
@@ -813,7 +982,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
       macroTrees.set(m.name, { tree, index: m.index });
     } catch (e) {
       if (e instanceof LoadError) error(e);
-      else if (e instanceof CompileError) error(new LoadError('LOAD_ERR_VALIDATE', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset)]));
+      else if (e instanceof CompileError) error(new LoadError('LOAD_ERR_VALIDATE', e.message, m.ctx, [conditionLocation(m.ctx, m.condOffset, m.condition)]));
       else throw e;
     }
   }
@@ -828,13 +997,13 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
     try {
       const exText = exceptionsText(r.exceptions, listNames);
       const full = exText ? `(${r.condition}) and not (${exText})` : r.condition;
-      const text = substituteLists(full, listSubs);
+      const text = full;
       let tree: Expr;
       try {
-        tree = parseCondition(text);
+        tree = resolveLists(parseCondition(text), listSubs);
       } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        if (!(e instanceof ParseError) && !(e instanceof CompileError)) throw e;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, text, e instanceof ParseError ? e.pos : 0)]);
       }
       try {
         tree = expandMacros(tree, (name) => {
@@ -843,8 +1012,13 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           return macroTrees.get(name)?.tree;
         });
       } catch (e) {
-        if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        if (e instanceof CompileError) throw new LoadError('LOAD_ERR_VALIDATE', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
         throw e;
+      }
+      const bounds = expansionBounds(tree);
+      if (bounds.nodes > MAX_EXPANDED_NODES || bounds.depth > MAX_EXPANDED_DEPTH) {
+        const what = bounds.nodes > MAX_EXPANDED_NODES ? `${bounds.nodes} nodes (limit ${MAX_EXPANDED_NODES})` : `a nesting depth of ${bounds.depth} (limit ${MAX_EXPANDED_DEPTH})`;
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', `Condition too complex: after macro expansion it has ${what}; the rule is not compiled`, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
       }
       let match: Predicate;
       const evttypes = inferEventTypes(tree);
@@ -856,7 +1030,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           warn(makeMessage('LOAD_UNKNOWN_FILTER', `Rule ${r.name}: ${e.message}. Skipping rule.`, r.ctx));
           continue;
         }
-        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset)]);
+        throw new LoadError('LOAD_ERR_COMPILE_CONDITION', e.message, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]);
       }
       let output: CompiledOutput;
       try {
@@ -867,6 +1041,8 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
           { item_type: 'rule output', item_name: '', position: position({ file: r.ctx.file, offset: r.outputOffset }) },
         ]);
       }
+      const deprecated = new Set(collectFields(tree).filter((f) => f.kind === 'field' && DEPRECATED_FIELDS[f.name] !== undefined).map((f) => (f as { name: string }).name));
+      for (const f of deprecated) warn(makeMessage('LOAD_DEPRECATED_ITEM', `${f} field is deprecated: ${DEPRECATED_FIELDS[f]}`, r.ctx, [conditionLocation(r.ctx, r.condOffset, r.condition)]));
       if (evttypes === 'all' && r.warnEvttypes) {
         warn(makeMessage('LOAD_NO_EVTTYPE', `Rule matches too many evt.type values. This has a significant performance penalty.`, r.ctx));
       }
@@ -894,10 +1070,25 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
   }
   for (const m of macros) if (!m.used) warn(makeMessage('LOAD_UNUSED_MACRO', `Macro not referred to by any other rule/macro`, m.ctx));
   for (const l of lists) if (!l.used) warn(makeMessage('LOAD_UNUSED_LIST', `List not referred to by any other rule/macro`, l.ctx));
-  for (const r of results) r.successful = r.errors.length === 0;
+  for (const r of results) withSchema(Object.assign(r, { successful: r.errors.length === 0 }));
   return { rules: compiled, results };
 }
 
-function conditionLocation(ctx: Ctx, offset: number): Location {
-  return { item_type: 'condition expression', item_name: '', position: position({ file: ctx.file, offset }) };
+/**
+ * The "condition expression" location as Falco builds it: named after the
+ * condition's first characters, at the parser's position (1-based line and
+ * column within the condition) added to the condition value's (0-based) one.
+ */
+function conditionLocation(ctx: Ctx, offset: number, condition = '', parsePos = 0): Location {
+  const base = position({ file: ctx.file, offset });
+  const name = ('"' + (condition.length > 20 ? condition.slice(0, 17) + '..."' : condition + '"')).replace(/[\r\n]/g, ' ');
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < parsePos && i < condition.length; i++) {
+    if (condition[i] === '\n' || condition[i] === '\r') {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return { item_type: 'condition expression', item_name: '', position: { name, line: base.line + line, column: base.column + col, offset: base.offset + parsePos } };
 }

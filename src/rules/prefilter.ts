@@ -109,7 +109,8 @@ function necessary(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>)
         const n = necessary(c, t, memo);
         if (n === 'never') continue;
         if (n === null) return null;
-        acc.paths.push(...n.paths);
+        // a loop, not push(...): a 100k-item list would overflow the stack
+        for (const x of n.paths) acc.paths.push(x);
         acc.notFile ||= n.notFile;
         some = true;
       }

@@ -2,10 +2,8 @@
 // order, as `falco -V` does. Without FILE, validates the bundled default
 // rules. Exit 0 when no file has an error, 1 otherwise, 2 on bad usage.
 
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { loadFiles, type FileLoadResult, type LoadMessage } from './loader.js';
+import { CODE_DESC, loadFiles, withSchema, type FileLoadResult, type LoadMessage } from './loader.js';
+import { readRulesFile } from './files.js';
 // Messages with lines and columns (installs the position-keeping parser).
 import './yaml-positions.js';
 import { defaultRulesPath } from './default-path.js';
@@ -19,8 +17,9 @@ Without FILE, validates the bundled default rules.
 
 
 function describe(m: LoadMessage): string {
-  const loc = m.context.locations[0];
-  const where = loc ? `${loc.position.name}:${loc.position.line}:${loc.position.column}: ` : '';
+  // The item's own location (the first is the whole file); lines and columns 1-based for people.
+  const loc = m.context.locations[1] ?? m.context.locations[0];
+  const where = loc ? `${loc.position.name}:${loc.position.line + 1}:${loc.position.column + 1}: ` : '';
   const item = loc && loc.item_type ? ` ${loc.item_type} '${loc.item_name}'` : '';
   return `${where}${m.code} (${m.codedesc})${item}: ${m.message}`;
 }
@@ -60,21 +59,23 @@ export async function validateCommand(args: string[]): Promise<number> {
   const files: { name: string; content: string }[] = [];
   const unreadable: FileLoadResult[] = [];
   for (const p of paths) {
-    try {
-      files.push({ name: p, content: await readFile(p, 'utf8') });
-    } catch (e) {
-      unreadable.push({
-        name: p,
-        successful: false,
-        errors: [{
-          code: 'LOAD_ERR_FILE_READ',
-          codedesc: 'Could not read file',
-          message: `Could not read file ${p}: ${(e as Error).message}`,
-          context: { locations: [], snippet: '' },
-        }],
-        warnings: [],
-      });
+    // Regular files under a size limit only: /dev/zero or a FIFO is an error, not a hang.
+    const f = readRulesFile(p);
+    if ('content' in f) {
+      files.push(f);
+      continue;
     }
+    unreadable.push(withSchema({
+      name: p,
+      successful: false,
+      errors: [{
+        code: 'LOAD_ERR_FILE_READ',
+        codedesc: CODE_DESC.LOAD_ERR_FILE_READ!,
+        message: f.error,
+        context: { locations: [{ item_type: 'rules content', item_name: '', position: { name: p, line: 0, column: 0, offset: 0 } }], snippet: '' },
+      }],
+      warnings: [],
+    }));
   }
   const results = unreadable.length ? unreadable : loadFiles(files, { hostname: '' }).results;
   process.stdout.write(json ? JSON.stringify({ falco_load_results: results }) + '\n' : textReport(results));

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { loadAddon, type NativePathPattern, type NativeStats } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
-import { encodeFilter, encodePlan, type TracePlan } from './plan.js';
+import { encodeFilter, encodePlan, fitted, type TracePlan } from './plan.js';
 
 export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds } from './records.js';
 export type { TraceRecord, Creds } from './records.js';
@@ -29,9 +29,10 @@ export interface SupervisorChannel {
 
 export interface SupervisorLink {
   stats(): NativeStats;
-  sendPlan(plan: TracePlan): void;
-  /** Replaces the open pre-filter (when the rules change); null: every open matters. */
-  setPathFilter(patterns: NativePathPattern[] | null): void;
+  /** Sends the plan; false when its pre-filter was too large for the channel and was left out (every open then stops). */
+  sendPlan(plan: TracePlan): boolean;
+  /** Replaces the open pre-filter (when the rules change); null: every open matters. Same return as sendPlan. */
+  setPathFilter(patterns: NativePathPattern[] | null): boolean;
   /** The analysis is up: a later death is restarted at once (no backoff). */
   ready(): void;
   /** Everything is flushed: the supervisor may exit. */
@@ -109,8 +110,16 @@ export function connectSupervisor(ch: SupervisorChannel, onBatch: (records: Trac
   setImmediate(pump);
   return {
     stats: () => addon.stats(),
-    sendPlan: (plan) => void addon.send(encodePlan(plan, numbers)),
-    setPathFilter: (patterns) => void addon.send(encodeFilter(patterns)),
+    sendPlan: (plan) => {
+      const f = fitted((pathFilter) => encodePlan({ ...plan, pathFilter }, numbers), plan.pathFilter);
+      addon.send(f.message);
+      return !f.filterDropped;
+    },
+    setPathFilter: (patterns) => {
+      const f = fitted(encodeFilter, patterns);
+      addon.send(f.message);
+      return !f.filterDropped;
+    },
     ready: () => void addon.send('ready\n'),
     done: () => void addon.send('done\n'),
   };

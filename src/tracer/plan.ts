@@ -22,9 +22,25 @@ export interface TracePlan {
   pathFilter: NativePathPattern[] | null;
 }
 
+/**
+ * The largest message the control channel carries (a SOCK_SEQPACKET
+ * datagram must fit the socket's send buffer, ~208 KiB by default). A
+ * pre-filter too large for it is replaced by none: every open then matters,
+ * which costs stops, never events.
+ */
+export const MAX_MESSAGE_BYTES = 180_000;
+
 function filterLines(patterns: NativePathPattern[] | null): string[] {
   if (patterns === null) return ['filter none'];
-  return ['filter list', ...patterns.map((p) => `p ${p.kind} ${p.write ? 1 : 0} ${Buffer.from(p.value, 'utf8').toString('hex')}`)];
+  // No push(...spread): a rule's list can have 100k+ paths.
+  return ['filter list'].concat(patterns.map((p) => `p ${p.kind} ${p.write ? 1 : 0} ${Buffer.from(p.value, 'utf8').toString('hex')}`));
+}
+
+/** The message, or the same without its pre-filter when it would not fit the channel. */
+export function fitted(encode: (patterns: NativePathPattern[] | null) => string, patterns: NativePathPattern[] | null): { message: string; filterDropped: boolean } {
+  const message = encode(patterns);
+  if (Buffer.byteLength(message) <= MAX_MESSAGE_BYTES || patterns === null) return { message, filterDropped: false };
+  return { message: encode(null), filterDropped: true };
 }
 
 /** The plan message; `numbers` maps syscall names to the tracer's numbers (unknown names are left out). */
@@ -33,11 +49,10 @@ export function encodePlan(plan: TracePlan, numbers: Record<string, number>): st
   for (const s of plan.syscalls) if (s.name in numbers) lines.push(`s ${numbers[s.name]} ${s.exit ? 1 : 0}`);
   lines.push(`env ${plan.readEnv ? 1 : 0}`, `bp ${plan.backpressure ? 1 : 0}`, `cpu ${plan.cpu ?? -1}`, `trace ${plan.trace ? 1 : 0}`);
   if (plan.ringBytes !== undefined) lines.push(`ring ${plan.ringBytes}`);
-  lines.push(...filterLines(plan.pathFilter));
-  return lines.join('\n') + '\n';
+  return lines.concat(filterLines(plan.pathFilter)).join('\n') + '\n';
 }
 
 /** A new open pre-filter for the rules now in force. */
 export function encodeFilter(patterns: NativePathPattern[] | null): string {
-  return ['filter', ...filterLines(patterns)].join('\n') + '\n';
+  return ['filter'].concat(filterLines(patterns)).join('\n') + '\n';
 }

@@ -71,6 +71,8 @@ export interface DetectionOptions {
   identityReady?: Promise<unknown>;
   /** Records held while waiting for the identity, at most (then evaluated as they are). */
   maxHeldRecords?: number;
+  /** Alert formatting: Falco's time_format_iso_8601, and whether every alert carries the container fields (default true). */
+  alertFormat?: { timeFormatIso8601?: boolean; containerFields?: boolean };
 }
 
 export interface Detection extends Pipeline {
@@ -158,7 +160,8 @@ export function createDetection(o: DetectionOptions): Detection {
     if (unreportedDrops === 0 || now - lastDropAlert < 1000) return;
     lastDropAlert = now;
     c.alerts++;
-    o.sinks.emit(withContainer(dropAlert(unreportedDrops, c.events, ts, host), o.container));
+    const alert = dropAlert(unreportedDrops, c.events, ts, host);
+    o.sinks.emit(o.alertFormat?.containerFields === false ? alert : withContainer(alert, o.container));
     unreportedDrops = 0;
   };
 
@@ -205,7 +208,8 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       for (const rule of matches) {
         c.alerts++;
-        o.sinks.emit(withContainer(formatAlert(rule, evt, host), o.container));
+        const alert = formatAlert(rule, evt, host, o.alertFormat);
+        o.sinks.emit(o.alertFormat?.containerFields === false ? alert : withContainer(alert, o.container));
       }
     }
     if (unreportedDrops) reportDrops(records[records.length - 1]!.ts);
@@ -230,9 +234,11 @@ export function createDetection(o: DetectionOptions): Detection {
         const missing = [...r.evttypes].filter((t) => t in known && !filterSet.has(t));
         if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
       }
-      rs = next;
+      // Everything that can fail is computed before the swap, so a set that
+      // throws here is never the one in force.
       const pf = nativePathFilter(next, traceView);
-      tracer?.setPathFilter(pf.patterns);
+      rs = next;
+      if (tracer && !tracer.setPathFilter(pf.patterns)) o.log.warn({ patterns: pf.patterns?.length }, 'open pre-filter too large for the supervisor channel: every open stops');
       o.log.info({ openPrefilter: describeFilter(pf) }, 'open pre-filter for the new rules');
       return { degraded };
     },

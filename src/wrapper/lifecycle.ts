@@ -64,7 +64,9 @@ export async function runAnalysis(o: LifecycleOptions): Promise<number> {
   const link = connectSupervisor(o.channel, onBatch);
   o.onStarted?.(link);
   pipeline.attach?.(link);
-  if (o.channel.needPlan) link.sendPlan(pipeline.plan);
+  if (o.channel.needPlan && !link.sendPlan(pipeline.plan)) {
+    log.warn({ patterns: pipeline.plan.pathFilter?.length }, 'open pre-filter too large for the supervisor channel: every open stops');
+  }
   link.ready();
   if (o.channel.start > 0) log.startup({ start: o.channel.start }, 'analysis process restarted: state rebuilt from /proc, reading on from the ring');
   else log.startup({ pid: link.stats().workloadPid, syscalls: pipeline.plan.syscalls.length }, 'workload started under the tracer');

@@ -5,11 +5,10 @@
 // only (SYSDIG_*; the secrets through a pipe from the supervisor), so the
 // workload's argv is never interpreted. See docs/configuration.md and
 // docs/supervisor.md.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type AgentLogger } from '../logging/index.js';
 import { loadConfig, supervisorEnv, type AgentConfig } from '../config/index.js';
-import { loadRuleFilesReporting, defaultRulesPath, type Ruleset } from '../rules/index.js';
+import { loadRuleFilesReporting, defaultRulesPath, readRulesFile, type Ruleset } from '../rules/index.js';
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
 import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
 import { targetFromConfig } from '../alerts/orchestrator-target.js';
@@ -35,11 +34,14 @@ async function loadRules(cfg: AgentConfig, log: AgentLogger): Promise<Ruleset | 
   }
   const files: { name: string; content: string }[] = [];
   for (const p of paths) {
-    try {
-      files.push({ name: p, content: readFileSync(p, 'utf8') });
-    } catch (err) {
-      log.error({ file: p, err: (err as Error).message }, `cannot read rules file ${p}: skipped`);
-    }
+    // Regular files under a size limit only (a FIFO or /dev/zero must not hang or exhaust start-up).
+    const f = readRulesFile(p);
+    if ('content' in f) files.push(f);
+    else log.error({ file: p, err: f.error }, `cannot read rules file ${p}: skipped`);
+  }
+  if (files.length === 0) {
+    log.error({ files: paths }, 'no rules file could be read: the workload runs without detection');
+    return undefined;
   }
   const { ruleset, results } = await loadRuleFilesReporting(files, loadOptions(cfg));
   for (const r of results) {
@@ -129,9 +131,10 @@ export async function main(): Promise<number> {
         log.error({ version: set.version, errors: errs }, 'pushed rule set rejected; the previous rules stay in force');
         return { ok: false, errors: errs };
       }
+      // Swap last: if installing the set throws, the previous one stays in force.
+      const degraded = detection ? detection.setRuleset(next).degraded : [];
       ruleset = next;
       pushedVersion = set.version;
-      const degraded = detection ? detection.setRuleset(next).degraded : [];
       if (degraded.length) log.warn({ version: set.version, degraded }, 'rules need syscalls the running seccomp filter does not stop on: degraded until the workload restarts');
       log.info({ version: set.version, rules: next.rules.length }, 'rule set from the orchestrator in force');
       return { ok: true, errors: [], degraded };
@@ -180,6 +183,7 @@ export async function main(): Promise<number> {
     log,
     plan: { syscallsExtra: config.syscallsExtra, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
     identityReady: linkReady,
+    alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
   });
   await runAnalysis({
     channel,

@@ -19,7 +19,8 @@ test('validate --json on the stacked upstream files: exit 0, falco -V shape', ()
   const out = JSON.parse(r.stdout) as { falco_load_results: { name: string; successful: boolean; errors: unknown[]; warnings: unknown[] }[] };
   assert.is(out.falco_load_results.length, 3);
   for (const f of out.falco_load_results) {
-    assert.equal(Object.keys(f).sort(), ['errors', 'name', 'successful', 'warnings']);
+    assert.equal(Object.keys(f).sort(), ['errors', 'name', 'schema_valid', 'schema_warnings', 'successful', 'warnings']);
+    assert.is((f as unknown as { schema_valid: boolean }).schema_valid, true);
     assert.ok(f.successful);
   }
 });

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SyscallEvent } from '../../src/events/model.js';
-import { CompileError, compileExpr, inferEventTypes } from '../../src/rules/compiler.js';
+import { CompileError, compileExpr, getopt, inferEventTypes } from '../../src/rules/compiler.js';
 import { fieldValue } from '../../src/rules/index.js';
 import { parseCondition } from '../../src/rules/parser.js';
 import { connect, event, execve, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain } from './events.js';
@@ -259,6 +259,19 @@ test('generated code folds the evt.type checks the index guarantees', () => {
   assert.match(src, /=== "x"/);
   assert.match(generatedSource(tree, { hostname: '' }), /ev\.type/);
   assert.is(generatedSource(parseCondition('evt.type = open and proc.name = x'), { hostname: '' }, new Set(['connect'])), 'false');
+});
+
+test('getopt() scans argv as getopt(3) does (libsinsp multivalue transformer)', () => {
+  const argv = ['-n', '-tvalue', '-x', '--long', '-ab', 'b-arg', 'rest', '-n'];
+  // list mode: option, value, ... ; '?' for an unknown option; stops at the first non-option
+  assert.equal(getopt(argv, 'nt:ab:'), ['n', 't', 'value', '?', 'a', 'b', 'b-arg']);
+  // selector mode: the value of the last matching option, or the option itself
+  assert.equal(getopt(argv, 'nt:ab:', 't'), ['value']);
+  assert.equal(getopt(argv, 'nt:ab:', 'n'), ['n']);
+  assert.is(getopt(argv, 'nt:ab:', 'z'), undefined);
+  // a missing value is empty; `--` ends the options
+  assert.equal(getopt(['-t'], 't:', 't'), ['']);
+  assert.equal(getopt(['-n', '--', '-t', 'x'], 'nt:'), ['n']);
 });
 
 test.run();

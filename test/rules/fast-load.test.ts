@@ -46,7 +46,7 @@ test('a file with a warning is reported with its position (the precise path answ
   const out = loadFiles([{ name: 'w.yaml', content }], ctx);
   const w = out.results[0]!.warnings[0] as unknown as { context: { locations: { position: { line: number } }[] } };
   assert.ok(w, 'a warning');
-  assert.is(w.context.locations[0]!.position.line, 1);
+  assert.is(w.context.locations[1]!.position.line, 0); // 0-based, after the whole-file location
 });
 
 test('an alias takes the position-keeping path, so both parsers agree on it', () => {
@@ -59,7 +59,7 @@ test('an alias takes the position-keeping path, so both parsers agree on it', ()
 test('a YAML syntax error is reported by the position-keeping parser', () => {
   const out = loadFiles([{ name: 'bad.yaml', content: '- rule: x\n  desc: [unclosed\n' }], ctx);
   assert.is(out.results[0]!.errors[0]!.code, 'LOAD_ERR_YAML_PARSE');
-  assert.ok((out.results[0]!.errors[0] as unknown as { context: { locations: { position: { line: number } }[] } }).context.locations[0]!.position.line >= 1);
+  assert.ok((out.results[0]!.errors[0] as unknown as { context: { locations: { position: { line: number } }[] } }).context.locations.at(-1)!.position.line >= 1);
 });
 
 test.run();

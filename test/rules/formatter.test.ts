@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatAlert, loadRuleFiles } from '../../src/rules/index.js';
-import { compileOutput, formatMessage, outputFields, outputTime } from '../../src/rules/formatter.js';
+import { alertJson, compileOutput, formatMessage, outputFields, outputTime } from '../../src/rules/formatter.js';
 import { CompileError } from '../../src/rules/compiler.js';
 import { event, openat, proc, procChain } from './events.js';
 import '../../src/rules/yaml-positions.js';
@@ -46,18 +46,38 @@ test('Falco JSON alert: time with ns and Z, output line with +0000 and the long 
   e.ts = 1470327477881781397n;
   const [rule] = ruleset!.evaluate(e);
   assert.ok(rule);
+  // Falco's default (time_format_iso_8601: false): the output line starts with %evt.time
   const alert = formatAlert(rule!, e, 'h');
   assert.equal(alert, {
     hostname: 'h',
-    output: '2016-08-04T16:17:57.881781397+0000: Informational An open was seen (command=cat /dev/null user=<NA>)',
+    output: '16:17:57.881781397: Informational An open was seen (command=cat /dev/null user=<NA>)',
     priority: 'Informational',
     rule: 'open_from_cat',
     source: 'syscall',
     tags: ['filesystem'],
     time: '2016-08-04T16:17:57.881781397Z',
-    output_fields: { 'proc.cmdline': 'cat /dev/null', 'user.name': null },
+    output_fields: { 'proc.cmdline': 'cat /dev/null', 'user.name': null, 'evt.time': Number(e.ts) },
   });
+  // the JSON line carries the time as exact integer nanoseconds (a double would round it)
+  assert.match(alertJson(alert), '"evt.time":1470327477881781397}');
+  assert.equal(JSON.parse(alertJson(alert)).output, alert.output);
+  // time_format_iso_8601: true
+  const iso = formatAlert(rule!, e, 'h', { timeFormatIso8601: true });
+  assert.is(iso.output, '2016-08-04T16:17:57.881781397+0000: Informational An open was seen (command=cat /dev/null user=<NA>)');
+  assert.match(alertJson(iso), '"evt.time.iso8601":1470327477881781397}');
   assert.is(outputTime(5n), '1970-01-01T00:00:00.000000005+0000');
+});
+
+test('time fields: text in the output line, integer ns in output_fields, not rounded', () => {
+  const { ruleset } = loadRuleFiles([
+    { name: 'r.yaml', content: '- rule: t\n  desc: d\n  condition: evt.type=openat\n  output: "%evt.time %evt.datetime %evt.time.iso8601 %evt.rawtime"\n  priority: info\n' },
+  ]);
+  const e = openat(proc({ comm: 'cat' }), '/x');
+  e.ts = 1470327477000000001n;
+  const a = formatAlert(ruleset!.evaluate(e)[0]!, e, 'h');
+  assert.is(a.output, '16:17:57.000000001: Informational 16:17:57.000000001 2016-08-04 16:17:57.000000001 2016-08-04T16:17:57.000000001Z 1470327477000000001');
+  const f = JSON.parse(alertJson(a).replace(/:(\d{16,})/g, ':"$1"')).output_fields;
+  assert.equal(f, { 'evt.time': '1470327477000000001', 'evt.datetime': '1470327477000000001', 'evt.time.iso8601': '1470327477000000001', 'evt.rawtime': '1470327477000000001' });
 });
 
 test('extract() and fieldsUsed() for trace logs', () => {

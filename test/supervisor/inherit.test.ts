@@ -67,7 +67,7 @@ test('the blocked signal mask and the soft NOFILE limit are unchanged', async ()
 test('process group and session are those of the supervisor (a shell job stays one job)', async () => {
   const script = `$RUN sh -c 'ps -o pgid= -o sid= -p $$ | tr -s " "; ps -o pgid= -o sid= -p $PPID | tr -s " "'`;
   const r = await sh(script.replaceAll('$RUN ', INSTRUMENT + ' '));
-  const [self, parent] = r.stdout.trim().split('\n');
+  const [self, parent] = r.stdout.trim().split('\n').map((l) => l.trim());
   assert.is(self, parent, 'the workload shares the supervisor\'s process group and session');
 });
 
