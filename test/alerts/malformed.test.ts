@@ -71,7 +71,7 @@ test('a malformed message from an agent is logged and ignored by the orchestrato
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
     ws.send('garbage{');
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [] }));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-1', accessKey: 'k', agentVersion: 't', container: {}, ruleSetVersion: null }));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-1', sessionId: 'raw-1-session-0123456789abcdef', accessKey: 'k', agentVersion: 't', container: {}, ruleSetVersion: null }));
     await until(() => inbox.some((m) => m.type === 'welcome'), 10_000, 'welcome');
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [{ rule: 'x' }] }));
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [{ time: '2026-01-01T00:00:00.000000000Z', rule: 'r', priority: 'Warning', source: 'syscall', hostname: 'h', output: 'o', tags: [], output_fields: { a: 1 } }] }));

@@ -20,15 +20,21 @@ const KEY = 'instrument-test-key';
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');
 const PY = '/usr/bin/python3';
 
-/** The agent's environment: orchestrator address and key, logs to stderr at info. */
-function agentEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return testEnv({
+/**
+ * The agent's environment: orchestrator address and key, logs to stderr at
+ * info. Plaintext (the explicit --no-orchestrator-tls) for the loopback
+ * orchestrators without TLS; `tls` leaves the agent's default, TLS.
+ */
+function agentEnv(port: number, extra: Record<string, string> = {}, tls = false): Record<string, string> {
+  const env = testEnv({
     SYSDIG_ORCHESTRATOR: '127.0.0.1',
     SYSDIG_ORCHESTRATOR_PORT: String(port),
     SYSDIG_ACCESS_KEY: KEY,
     SYSDIG_LOGGING: 'info',
     ...extra,
   });
+  if (!tls) env.SYSDIG_EXTRA_ARGS = `--no-orchestrator-tls ${env.SYSDIG_EXTRA_ARGS ?? ''}`.trim();
+  return env;
 }
 
 /** JSON log lines out of a captured stderr. */
@@ -111,14 +117,14 @@ interface Loop {
 }
 
 /** An orchestrator serving `initialRules`, and the python loop under bin/instrument (security priority: it starts with the orchestrator's rules, its filter built from them). */
-async function startLoop(initialRules: (dir: string) => string): Promise<Loop> {
+async function startLoop(initialRules: (dir: string) => string, orchArgs: string[] = []): Promise<Loop> {
   const dir = tempDir('inst-loop-');
   writeFileSync(join(dir, 'target'), 'x\n');
   writeFileSync(join(dir, 'loop.py'), LOOP_PY);
   const rules = join(dir, 'rules.yaml');
   writeFileSync(rules, initialRules(dir));
   const alertsFile = join(dir, 'alerts.jsonl');
-  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile]);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, ...orchArgs]);
   const agent = startProc(INSTRUMENT, [PY, join(dir, 'loop.py'), dir], agentEnv(orch.port, { SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000' }), 'instrument');
   try {
     await agent.waitLog(msgIs('SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload'), 40_000, 'rules before the workload');
@@ -151,7 +157,7 @@ const alive = (pid: number): boolean => {
 };
 
 async function metrics(port: number): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
 }
 
 // ---------------------------------------------------------------------------
@@ -253,12 +259,13 @@ test('2. a rule update pushed while the workload runs takes effect without resta
 });
 
 test('3. an invalid pushed rule set is rejected (agent log, orchestrator log and metrics) and the old rule keeps firing', async () => {
-  const l = await startLoop((dir) => openRule('rule_match', join(dir, 'target'), 'OLD'));
+  // --no-precheck: the orchestrator pushes a set its own engine would refuse, to test the agent's side.
+  const l = await startLoop((dir) => openRule('rule_match', join(dir, 'target'), 'OLD'), ['--no-precheck']);
   try {
     const v1 = await l.orch.waitLog((x) => x.msg === 'agent applied the rule set', 20_000, 'first set applied');
     await until(async () => (await readAlerts(l.alertsFile)).length >= 3, 30_000, 'alerts of the first set');
 
-    // Valid YAML (the orchestrator pushes it, no --precheck); a condition the agent's engine refuses.
+    // Valid YAML (the orchestrator pushes it, --no-precheck); a condition the agent's engine refuses.
     replaceRules(
       l.rules,
       openRule('rule_new', join(l.dir, 'target'), 'NEW') +
@@ -326,7 +333,7 @@ async function tlsRun(tlsArgs: string): Promise<{ code: number | undefined; logs
   const env = agentEnv(tlsOrch!.port, {
     SYSDIG_PRIORITY: 'security',
     SYSDIG_EXTRA_ARGS: `--rules-file ${join(tlsDir, 'rules.yaml')} --security-wait-ms 4000 ${tlsArgs}`,
-  });
+  }, true);
   const r = await instrument(['sh', '-c', 'cat /etc/shadow > /dev/null; exit 3'], { env, extendEnv: false, timeout: 90_000 });
   const logs = lines(r.stderr);
   const agentId = logs.find(msgIs('connected to the orchestrator'))?.agentId as string | undefined;
