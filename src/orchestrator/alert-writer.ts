@@ -97,6 +97,7 @@ export class AlertWriter {
   private size = 0;
   /** A rollback failed: the file may end in a torn line; the next batch starts on a new line. */
   private torn = false;
+  private syncable = true;
   private readonly sessions = new Map<string, SessionState>();
   private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
   private readonly stdoutMax: number;
@@ -254,7 +255,16 @@ export class AlertWriter {
         if (n <= 0) throw new Error('write returned 0');
         off += n; // a short write (disk filling up) is continued; the next call reports the error
       }
-      fdatasyncSync(fd);
+      if (this.syncable) {
+        try {
+          fdatasyncSync(fd);
+        } catch (e) {
+          // A file that cannot be synced at all (/dev/null, a pipe) is not an I/O error; anything else is.
+          if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+          this.syncable = false;
+          this.opts.logger.warn({ file: this.opts.file }, 'the alerts file cannot be fsynced (not a regular file?); acknowledging after the write alone');
+        }
+      }
       this.size += buf.length;
       this.torn = false;
     } catch (e) {

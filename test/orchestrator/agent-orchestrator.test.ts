@@ -17,7 +17,8 @@ test('an alert raised by an agent reaches the orchestrator (alerts file and stdo
   writeFileSync(rules, RULES_A);
   const alertsFile = join(dir, 'alerts.jsonl');
   const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, '--alerts-stdout']);
-  const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '20' } });
+  // security: alerts start once rule_a is in force (else the first may come from the embedded rule)
+  const agent = startAgent({ port: orch.port, accessKey: KEY, priority: 'security', env: { FAKE_AGENT_RATE: '20' } });
   try {
     const started = await agent.waitOut((l) => l.event === 'started');
     const agentId = (started.agentIds as string[])[0]!;
