@@ -21,6 +21,8 @@
 //   --heartbeat-ms N       ORCHESTRATOR_HEARTBEAT_MS (default 10000; told to agents)
 //   --no-precheck          ORCHESTRATOR_PRECHECK=0: check rule sets as YAML only (default:
 //                          validate with the rules engine before pushing; --precheck accepted)
+//   --precheck-timeout-ms N ORCHESTRATOR_PRECHECK_TIMEOUT_MS (default 30000): time the engine
+//                          gets to validate a set (in a child process with a 512 MiB heap)
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
 
@@ -41,6 +43,7 @@ export interface OrchestratorConfig {
   maxAgents: number;
   heartbeatMs: number;
   precheck: boolean;
+  precheckTimeoutMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -49,7 +52,7 @@ export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host AD
                     [--alerts-file PATH] [--alerts-stdout|--no-alerts-stdout]
                     [--tls-cert FILE --tls-key FILE | --tls-offloaded] [--api-token TOKEN]
                     [--forward-url URL] [--forward-queue N] [--max-agents N] [--max-connections N]
-                    [--heartbeat-ms N] [--no-precheck] [--log-level LEVEL] [--shutdown-timeout-ms N]
+                    [--heartbeat-ms N] [--no-precheck] [--precheck-timeout-ms N] [--log-level LEVEL] [--shutdown-timeout-ms N]
 Without --tls-cert/--tls-key it serves plain HTTP, on a loopback address only unless
 --tls-offloaded says TLS is terminated in front of it.
 Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
@@ -78,7 +81,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   let stdoutFlag: boolean | undefined;
   let precheck: boolean | undefined;
   let offloaded: boolean | undefined;
-  const valued = new Set(['--port', '--host', '--access-key', '--api-token', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--max-connections', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
+  const valued = new Set(['--port', '--host', '--access-key', '--api-token', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--max-connections', '--precheck-timeout-ms', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
   for (let i = 0; i < argv.length; i++) {
     let k = argv[i]!;
     let v: string | undefined;
@@ -110,6 +113,8 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   if (typeof maxAgents === 'string') return maxAgents;
   const maxConnections = int('--max-connections', a['--max-connections'] ?? env.ORCHESTRATOR_MAX_CONNECTIONS, 10_000, 1, 1_000_000);
   if (typeof maxConnections === 'string') return maxConnections;
+  const precheckTimeoutMs = int('--precheck-timeout-ms', a['--precheck-timeout-ms'] ?? env.ORCHESTRATOR_PRECHECK_TIMEOUT_MS, 30_000, 100, 600_000);
+  if (typeof precheckTimeoutMs === 'string') return precheckTimeoutMs;
   const heartbeatMs = int('--heartbeat-ms', a['--heartbeat-ms'] ?? env.ORCHESTRATOR_HEARTBEAT_MS, 10_000, 100, 3_600_000);
   if (typeof heartbeatMs === 'string') return heartbeatMs;
   const shutdownTimeoutMs = int('--shutdown-timeout-ms', a['--shutdown-timeout-ms'] ?? env.ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000);
@@ -148,6 +153,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     tlsOffloaded,
     heartbeatMs,
     precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? true,
+    precheckTimeoutMs,
     logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',
     shutdownTimeoutMs,
   };

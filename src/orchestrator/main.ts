@@ -33,7 +33,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     log.fatal({ file: cfg.alertsFile, err: (e as Error).message }, 'cannot open the alerts file');
     return 1;
   }
-  const validate = cfg.precheck ? childValidator() : undefined;
+  const validate = cfg.precheck ? childValidator({ timeoutMs: cfg.precheckTimeoutMs }) : undefined;
   if (!cfg.precheck) log.warn('--no-precheck: rule sets are checked as YAML only; the agents find what else is wrong');
   const rules = new RuleStore({ paths: cfg.rulesFiles, logger: log, validate });
   await rules.start();
