@@ -7,10 +7,11 @@
 // so an alert resent after an orchestrator crash is recognised and skipped.
 //
 // Durability policy (docs/protocol.md, "Acknowledgement"): one batch = one
-// append, every write checked (short writes continued, errors caught), then
-// one fdatasync, and only then is the batch acknowledged. A batch that fails
-// (ENOSPC, EIO) is rolled back by truncating the file to its last whole line
-// and is not acknowledged: the agent sends it again.
+// append, every write checked (short writes continued, errors caught); the
+// batches of one event-loop turn are then made durable by one fdatasync
+// (group commit), and only then acknowledged. A batch that fails (ENOSPC,
+// EIO) is rolled back by truncating the file to its last whole line and is
+// not acknowledged: the agent sends it again.
 //
 // Per session the writer keeps `base` (every sequence <= base is stored) and
 // a few ranges of stored sequences above it (batches that arrived out of
@@ -65,6 +66,17 @@ interface SessionState {
   ranges: [number, number][];
 }
 
+interface GroupEntry {
+  st: SessionState;
+  resolve: (r: WriteResult) => void;
+  result: WriteResult;
+  /** Lines appended for this batch (absent: nothing new, refused or failed). */
+  text?: string;
+  fresh?: FalcoAlert[];
+  each?: (a: FalcoAlert) => void;
+  outOfOrder?: boolean;
+}
+
 /** Out-of-order ranges a session may hold; more means the agent is not following the protocol. */
 const MAX_RANGES = 64;
 
@@ -98,6 +110,13 @@ export class AlertWriter {
   /** A rollback failed: the file may end in a torn line; the next batch starts on a new line. */
   private torn = false;
   private syncable = true;
+  /** Batches appended since the last fdatasync, acknowledged at the next commit. */
+  private group: GroupEntry[] = [];
+  private commitScheduled = false;
+  /** Session states as they were before the group changed them (restored if the sync fails). */
+  private readonly snapshots = new Map<SessionState, SessionState>();
+  /** File size at the last commit: where a failed sync cuts back to. */
+  private groupStart = 0;
   private readonly sessions = new Map<string, SessionState>();
   private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
   private readonly stdoutMax: number;
@@ -153,6 +172,7 @@ export class AlertWriter {
       }
       if (last[0] !== 0x0a) this.torn = true;
     }
+    this.groupStart = this.size;
   }
 
   private async recover(file: string): Promise<void> {
@@ -188,64 +208,129 @@ export class AlertWriter {
   }
 
   /**
-   * Stores the alerts of a batch not stored before and returns the session's
-   * acknowledgement. `oldestSeq` (from the agent) releases the sequences below
-   * it: those never stored are counted as gaps. A batch outside the sequence
-   * window, or one that cannot be written, is not stored (result.refused).
+   * Stores the alerts of a batch not stored before; resolves with the
+   * session's acknowledgement once they are durable. `oldestSeq` (from the
+   * agent) releases the sequences below it: those never stored are counted
+   * as gaps. A batch outside the sequence window, or one that cannot be
+   * written or synced, is not stored (result.refused).
+   *
+   * Group commit: the batches that arrive in one turn of the event loop are
+   * appended one by one (each write checked) and then made durable by one
+   * fdatasync; only then is any of them acknowledged, duplicates included
+   * (they may repeat an alert of the same group).
    */
-  write(origin: AlertOrigin, firstSeq: number, alerts: FalcoAlert[], oldestSeq?: number, each?: (a: FalcoAlert) => void): WriteResult {
-    const st = this.touch(origin.session);
-    if (oldestSeq !== undefined && oldestSeq - 1 > st.base) this.s.gaps += release(st, oldestSeq - 1);
-    const lastSeq = firstSeq + alerts.length - 1;
-    if (lastSeq > st.base + SEQ_WINDOW) {
-      this.s.outOfWindow++;
-      return { acked: st.base, written: 0, refused: 'window' };
-    }
-    const lines: string[] = [];
-    const fresh: FalcoAlert[] = [];
-    for (let i = 0; i < alerts.length; i++) {
-      const seq = firstSeq + i;
-      if (seq <= st.base || inRanges(st, seq)) {
-        this.s.duplicates++;
-        continue;
+  write(origin: AlertOrigin, firstSeq: number, alerts: FalcoAlert[], oldestSeq?: number, each?: (a: FalcoAlert) => void): Promise<WriteResult> {
+    return new Promise((resolve) => {
+      const st = this.touch(origin.session);
+      const entry: GroupEntry = { st, resolve, result: { acked: 0, written: 0 } };
+      this.group.push(entry);
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.commit());
       }
-      const alert = alerts[i]!;
-      const agent: Record<string, string | number> = { id: origin.agentId, session: origin.session, seq };
-      if (origin.container) agent.container = origin.container;
-      if (origin.task) agent.task = origin.task;
-      lines.push(JSON.stringify({ ...alert, agent }));
-      fresh.push(alert);
-    }
-    if (lines.length === 0) return { acked: st.base, written: 0 };
-    const next: SessionState = { base: st.base, ranges: st.ranges.map((r) => [r[0], r[1]] as [number, number]) };
-    addRange(next, firstSeq, lastSeq);
-    if (next.ranges.length > MAX_RANGES) {
-      this.s.outOfWindow++;
-      return { acked: st.base, written: 0, refused: 'window' };
-    }
-    const text = lines.join('\n') + '\n';
-    if (this.fd !== undefined) {
-      try {
-        this.appendDurably(text);
-      } catch (e) {
-        this.s.writeErrors++;
-        return { acked: st.base, written: 0, refused: (e as Error).message };
+      this.snapshot(st);
+      if (oldestSeq !== undefined && oldestSeq - 1 > st.base) this.s.gaps += release(st, oldestSeq - 1);
+      const lastSeq = firstSeq + alerts.length - 1;
+      if (lastSeq > st.base + SEQ_WINDOW) {
+        this.s.outOfWindow++;
+        entry.result.refused = 'window';
+        return;
       }
-    }
-    if (this.opts.stdout) {
-      if (process.stdout.writableLength > this.stdoutMax) this.s.stdoutDropped += lines.length;
-      else process.stdout.write(text);
-    }
-    if (next.ranges.length > 0) this.s.outOfOrder++;
-    st.base = next.base;
-    st.ranges = next.ranges;
-    this.s.written += lines.length;
-    if (each) for (const a of fresh) each(a);
-    return { acked: st.base, written: lines.length };
+      const lines: string[] = [];
+      const fresh: FalcoAlert[] = [];
+      for (let i = 0; i < alerts.length; i++) {
+        const seq = firstSeq + i;
+        if (seq <= st.base || inRanges(st, seq)) {
+          this.s.duplicates++;
+          continue;
+        }
+        const alert = alerts[i]!;
+        const agent: Record<string, string | number> = { id: origin.agentId, session: origin.session, seq };
+        if (origin.container) agent.container = origin.container;
+        if (origin.task) agent.task = origin.task;
+        lines.push(JSON.stringify({ ...alert, agent }));
+        fresh.push(alert);
+      }
+      if (lines.length === 0) return;
+      const next: SessionState = { base: st.base, ranges: st.ranges.map((r) => [r[0], r[1]] as [number, number]) };
+      addRange(next, firstSeq, lastSeq);
+      if (next.ranges.length > MAX_RANGES) {
+        this.s.outOfWindow++;
+        entry.result.refused = 'window';
+        return;
+      }
+      const text = lines.join('\n') + '\n';
+      if (this.fd !== undefined) {
+        try {
+          this.append(text);
+        } catch (e) {
+          this.s.writeErrors++;
+          entry.result.refused = (e as Error).message;
+          return;
+        }
+      }
+      // Taken as stored for the rest of the group; undone if the sync fails.
+      st.base = next.base;
+      st.ranges = next.ranges;
+      entry.text = text;
+      entry.fresh = fresh;
+      entry.each = each;
+      entry.outOfOrder = next.ranges.length > 0;
+    });
   }
 
-  /** One append of whole lines, then fdatasync; on any error the file is cut back to its last whole line and the error rethrown. */
-  private appendDurably(text: string): void {
+  private snapshot(st: SessionState): void {
+    if (!this.snapshots.has(st)) this.snapshots.set(st, { base: st.base, ranges: st.ranges });
+  }
+
+  /** One fdatasync for the group, then the acknowledgements; on failure the group's lines are cut off and nothing of it is acknowledged. */
+  private commit(): void {
+    const group = this.group;
+    this.group = [];
+    this.commitScheduled = false;
+    let failed: string | undefined;
+    if (this.fd !== undefined && this.syncable && this.size > this.groupStart) {
+      try {
+        fdatasyncSync(this.fd);
+      } catch (e) {
+        // A file that cannot be synced at all (/dev/null, a pipe) is not an I/O error; anything else is.
+        if ((e as NodeJS.ErrnoException).code === 'EINVAL') {
+          this.syncable = false;
+          this.opts.logger.warn({ file: this.opts.file }, 'the alerts file cannot be fsynced (not a regular file?); acknowledging after the write alone');
+        } else failed = (e as Error).message;
+      }
+    }
+    if (failed !== undefined) {
+      this.s.writeErrors++;
+      this.cutTo(this.groupStart);
+      for (const [st, before] of this.snapshots) {
+        st.base = before.base;
+        st.ranges = before.ranges;
+      }
+    }
+    this.snapshots.clear();
+    this.groupStart = this.size;
+    for (const e of group) {
+      if (e.text !== undefined) {
+        if (failed !== undefined) e.result.refused = failed;
+        else {
+          if (this.opts.stdout) {
+            if (process.stdout.writableLength > this.stdoutMax) this.s.stdoutDropped += e.fresh!.length;
+            else process.stdout.write(e.text);
+          }
+          if (e.outOfOrder) this.s.outOfOrder++;
+          this.s.written += e.fresh!.length;
+          e.result.written = e.fresh!.length;
+          if (e.each) for (const a of e.fresh!) e.each(a);
+        }
+      }
+      e.result.acked = e.st.base;
+      e.resolve(e.result);
+    }
+  }
+
+  /** One append of whole lines, every write checked; on error the file is cut back to its last whole line and the error rethrown. */
+  private append(text: string): void {
     const fd = this.fd!;
     const buf = Buffer.from(this.torn ? '\n' + text : text);
     let off = 0;
@@ -255,27 +340,20 @@ export class AlertWriter {
         if (n <= 0) throw new Error('write returned 0');
         off += n; // a short write (disk filling up) is continued; the next call reports the error
       }
-      if (this.syncable) {
-        try {
-          fdatasyncSync(fd);
-        } catch (e) {
-          // A file that cannot be synced at all (/dev/null, a pipe) is not an I/O error; anything else is.
-          if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-          this.syncable = false;
-          this.opts.logger.warn({ file: this.opts.file }, 'the alerts file cannot be fsynced (not a regular file?); acknowledging after the write alone');
-        }
-      }
       this.size += buf.length;
       this.torn = false;
     } catch (e) {
-      if (off > 0) {
-        try {
-          ftruncateSync(fd, this.size);
-        } catch {
-          this.torn = true;
-        }
-      }
+      if (off > 0) this.cutTo(this.size);
       throw e;
+    }
+  }
+
+  private cutTo(size: number): void {
+    try {
+      ftruncateSync(this.fd!, size);
+      this.size = size;
+    } catch {
+      this.torn = true; // the next append starts on a new line; recovery skips the torn one
     }
   }
 

@@ -210,17 +210,18 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
         c.alertsReceived += m.alerts.length;
         const origin = { agentId, session: s.key, container: s.hello.container.name, task: s.hello.task?.arn };
         const fwd = opts.forwarder;
-        const r = opts.writer.write(origin, m.firstSeq, m.alerts, m.oldestSeq, fwd ? (a) => fwd.enqueue(a) : undefined);
-        if (r.refused === 'window') {
-          c.batchesRefused++;
-          warnConn(s, { firstSeq: m.firstSeq, count: m.alerts.length, acked: r.acked }, 'alert batch outside the session\'s sequence window; refused');
-        } else if (r.refused) {
-          c.batchesRefused++;
-          const t = writeErrors.take();
-          if (t) log.error({ file: opts.writer.file, err: r.refused, agentId, firstSeq: m.firstSeq, count: m.alerts.length, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, 'cannot write the alerts file; batch not acknowledged (the agent will resend)');
-          return; // no acknowledgement for what is not stored
-        }
-        send(s, { type: 'ack', seq: r.acked });
+        void opts.writer.write(origin, m.firstSeq, m.alerts, m.oldestSeq, fwd ? (a) => fwd.enqueue(a) : undefined).then((r) => {
+          if (r.refused === 'window') {
+            c.batchesRefused++;
+            warnConn(s, { firstSeq: m.firstSeq, count: m.alerts.length, acked: r.acked }, 'alert batch outside the session\'s sequence window; refused');
+          } else if (r.refused) {
+            c.batchesRefused++;
+            const t = writeErrors.take();
+            if (t) log.error({ file: opts.writer.file, err: r.refused, agentId, firstSeq: m.firstSeq, count: m.alerts.length, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, 'cannot write the alerts file; batch not acknowledged (the agent will resend)');
+            return; // no acknowledgement for what is not stored
+          }
+          send(s, { type: 'ack', seq: r.acked });
+        });
         return;
       }
       case 'heartbeat':

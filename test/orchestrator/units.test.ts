@@ -54,29 +54,45 @@ test('alert writer: dedup by (session, seq), out-of-order batches stored once an
   const file = join(dir, 'alerts.jsonl');
   const w1 = new AlertWriter({ file, stdout: false, logger: quiet });
   await w1.open();
-  assert.equal(w1.write(A, 1, [alert(1), alert(2), alert(3)]), { acked: 3, written: 3 });
-  assert.equal(w1.write(A, 2, [alert(2), alert(3), alert(4)]), { acked: 4, written: 1 });
-  assert.equal(w1.write(B, 1, [alert(1)]), { acked: 1, written: 1 });
+  assert.equal(await w1.write(A, 1, [alert(1), alert(2), alert(3)]), { acked: 3, written: 3 });
+  assert.equal(await w1.write(A, 2, [alert(2), alert(3), alert(4)]), { acked: 4, written: 1 });
+  assert.equal(await w1.write(B, 1, [alert(1)]), { acked: 1, written: 1 });
   assert.is(w1.stats().duplicates, 2);
   // A late batch: 10-11 arrive before 5-6; never acknowledged past the hole.
-  assert.equal(w1.write(A, 10, [alert(10), alert(11)]), { acked: 4, written: 2 });
-  assert.equal(w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 2 });
-  assert.equal(w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 0 }, 'accepted once');
-  assert.equal(w1.write(A, 7, [alert(7), alert(8), alert(9), alert(10), alert(11)]), { acked: 11, written: 3 });
+  assert.equal(await w1.write(A, 10, [alert(10), alert(11)]), { acked: 4, written: 2 });
+  assert.equal(await w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 2 });
+  assert.equal(await w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 0 }, 'accepted once');
+  assert.equal(await w1.write(A, 7, [alert(7), alert(8), alert(9), alert(10), alert(11)]), { acked: 11, written: 3 });
   assert.is(w1.stats().gaps, 0);
-  w1.write(A, 13, [alert(13)]); // 12 missing, stored above the hole
+  await w1.write(A, 13, [alert(13)]); // 12 missing, stored above the hole
   w1.close();
   appendFileSync(file, '{"time":"torn li'); // a crash mid-line
   const w2 = new AlertWriter({ file, stdout: false, logger: quiet });
   await w2.open();
   assert.is(w2.ackedSeq('sa'), 11);
   assert.is(w2.ackedSeq('sb'), 1);
-  assert.equal(w2.write(A, 12, [alert(12), alert(13), alert(14)]), { acked: 14, written: 2 });
+  assert.equal(await w2.write(A, 12, [alert(12), alert(13), alert(14)]), { acked: 14, written: 2 });
   // The agent gave up on 15-16 (oldestSeq 17): counted as gaps, exactly.
-  assert.equal(w2.write(A, 17, [alert(17)], 17), { acked: 17, written: 1 });
+  assert.equal(await w2.write(A, 17, [alert(17)], 17), { acked: 17, written: 1 });
   assert.is(w2.stats().gaps, 2);
   w2.close();
   assert.equal(seqsIn(file, 'sa'), [1, 2, 3, 4, 10, 11, 5, 6, 7, 8, 9, 13, 12, 14, 17]);
+});
+
+test('alert writer: batches of one turn are synced together; none is acknowledged before, a duplicate within the group included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const file = join(dir, 'alerts.jsonl');
+  const w = new AlertWriter({ file, stdout: false, logger: quiet });
+  await w.open();
+  const acks: number[] = [];
+  const p1 = w.write(A, 1, [alert(1), alert(2)]).then((r) => acks.push(r.acked));
+  const p2 = w.write(A, 1, [alert(1), alert(2), alert(3)]).then((r) => acks.push(r.acked));
+  const p3 = w.write(B, 1, [alert(1)]).then((r) => acks.push(r.acked));
+  assert.equal(acks, [], 'nothing acknowledged before the sync');
+  await Promise.all([p1, p2, p3]);
+  assert.equal(acks, [3, 3, 1], 'in order, each with the state after the commit');
+  assert.equal(seqsIn(file, 'sa'), [1, 2, 3]);
+  w.close();
 });
 
 test('alert writer: sessions are separate; a batch far past the sequence window is refused and does not blind the session', async () => {
@@ -84,12 +100,12 @@ test('alert writer: sessions are separate; a batch far past the sequence window 
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet });
   await w.open();
-  w.write(A, 1, [alert(1)]);
-  const far = w.write(A, 2 ** 53 - 2, [alert(1)]);
+  await w.write(A, 1, [alert(1)]);
+  const far = await w.write(A, 2 ** 53 - 2, [alert(1)]);
   assert.is(far.refused, 'window');
   assert.is(far.written, 0);
-  assert.equal(w.write(A, 2, [alert(2)]), { acked: 2, written: 1 });
-  assert.equal(w.write({ agentId: 'a', session: 'other' }, 1, [alert(1)]), { acked: 1, written: 1 }, 'same agent id, another session: its own sequences');
+  assert.equal(await w.write(A, 2, [alert(2)]), { acked: 2, written: 1 });
+  assert.equal(await w.write({ agentId: 'a', session: 'other' }, 1, [alert(1)]), { acked: 1, written: 1 }, 'same agent id, another session: its own sequences');
   assert.is(w.stats().outOfWindow, 1);
   w.close();
 });
@@ -99,10 +115,10 @@ test('alert writer: the dedup table is bounded; the least recently written sessi
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 2 });
   await w.open();
-  w.write(A, 1, [alert(1)]);
-  w.write(B, 1, [alert(1)]);
-  w.write(A, 2, [alert(2)]); // a is now the most recent
-  w.write({ agentId: 'c', session: 'sc' }, 1, [alert(1)]); // evicts b
+  await w.write(A, 1, [alert(1)]);
+  await w.write(B, 1, [alert(1)]);
+  await w.write(A, 2, [alert(2)]); // a is now the most recent
+  await w.write({ agentId: 'c', session: 'sc' }, 1, [alert(1)]); // evicts b
   assert.is(w.stats().sessionsKnown, 2);
   assert.is(w.stats().sessionsEvicted, 1);
   assert.is(w.ackedSeq('sa'), 2);
