@@ -170,6 +170,8 @@ const result = {
   orchestratorPeakRssMiB: Number((Math.max(peakRss, hwm) / 1024).toFixed(1)),
   alertsPerSecond: Math.round(total / wall),
   duplicatesSkippedByOrchestrator: Number(/orchestrator_alerts_duplicate_total (\d+)/.exec(metrics)?.[1] ?? NaN),
+  alertBatches: Number(/orchestrator_alert_batches_total (\d+)/.exec(metrics)?.[1] ?? NaN),
+  fileSyncs: Number(/orchestrator_alerts_file_syncs_total (\d+)/.exec(metrics)?.[1] ?? NaN),
 };
 console.log(JSON.stringify(result, null, 2));
 const ok = expected.size === AGENTS && missing === 0 && dups === 0 && dropped === 0 && total === raised;

@@ -39,6 +39,8 @@ export interface WriterStats {
   /** Sequences the agent gave up on (below its oldestSeq) that were never stored: alerts lost on the agent's side. */
   gaps: number;
   writeErrors: number;
+  /** fdatasync calls (one per group of batches). */
+  syncs: number;
   /** Batches refused because they fall outside the session's sequence window. */
   outOfWindow: number;
   /** Batches stored above a missing sequence (accepted once, acknowledged when the hole fills). */
@@ -118,7 +120,7 @@ export class AlertWriter {
   /** File size at the last commit: where a failed sync cuts back to. */
   private groupStart = 0;
   private readonly sessions = new Map<string, SessionState>();
-  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
+  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, syncs: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
   private readonly stdoutMax: number;
   private readonly maxAgents: number;
 
@@ -291,6 +293,7 @@ export class AlertWriter {
     let failed: string | undefined;
     if (this.fd !== undefined && this.syncable && this.size > this.groupStart) {
       try {
+        this.s.syncs++;
         fdatasyncSync(this.fd);
       } catch (e) {
         // A file that cannot be synced at all (/dev/null, a pipe) is not an I/O error; anything else is.

@@ -320,6 +320,7 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       dedup_sessions_evicted_total: w.sessionsEvicted,
       alerts_gap_total: w.gaps,
       alerts_write_errors_total: w.writeErrors,
+      alerts_file_syncs_total: w.syncs,
       alert_batches_out_of_window_total: w.outOfWindow,
       alert_batches_out_of_order_total: w.outOfOrder,
       alerts_stdout_dropped_total: w.stdoutDropped,
