@@ -22,7 +22,7 @@
 //   --no-precheck          ORCHESTRATOR_PRECHECK=0: check rule sets as YAML only (default:
 //                          validate with the rules engine before pushing; --precheck accepted)
 //   --precheck-timeout-ms N ORCHESTRATOR_PRECHECK_TIMEOUT_MS (default 30000): time the engine
-//                          gets to validate a set (in a child process with a 512 MiB heap)
+//                          gets to validate a set (in a worker thread with a 512 MiB heap)
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
 

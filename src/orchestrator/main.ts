@@ -10,11 +10,11 @@ import { AlertWriter } from './alert-writer.js';
 import { USAGE, parseOrchestratorConfig } from './config.js';
 import { Forwarder } from './forwarder.js';
 import { REDACT_PATHS } from './redact.js';
-import { RuleStore, VALIDATE_FLAG, childValidator, validateChildMain } from './rule-store.js';
+import { RuleStore, VALIDATE_FLAG, validateWorkerMain, workerValidator } from './rule-store.js';
 import { createOrchestratorServer } from './server.js';
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  if (argv[0] === VALIDATE_FLAG) return validateChildMain();
+  if (argv[0] === VALIDATE_FLAG) return validateWorkerMain();
   const cfg = parseOrchestratorConfig(argv, env);
   if (typeof cfg === 'string') {
     if (cfg === 'help') {
@@ -33,7 +33,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     log.fatal({ file: cfg.alertsFile, err: (e as Error).message }, 'cannot open the alerts file');
     return 1;
   }
-  const validate = cfg.precheck ? childValidator({ timeoutMs: cfg.precheckTimeoutMs }) : undefined;
+  const validate = cfg.precheck ? workerValidator({ timeoutMs: cfg.precheckTimeoutMs }) : undefined;
   if (!cfg.precheck) log.warn('--no-precheck: rule sets are checked as YAML only; the agents find what else is wrong');
   const rules = new RuleStore({ paths: cfg.rulesFiles, logger: log, validate });
   await rules.start();

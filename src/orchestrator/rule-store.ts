@@ -4,15 +4,15 @@
 // published only when it passes the checks: regular files, the encoded set
 // within MAX_RULESET_BYTES (an agent could not receive more), YAML that parses
 // into lists, and (precheck, the default) the rules engine loads it. The
-// engine runs in a child process bounded in memory and time, so a rule file
+// engine runs in a worker thread bounded in heap and time, so a rule file
 // that makes the engine blow up costs the orchestrator nothing. Otherwise the
 // error is logged and the last good set stays. Owns the current set; tells
 // listeners on change.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { basename } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { parseAllDocuments } from 'yaml';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { MAX_RULESET_BYTES, encode, type RuleFile } from '../alerts/protocol.js';
@@ -72,16 +72,19 @@ export function checkYaml(files: RuleFile[]): string[] {
   return errors;
 }
 
-/** The flag that makes bin/orchestrator a one-shot validator: rule files as JSON on stdin, the result as JSON on stdout. */
+/** The argument that makes bin/orchestrator, started as a worker thread, validate the rule files in its workerData. */
 export const VALIDATE_FLAG = '--validate-rule-set';
 
-/** The child's side: loads the files with the rules engine (src/rules) and prints a ValidationResult. */
-export async function validateChildMain(): Promise<number> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+/** The worker's side: loads the files with the rules engine (src/rules) and posts a ValidationResult. */
+export async function validateWorkerMain(): Promise<number> {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  if (!parentPort) {
+    process.stderr.write(`orchestrator: ${VALIDATE_FLAG} runs only as the orchestrator's worker\n`);
+    return 2;
+  }
   let result: ValidationResult;
   try {
-    const files = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { files: RuleFile[] }).files;
+    const files = (workerData as { files: RuleFile[] }).files;
     // The one place the orchestrator calls the engine. When src/rules gains
     // its own bounded validate(), this is the line to switch to it.
     const { loadRuleFilesReporting } = await import('../rules/index.js');
@@ -94,54 +97,54 @@ export async function validateChildMain(): Promise<number> {
   } catch (e) {
     result = { errors: [`rules engine failed on the rule set: ${(e as Error).message.split('\n')[0]}`] };
   }
-  await new Promise<void>((r) => process.stdout.write(JSON.stringify(result) + '\n', () => r()));
+  parentPort.postMessage(result);
   return 0;
 }
 
-export interface ChildValidatorOptions {
-  /** The script that runs main() (bin/orchestrator); default process.argv[1]. */
+export interface WorkerValidatorOptions {
+  /** The program whose main() handles VALIDATE_FLAG (bin/orchestrator, or the bundle in a dist tree); default process.argv[1]. */
   script?: string;
-  /** V8 heap limit of the child (default 512 MiB). */
+  /** V8 heap limit of the worker (default 512 MiB). */
   maxHeapMb?: number;
   /** Wall-clock limit (default 30 s). */
   timeoutMs?: number;
 }
 
-/** Validator that runs the rules engine in a child process (bin/orchestrator --validate-rule-set) with a heap and a time limit. */
-export function childValidator(o: ChildValidatorOptions = {}): RuleSetValidator {
+/**
+ * Validator that runs the rules engine in a worker thread with a heap limit
+ * and a deadline: a set that makes the engine exhaust its heap or run for
+ * ever ends the worker, not the orchestrator (V8 stops the worker's isolate).
+ */
+export function workerValidator(o: WorkerValidatorOptions = {}): RuleSetValidator {
   const script = o.script ?? process.argv[1]!;
   const maxHeapMb = o.maxHeapMb ?? 512;
   const timeoutMs = o.timeoutMs ?? 30_000;
   return (files) =>
     new Promise<ValidationResult>((resolve) => {
-      const child = spawn(process.execPath, [`--max-old-space-size=${maxHeapMb}`, script, VALIDATE_FLAG], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let timedOut = false;
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        if (out.length < 16 * 1024 * 1024) out += d;
-      });
-      child.stderr.resume(); // a crash's stack trace is not ours to print
-      const t = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(JSON.stringify({ files }));
-      child.on('error', (e) => {
+      let settled = false;
+      let w: Worker;
+      const done = (r: ValidationResult): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(t);
-        resolve({ errors: [`cannot run the rules engine: ${e.message}`] });
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(t);
-        try {
-          const r = JSON.parse(out) as ValidationResult;
-          if (Array.isArray(r.errors)) return resolve(r);
-        } catch {
-          /* no result: it died */
-        }
-        if (timedOut) return resolve({ errors: [`the rules engine did not finish validating the set within ${timeoutMs} ms (a rule-set bomb?)`] });
-        resolve({ errors: [`the rules engine crashed validating the set (exit ${code ?? signal}; out of memory past ${maxHeapMb} MiB?)`] });
-      });
+        void w?.terminate();
+        resolve(r);
+      };
+      const t = setTimeout(() => done({ errors: [`the rules engine did not finish validating the set within ${timeoutMs} ms (a rule-set bomb?)`] }), timeoutMs);
+      try {
+        // stdout/stderr piped and discarded: the orchestrator's stdout carries alerts.
+        w = new Worker(script, { argv: [VALIDATE_FLAG], workerData: { files }, stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+      } catch (e) {
+        done({ errors: [`cannot run the rules engine: ${(e as Error).message}`] });
+        return;
+      }
+      w.stdout.resume();
+      w.stderr.resume();
+      w.on('message', (r: ValidationResult) => done(Array.isArray(r?.errors) ? r : { errors: ['the rules engine gave no result'] }));
+      w.on('error', (e: NodeJS.ErrnoException) =>
+        done({ errors: [e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the rules engine ran out of memory (${maxHeapMb} MiB heap) validating the set (a rule-set bomb?)` : `the rules engine failed: ${e.message.split('\n')[0]}`] }),
+      );
+      w.on('exit', (code) => done({ errors: [`the rules engine stopped (exit ${code}) without a result`] }));
     });
 }
 

@@ -287,7 +287,7 @@ test('rule sets the agents could not take are not pushed: over the size limit, o
     assert.match(String((err.errors as string[])[0]), /at most 33554432 can be pushed/);
     await agent.waitLog((l) => l.msg === 'connected to the orchestrator', 15_000);
 
-    // A macro bomb: the engine runs out of time or memory in the child, not here.
+    // A macro bomb: the engine runs out of time or memory in the worker, not the orchestrator.
     let bomb = '- macro: m0\n  condition: evt.type = open\n';
     for (let i = 1; i <= 26; i++) bomb += `- macro: m${i}\n  condition: (m${i - 1} or m${i - 1})\n`;
     bomb += '- rule: bomb\n  desc: d\n  condition: m26\n  output: o\n  priority: WARNING\n';
