@@ -313,6 +313,27 @@ test('rule sets the agents could not take are not pushed: over the size limit, o
   }
 });
 
+test('rules files that are not regular files (a FIFO, /dev/zero) are refused at once; past --max-connections an agent is told to come back later', async () => {
+  const dir = tempDir();
+  const fifo = join(dir, 'fifo.yaml');
+  execFileSync('mkfifo', [fifo]);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', fifo, '--rules-file', '/dev/zero', '--alerts-file', join(dir, 'a.jsonl'), '--max-connections', '1']);
+  try {
+    const err = orch.logs.find((l) => l.msg === 'cannot read a rules file; keeping the last good rule set');
+    assert.ok(err, 'refused before listening, without blocking');
+    assert.match(String(err!.err), /not a regular file/);
+    const first = await rawAgent(orch.port, { agentId: 'one', sessionId: newSession() });
+    await first.next((m) => m.type === 'welcome', 'welcome');
+    const second = await rawAgent(orch.port, { agentId: 'two', sessionId: newSession() });
+    const code = await new Promise<number>((r) => second.ws.once('close', (c) => r(c)));
+    assert.is(code, 1013);
+    await orch.waitLog((l) => l.msg === 'agent refused: too many agents connected', 10_000);
+    first.ws.terminate();
+  } finally {
+    await stop(orch);
+  }
+});
+
 test('visible at the default log level: the orchestrator unreachable, alerts dropped (queue full, at exit), a pushed rule set that enables no rules', async () => {
   const lonely = startAgent({ port: 1, accessKey: KEY, env: { FAKE_AGENT_RATE: '200', FAKE_AGENT_QUEUE_MAX: '5', FAKE_AGENT_FLUSH_TIMEOUT_MS: '100' } });
   const dir = tempDir();

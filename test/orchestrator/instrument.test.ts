@@ -298,6 +298,33 @@ test('3. an invalid pushed rule set is rejected (agent log, orchestrator log and
   }
 });
 
+test('4b. ECS metadata with non-string labels (a numeric task revision): the real agent still connects, its hello coerced; the key is in no log line', async () => {
+  const dir = tempDir('inst-ecs-');
+  writeFileSync(join(dir, 'rules.yaml'), SHADOW_RULE);
+  const meta = createServer((req, res) => {
+    const body = req.url?.endsWith('/task')
+      ? { Cluster: 'c1', Family: 'web' } // no Revision: the label is used
+      : { DockerId: 'abcdef0123456789', Name: 'web', Image: 'nginx:1.27', Labels: { 'com.amazonaws.ecs.task-definition-version': 7, 'com.amazonaws.ecs.task-arn': 'arn:aws:ecs:eu-west-1:1:task/c1/x', 'odd.flag': true } };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => meta.listen(0, '127.0.0.1', r));
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', join(dir, 'rules.yaml'), '--alerts-file', join(dir, 'alerts.jsonl')]);
+  try {
+    const env = agentEnv(orch.port, { SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000', ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${(meta.address() as AddressInfo).port}/v4/x` });
+    const r = await instrument(['sh', '-c', 'cat /etc/shadow > /dev/null; exit 4'], { env, extendEnv: false, timeout: 90_000 });
+    assert.is(r.exitCode, 4);
+    const logs = lines(r.stderr);
+    assert.ok(logs.some(msgIs('SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload')), 'connected and got the rules');
+    const conn = await orch.waitLog((l) => l.msg === 'agent connected' && (l.task as Line | undefined)?.revision === '7', 20_000, 'hello with the coerced revision');
+    assert.is((conn.task as Line).arn, 'arn:aws:ecs:eu-west-1:1:task/c1/x');
+    await stop(orch);
+    assert.not.ok(String(r.stderr).includes(KEY) || JSON.stringify(orch.logs).includes(KEY) || orch.raw.join('').includes(KEY), 'the key is in no log line');
+  } finally {
+    orch.kill('SIGKILL');
+    meta.close();
+  }
+});
+
 test('4. a wrong access key is refused with a clear log line at the default log level; the workload runs to completion with its exit code', async () => {
   const dir = tempDir('inst-key-');
   const alertsFile = join(dir, 'alerts.jsonl');
