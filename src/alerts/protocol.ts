@@ -26,9 +26,9 @@ export const PREAUTH_MAX_BYTES = 64 * 1024;
 export const MAX_RULESET_BYTES = 32 * 1024 * 1024;
 /**
  * Sequence window per session: a batch is accepted only if its last
- * sequence is at most (highest contiguous stored) + SEQ_WINDOW. An agent
- * keeps at most 5,000 alerts in flight, so this is far above what an honest
- * agent needs and far below what could exhaust the sequence space.
+ * sequence is at most (highest contiguous stored, or the batch's oldestSeq
+ * - 1 if higher) + SEQ_WINDOW. An agent keeps at most 5,000 alerts in
+ * flight, so this is far above what an honest agent needs.
  */
 export const SEQ_WINDOW = 100_000;
 /** A session id: at least 128 bits of randomness, base64url (the agent makes 256). */

@@ -39,6 +39,8 @@ export interface WriterStats {
   /** Sequences the agent gave up on (below its oldestSeq) that were never stored: alerts lost on the agent's side. */
   gaps: number;
   writeErrors: number;
+  /** Sessions whose agent resumed far past what this side had stored (state lost here): not counted as gaps. */
+  resyncs: number;
   /** fdatasync calls (one per group of batches). */
   syncs: number;
   /** Batches refused because they fall outside the session's sequence window. */
@@ -120,7 +122,7 @@ export class AlertWriter {
   /** File size at the last commit: where a failed sync cuts back to. */
   private groupStart = 0;
   private readonly sessions = new Map<string, SessionState>();
-  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, syncs: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
+  private readonly s: WriterStats = { written: 0, duplicates: 0, gaps: 0, writeErrors: 0, resyncs: 0, syncs: 0, outOfWindow: 0, outOfOrder: 0, stdoutDropped: 0, sessionsKnown: 0, sessionsEvicted: 0 };
   private readonly stdoutMax: number;
   private readonly maxAgents: number;
 
@@ -231,7 +233,18 @@ export class AlertWriter {
         setImmediate(() => this.commit());
       }
       this.snapshot(st);
-      if (oldestSeq !== undefined && oldestSeq - 1 > st.base) this.s.gaps += release(st, oldestSeq - 1);
+      if (oldestSeq !== undefined && oldestSeq - 1 > st.base) {
+        // The agent holds nothing below oldestSeq: stop waiting for it. A
+        // short release in a session with stored alerts is alerts the agent
+        // lost (gaps); a session with nothing stored, or a long jump, means
+        // this side lost the session's state (a new file, an eviction): not
+        // counted as loss.
+        const known = st.base > 0 || st.ranges.length > 0;
+        const jump = oldestSeq - 1 - st.base;
+        const missing = release(st, oldestSeq - 1);
+        if (known && jump <= SEQ_WINDOW) this.s.gaps += missing;
+        else this.s.resyncs++;
+      }
       const lastSeq = firstSeq + alerts.length - 1;
       if (lastSeq > st.base + SEQ_WINDOW) {
         this.s.outOfWindow++;

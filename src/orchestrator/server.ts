@@ -319,6 +319,7 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       dedup_sessions_known: w.sessionsKnown,
       dedup_sessions_evicted_total: w.sessionsEvicted,
       alerts_gap_total: w.gaps,
+      alert_sessions_resynced_total: w.resyncs,
       alerts_write_errors_total: w.writeErrors,
       alerts_file_syncs_total: w.syncs,
       alert_batches_out_of_window_total: w.outOfWindow,

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { AGENT_PATH } from '../../src/alerts/protocol.js';
-import { RULES_A, getAuthed, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Proc } from '../fixtures/procs.js';
+import { RULES_A, getAuthed, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator, type Proc } from '../fixtures/procs.js';
 
 const KEY = 'restart-key';
 
@@ -85,6 +85,34 @@ test('queue bound with an on-disk spool: nothing lost across the outage', async 
   assert.is(stats.dropped, 0);
   // Without the spool the same outage overflows (previous test): the spool carried it.
   assertExactlyOnce(r.alerts, r.done.raised as number);
+});
+
+test('restarted on a new alerts file (its dedup state gone): the agent resumes its session from its oldest unacknowledged alert; nothing lost, no gap counted', async () => {
+  const dir = tempDir();
+  const first = await startOrchestrator(['--port', '0', '--access-key', KEY, '--alerts-file', join(dir, 'old.jsonl')]);
+  const agent = startAgent({ port: first.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '200', FAKE_AGENT_BACKOFF_MAX_MS: '500' } });
+  let second: Orchestrator | undefined;
+  try {
+    await until(async () => (await readAlerts(join(dir, 'old.jsonl'))).length >= 200, 20_000, '200 alerts in the old file');
+    first.kill('SIGKILL');
+    await first.exited;
+    second = await startOrchestrator(['--port', String(first.port), '--access-key', KEY, '--alerts-file', join(dir, 'new.jsonl')]);
+    await until(async () => (await readAlerts(join(dir, 'new.jsonl'))).length >= 200, 20_000, '200 alerts in the new file');
+    agent.kill('SIGTERM');
+    const done = await agent.waitOut((l) => l.event === 'done', 30_000, 'agent done');
+    const st = (done.stats as Line[])[0]!;
+    assert.is(st.dropped, 0);
+    assert.is(st.acked, done.raised, 'every alert acknowledged, none stuck behind the lost state');
+    const seqs = [...(await readAlerts(join(dir, 'old.jsonl'))), ...(await readAlerts(join(dir, 'new.jsonl')))].map((a) => (a.agent as Line).seq as number);
+    assert.equal([...new Set(seqs)].sort((a, b) => a - b), Array.from({ length: done.raised as number }, (_, i) => i + 1), 'every alert in one file or the other');
+    const m = await (await getAuthed(second.port, '/metrics', KEY)).text();
+    assert.match(m, /orchestrator_alert_sessions_resynced_total 1\n/);
+    assert.match(m, /orchestrator_alerts_gap_total 0\n/);
+  } finally {
+    agent.kill('SIGKILL');
+    first.kill('SIGKILL');
+    if (second) await stop(second);
+  }
 });
 
 test('an unusable spool directory is warned about once and the agent runs memory-only', async () => {

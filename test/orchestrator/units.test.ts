@@ -107,6 +107,11 @@ test('alert writer: sessions are separate; a batch far past the sequence window 
   assert.equal(await w.write(A, 2, [alert(2)]), { acked: 2, written: 1 });
   assert.equal(await w.write({ agentId: 'a', session: 'other' }, 1, [alert(1)]), { acked: 1, written: 1 }, 'same agent id, another session: its own sequences');
   assert.is(w.stats().outOfWindow, 1);
+  // State lost on this side (a new file, an eviction): the agent's oldestSeq resumes the session, not counted as loss.
+  assert.equal(await w.write({ agentId: 'r', session: 'resumed' }, 200_001, [alert(1)], 200_001), { acked: 200_001, written: 1 });
+  assert.equal(await w.write({ agentId: 'e', session: 'evicted' }, 41, [alert(1)], 41), { acked: 41, written: 1 });
+  assert.is(w.stats().resyncs, 2);
+  assert.is(w.stats().gaps, 0);
   w.close();
 });
 
