@@ -171,6 +171,8 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let retransmitTimer: NodeJS.Timeout | undefined;
   let retransmitAttempt = 0;
+  /** > 0: recovering after a retransmission timeout, until everything up to this sequence is acknowledged. */
+  let recoverUpTo = 0;
   let lastHeard = Date.now();
   let lastErrorText = '';
   let accepting = true;
@@ -204,26 +206,39 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
     }
   }
 
+  /** Sends the next unsent batch (at most max alerts); false when there is none. */
+  function sendBatch(max: number): boolean {
+    const batch = queue.nextBatch(max);
+    if (batch.length === 0) return false;
+    sendFrame(encode({ type: 'alerts', firstSeq: batch[0]!.seq, alerts: batch.map((b) => b.alert), oldestSeq: queue.oldestSeq() }));
+    s.batchesSent++;
+    return true;
+  }
+
   function pump(): void {
     if (state !== 'ready' || !ws || ws.readyState !== WebSocket.OPEN) return;
-    while (queue.hasUnsent() && queue.inFlight() < windowMax) {
-      if (ws.bufferedAmount > 4 * 1024 * 1024) {
-        scheduleFlush(50);
-        break;
+    // While recovering, batches go one at a time (on the timer and on each acknowledgement).
+    if (recoverUpTo === 0) {
+      while (queue.hasUnsent() && queue.inFlight() < windowMax) {
+        if (ws.bufferedAmount > 4 * 1024 * 1024) {
+          scheduleFlush(50);
+          break;
+        }
+        if (!sendBatch(Math.min(batchMax, windowMax - queue.inFlight()))) break;
       }
-      const batch = queue.nextBatch(Math.min(batchMax, windowMax - queue.inFlight()));
-      if (batch.length === 0) break;
-      sendFrame(encode({ type: 'alerts', firstSeq: batch[0]!.seq, alerts: batch.map((b) => b.alert), oldestSeq: queue.oldestSeq() }));
-      s.batchesSent++;
     }
     armRetransmit();
   }
 
   /**
-   * While alerts are in flight, a timer resends them if no acknowledgement
-   * comes: the orchestrator acknowledges only what it stored, so a batch it
-   * could not write (disk full) would otherwise wait for the next reconnect.
-   * Backs off while nothing is acknowledged; any progress resets it.
+   * While alerts are in flight, a timer resends if no acknowledgement comes:
+   * the orchestrator acknowledges only what it stored, so a batch it could
+   * not write (disk full) would otherwise wait for the next reconnect. Like
+   * TCP after a timeout, it resends only the oldest unacknowledged batch and
+   * then one batch per acknowledgement until all that was in flight at the
+   * timeout is acknowledged: an orchestrator that is slow rather than failing
+   * gets a few duplicate batches, not every agent's whole window again. The
+   * delay doubles while nothing is acknowledged; any progress resets it.
    */
   function armRetransmit(): void {
     if (retransmitTimer || queue.inFlight() === 0) return;
@@ -233,9 +248,12 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       if (state !== 'ready' || queue.inFlight() === 0) return;
       retransmitAttempt++;
       s.retransmits++;
-      log.debug({ inFlight: queue.inFlight(), ackedSeq: queue.stats().ackedSeq, delay }, 'no acknowledgement in time; resending unacknowledged alerts');
+      const acked = queue.stats().ackedSeq;
+      recoverUpTo = Math.max(recoverUpTo, acked + queue.inFlight());
+      log.debug({ inFlight: queue.inFlight(), ackedSeq: acked, delay }, 'no acknowledgement in time; resending the oldest unacknowledged batch');
       queue.rewind();
-      pump();
+      sendBatch(batchMax);
+      armRetransmit();
     }, delay);
     retransmitTimer.unref?.();
   }
@@ -336,6 +354,7 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
         queue.ack(m.ackedSeq);
         queue.rewind();
         resetRetransmit();
+        recoverUpTo = 0; // a new connection resends everything unacknowledged anyway
         log.info({ url, agentId, ackedSeq: m.ackedSeq, pending: queue.depth(), ruleSetVersion: m.ruleSetVersion }, 'connected to the orchestrator');
         if (m.ruleSetVersion !== null && m.ruleSetVersion === (opts.ruleSetVersion() ?? null)) markRulesReady();
         startHeartbeat();
@@ -346,7 +365,16 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
         if (state !== 'ready') return;
         const before = queue.stats().ackedSeq;
         queue.ack(m.seq);
-        if (queue.stats().ackedSeq > before) resetRetransmit();
+        const acked = queue.stats().ackedSeq;
+        if (acked > before) {
+          resetRetransmit();
+          if (recoverUpTo > 0 && acked >= recoverUpTo) recoverUpTo = 0;
+          else if (recoverUpTo > 0) {
+            // Still in what was in flight at the timeout: the next batch after the acknowledged one.
+            queue.rewind();
+            sendBatch(batchMax);
+          }
+        }
         checkDrained();
         pump();
         return;
