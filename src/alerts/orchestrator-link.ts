@@ -455,7 +455,10 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       const text = err.message;
       // One line per distinct failure, at the default (error) level, then a
       // reminder at most once a minute while it lasts: no log spam.
-      if (text !== lastErrorText) log.error({ url, err: text, queued: queue.depth() }, 'orchestrator connection error');
+      if (text !== lastErrorText) {
+        unreachableLog.take(); // the reminder comes a minute after this line, not at the next attempt
+        log.error({ url, err: text, queued: queue.depth() }, 'orchestrator connection error');
+      }
       else {
         const t = unreachableLog.take();
         if (t) log.error({ url, err: text, attempts: attempt, queued: queue.depth() }, 'orchestrator still unreachable; alerts are queued');

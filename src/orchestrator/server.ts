@@ -45,7 +45,7 @@ export interface ServerOptions {
   accessKey: string;
   /** Bearer token for /metrics and /v1/agents (default: the access key). */
   apiToken?: string;
-  /** Agent connections at most (default 10,000); past it new ones get 503. */
+  /** Authenticated agent connections at most (default 10,000); past it a hello is answered with close 1013. */
   maxConnections?: number;
   /** Connections that have not said hello yet, at most (default 64). */
   maxPreauth?: number;

@@ -395,11 +395,15 @@ test('5b. TLS: certificate checking on and no CA: refused and logged; the worklo
   const err = r.logs.find(msgIs('orchestrator connection error'));
   assert.ok(err, `TLS error logged; stderr: ${r.stderr.slice(-1500)}`);
   assert.match(String(err!.err), /self[- ]signed|certificate/i);
-  assert.ok(r.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('no rules from the orchestrator in time')));
+  const expired = r.logs.find((l) => typeof l.msg === 'string' && l.msg.includes('no rules from the orchestrator in time'));
+  assert.ok(expired);
+  // The default SYSDIG_LOGGING prints errors (and start-up lines): these three must show there.
+  assert.equal([err!.level, expired!.level], ['error', 'error']);
   // The local rules still detect; the alert is reported as undelivered.
   assert.ok(r.logs.some((l) => l.name === 'alerts' && (l.alert as Line | undefined)?.rule === 'shadow_read'), 'alert raised locally');
   const lost = r.logs.find(msgIs('alerts not acknowledged by the orchestrator at exit; counted as dropped'));
   assert.ok(lost, 'undelivered alerts reported at exit');
+  assert.is(lost!.level, 'error');
   assert.is(lost!.unacknowledged, 1);
   const done = r.logs.find(msgIs('workload exited'))!;
   assert.is(done.alerts, 1);
