@@ -156,6 +156,9 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
   // Visible at the default (error) level, at most once a minute each.
   const unreachableLog = new LogLimit(1, 60_000);
   const dropLog = new LogLimit(1, 30_000);
+  const tooBigLog = new LogLimit(1, 60_000);
+  /** Connections closed for a frame too big since the last acknowledgement or applied rule set. */
+  let tooBig = 0;
   const batchMax = Math.max(1, opts.batchMax ?? 500);
   const windowMax = Math.max(batchMax, opts.windowMax ?? 5000);
   const flushDelayMs = Math.max(0, opts.flushDelayMs ?? 20);
@@ -323,6 +326,7 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       const degraded = res.degraded ?? [];
       if (res.ok) {
         s.ruleSetsApplied++;
+        tooBig = 0;
         if (res.rules === 0) log.error({ version }, 'the pushed rule set enables no rules: nothing is detected until another set arrives');
         if (degraded.length) log.warn({ version, degraded }, 'rule set applied; some rules are degraded');
         else log.info({ version, files: files.length }, 'rule set applied');
@@ -348,7 +352,7 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       case 'welcome':
         if (state !== 'handshake') return;
         state = 'ready';
-        attempt = 0;
+        if (tooBig === 0) attempt = 0;
         lastErrorText = '';
         if (m.heartbeatMs >= 100) heartbeatMs = m.heartbeatMs;
         queue.ack(m.ackedSeq);
@@ -368,6 +372,7 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
         const acked = queue.stats().ackedSeq;
         if (acked > before) {
           resetRetransmit();
+          tooBig = 0;
           if (recoverUpTo > 0 && acked >= recoverUpTo) recoverUpTo = 0;
           else if (recoverUpTo > 0) {
             // Still in what was in flight at the timeout: the next batch after the acknowledged one.
@@ -450,8 +455,11 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
     sock.on('pong', () => {
       lastHeard = Date.now();
     });
+    let frameTooBig = false;
     sock.on('error', (err) => {
       if (ws !== sock) return;
+      // ws closes with 1009 but the peer's socket reports 1006: the error code tells.
+      if ((err as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') frameTooBig = true;
       const text = err.message;
       // One line per distinct failure, at the default (error) level, then a
       // reminder at most once a minute while it lasts: no log spam.
@@ -473,7 +481,13 @@ export function createOrchestratorLink(opts: OrchestratorLinkOptions): Orchestra
       const was = state;
       ws = undefined;
       if (was === 'closed') return;
-      if (code === CLOSE_TOO_BIG) log.error({ code }, 'a frame exceeded the size limit; the connection was closed');
+      if (code === CLOSE_TOO_BIG || frameTooBig) {
+        // A frame over MAX_FRAME_BYTES (a rule set too large, say) would come
+        // again after every reconnect: the backoff keeps growing instead of
+        // restarting at the welcome.
+        tooBig++;
+        if (tooBigLog.take()) log.error({ code, maxFrameBytes: MAX_FRAME_BYTES }, 'a frame over the size limit closed the orchestrator connection; reconnecting with growing backoff');
+      }
       if (was === 'ready') log.warn({ code, reason: reason.toString() }, 'orchestrator connection closed; reconnecting');
       else {
         s.connectFailures++;
