@@ -143,12 +143,18 @@ export class AlertQueue {
       else hi = mid;
     }
     let i = lo;
-    while (out.length < max && i < this.mem.length) {
+    // A batch is consecutive sequences (alerts[i] is firstSeq + i): it stops at a hole.
+    while (out.length < max && i < this.mem.length && (out.length === 0 || this.mem[i]!.seq === out[out.length - 1]!.seq + 1)) {
       out.push(this.mem[i]!);
       i++;
     }
     if (out.length) this.cursor = out[out.length - 1]!.seq + 1;
     return out;
+  }
+
+  /** The oldest sequence still held (the next one to be given when none is held): nothing lower is ever sent again. */
+  oldestSeq(): number {
+    return this.mem[this.head]?.seq ?? this.nextSeq - this.spoolCount;
   }
 
   /** Alerts sent but not acked: after a reconnect they are sent again. */
@@ -234,7 +240,10 @@ export class AlertQueue {
   private disableSpool(err: Error): void {
     this.logger.warn({ spool: this.spoolPath, err: err.message, lost: this.spoolCount }, 'alert spool failed; continuing memory-only, spooled alerts counted as dropped');
     this.dropped += this.spoolCount;
-    // The spooled sequences are lost: skip past them so nothing waits for them.
+    this.queued -= this.spoolCount;
+    // The spooled alerts were the newest and none was sent (only memory is):
+    // their sequences are given again, so the lost alerts leave no hole.
+    this.nextSeq -= this.spoolCount;
     this.spoolCount = 0;
     this.closeSpool();
   }

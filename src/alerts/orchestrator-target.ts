@@ -2,7 +2,8 @@
 // the deployment environment (docs/protocol.md, "Agent configuration"):
 // SYSDIG_ORCHESTRATOR:SYSDIG_ORCHESTRATOR_PORT, else
 // SYSDIG_COLLECTOR:SYSDIG_COLLECTOR_PORT; TLS switches from SYSDIG_EXTRA_ARGS
-// (`--orchestrator-tls`, `--orchestrator-ca FILE`, `--no-check-certificate`).
+// (TLS by default; `--no-orchestrator-tls` for plaintext, `--orchestrator-ca
+// FILE`, `--no-check-certificate`).
 // Pure: no I/O; returns a value or an error string.
 
 export interface OrchestratorTarget {
@@ -50,8 +51,8 @@ export function parseTlsArgs(args: string[]): TlsArgs {
 /**
  * Resolves the target, or undefined when no orchestrator/collector is configured
  * (the agent then runs with local sinks only), or an error string.
- * TLS: on for the collector (port 6443), off for the in-VPC orchestrator unless
- * --orchestrator-tls or a CA is given; TLS certificate checking is on unless --no-check-certificate.
+ * TLS: on unless --no-orchestrator-tls (always for the collector, and whenever a
+ * CA is given); certificate checking is on unless --no-check-certificate.
  */
 export function resolveOrchestratorTarget(env: NodeJS.ProcessEnv | Record<string, string | undefined>): OrchestratorTarget | undefined | string {
   const tlsArgs = parseTlsArgs(splitArgs(env.SYSDIG_EXTRA_ARGS));
@@ -72,7 +73,7 @@ export function resolveOrchestratorTarget(env: NodeJS.ProcessEnv | Record<string
   const t: OrchestratorTarget = {
     host,
     port,
-    tls: tlsArgs.tls ?? (tlsArgs.ca !== undefined || via === 'collector'),
+    tls: tlsArgs.tls !== false || tlsArgs.ca !== undefined || via === 'collector',
     checkCertificate: tlsArgs.checkCertificate ?? true,
     accessKey: env.SYSDIG_ACCESS_KEY ?? '',
     via,
@@ -95,7 +96,7 @@ export interface TargetConfigFields {
 
 /**
  * The same resolution from an already-loaded AgentConfig (what bin/instrument
- * has): orchestrator first, else collector (TLS always for the collector);
+ * has): orchestrator first, else collector (TLS unless turned off; always for the collector);
  * undefined when neither is configured.
  */
 export function targetFromConfig(c: TargetConfigFields): OrchestratorTarget | undefined {

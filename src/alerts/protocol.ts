@@ -14,6 +14,25 @@ export const CLOSE_AUTH_FAILED = 4001;
 export const CLOSE_PROTOCOL_ERROR = 4002;
 export const CLOSE_HELLO_TIMEOUT = 4003;
 export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_TRY_LATER = 1013;
+
+// ---- limits (docs/protocol.md, "Limits") ----
+/** Largest frame either side accepts from an authenticated peer. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** Bytes the orchestrator reads from a connection before its hello succeeded (a hello is a few hundred bytes). */
+export const PREAUTH_MAX_BYTES = 64 * 1024;
+/** Largest rule set the orchestrator pushes (the encoded `ruleset` frame); well under MAX_FRAME_BYTES. */
+export const MAX_RULESET_BYTES = 32 * 1024 * 1024;
+/**
+ * Sequence window per session: a batch is accepted only if its last
+ * sequence is at most (highest contiguous stored, or the batch's oldestSeq
+ * - 1 if higher) + SEQ_WINDOW. An agent keeps at most 5,000 alerts in
+ * flight, so this is far above what an honest agent needs.
+ */
+export const SEQ_WINDOW = 100_000;
+/** A session id: at least 128 bits of randomness, base64url (the agent makes 256). */
+export const SESSION_ID_RE = /^[A-Za-z0-9_-]{22,200}$/;
 
 export interface ContainerIdentity {
   id?: string;
@@ -38,6 +57,11 @@ export interface HelloMsg {
   type: 'hello';
   protocol: number;
   agentId: string;
+  /**
+   * Secret, unguessable id of this agent process (random, made at start).
+   * Keys the orchestrator's dedup state; never listed or logged (only a hash).
+   */
+  sessionId: string;
   accessKey: string;
   agentVersion: string;
   container: ContainerIdentity;
@@ -47,9 +71,14 @@ export interface HelloMsg {
 }
 export interface AlertsMsg {
   type: 'alerts';
-  /** Sequence number of alerts[0]; alerts[i] has firstSeq + i. Sequences start at 1 per agentId. */
+  /** Sequence number of alerts[0]; alerts[i] has firstSeq + i. Sequences start at 1 per session. */
   firstSeq: number;
   alerts: FalcoAlert[];
+  /**
+   * The oldest sequence the agent still holds: it will never send a lower
+   * one, so lower sequences not stored by now are lost (counted as gaps).
+   */
+  oldestSeq?: number;
 }
 export interface HeartbeatMsg {
   type: 'heartbeat';
@@ -70,7 +99,7 @@ export interface WelcomeMsg {
   type: 'welcome';
   protocol: number;
   orchestratorVersion: string;
-  /** Highest sequence of this agentId the orchestrator has durably received (0: none). */
+  /** Highest sequence of this session the orchestrator has durably stored with every lower one (0: none). */
   ackedSeq: number;
   /** Version of the rule set the orchestrator serves (null: it serves none). */
   ruleSetVersion: string | null;
@@ -78,7 +107,7 @@ export interface WelcomeMsg {
 }
 export interface AckMsg {
   type: 'ack';
-  /** Cumulative: every alert with sequence <= seq has been received. */
+  /** Cumulative: every alert with sequence <= seq is durably stored (never past an unstored one). */
   seq: number;
 }
 export interface RuleSetMsg {
@@ -139,6 +168,25 @@ export function validateAlert(a: unknown): string | undefined {
   return undefined;
 }
 
+const CONTAINER_KEYS = ['id', 'name', 'image', 'hostname'] as const;
+const TASK_KEYS = ['arn', 'family', 'revision', 'cluster', 'availabilityZone'] as const;
+const MAX_IDENTITY = 1024;
+
+/** The known identity keys as strings: numbers and booleans become text, anything else is left out. */
+export function identityStrings(o: unknown, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObj(o)) return out;
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'string') out[k] = v.slice(0, MAX_IDENTITY);
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') out[k] = String(v);
+  }
+  return out;
+}
+/** The same coercion for the agent's side (what it puts in hello). */
+export const containerStrings = (o: unknown): ContainerIdentity => identityStrings(o, CONTAINER_KEYS);
+export const taskStrings = (o: unknown): TaskIdentity => identityStrings(o, TASK_KEYS);
+
 function validateRuleFiles(v: unknown): string | undefined {
   if (!Array.isArray(v)) return 'files is not an array';
   for (const f of v) {
@@ -160,17 +208,23 @@ export function parseAgentMessage(data: unknown): Parsed<AgentMessage> {
     case 'hello': {
       if (!isSeq(m.protocol)) return { ok: false, error: 'hello.protocol missing' };
       if (!isStr(m.agentId) || m.agentId === '' || m.agentId.length > 200) return { ok: false, error: 'hello.agentId missing' };
+      if (!isStr(m.sessionId) || !SESSION_ID_RE.test(m.sessionId)) return { ok: false, error: 'hello.sessionId missing or not 22-200 base64url characters' };
       if (!isStr(m.accessKey)) return { ok: false, error: 'hello.accessKey missing' };
       if (!isStr(m.agentVersion)) return { ok: false, error: 'hello.agentVersion missing' };
-      if (!isObj(m.container) || !['id', 'name', 'image', 'hostname'].every((k) => optStr(m.container as Obj, k)))
-        return { ok: false, error: 'hello.container invalid' };
-      if (m.task !== undefined && (!isObj(m.task) || !Object.values(m.task).every(isStr))) return { ok: false, error: 'hello.task invalid' };
+      if (!isObj(m.container)) return { ok: false, error: 'hello.container invalid' };
+      if (m.task !== undefined && m.task !== null && !isObj(m.task)) return { ok: false, error: 'hello.task invalid' };
       if (m.ruleSetVersion !== null && !isStr(m.ruleSetVersion)) return { ok: false, error: 'hello.ruleSetVersion invalid' };
-      return { ok: true, msg: m as unknown as HelloMsg };
+      // Identity fields come from ECS metadata, whose types vary (a numeric
+      // label, say): coerced, never a reason to refuse an agent.
+      const msg = { ...m, container: identityStrings(m.container, CONTAINER_KEYS) } as Obj;
+      if (isObj(m.task)) msg.task = identityStrings(m.task, TASK_KEYS);
+      else delete msg.task;
+      return { ok: true, msg: msg as unknown as HelloMsg };
     }
     case 'alerts': {
       if (!isSeq(m.firstSeq) || m.firstSeq < 1) return { ok: false, error: 'alerts.firstSeq invalid' };
       if (!Array.isArray(m.alerts) || m.alerts.length === 0) return { ok: false, error: 'alerts.alerts empty or not an array' };
+      if (m.oldestSeq !== undefined && (!isSeq(m.oldestSeq) || m.oldestSeq < 1 || m.oldestSeq > m.firstSeq)) return { ok: false, error: 'alerts.oldestSeq invalid' };
       for (let i = 0; i < m.alerts.length; i++) {
         const err = validateAlert(m.alerts[i]);
         if (err) return { ok: false, error: `alerts[${i}]: ${err}` };
@@ -223,11 +277,35 @@ export function encode(msg: AgentMessage | OrchestratorMessage): string {
   return JSON.stringify(msg);
 }
 
-/** Shortens a raw frame for a log line. */
+/** Field names whose values never reach a log line (matched case-insensitively, at any depth). */
+const SECRET_KEY_RE = /access_?key|session_?id|secret|token|password|authorization/i;
+
+function redact(v: unknown, depth = 0): unknown {
+  if (depth > 20) return '[deep]';
+  if (Array.isArray(v)) return v.map((x) => redact(x, depth + 1));
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY_RE.test(k) ? '[redacted]' : redact(x, depth + 1);
+  return out;
+}
+
+/**
+ * A raw frame shortened for a log line, with secrets redacted by field: a
+ * JSON frame is parsed and every secret-named field replaced; a frame that
+ * is not JSON has `"name": "value"` pairs of secret-named fields blanked the
+ * same way (it may be a truncated hello).
+ */
 export function preview(data: unknown, max = 120): string {
   let s: string;
-  if (typeof data === 'string') s = data;
-  else if (Buffer.isBuffer(data)) s = data.subarray(0, max * 4).toString('utf8');
+  if (typeof data === 'string') s = data.slice(0, 1 << 20);
+  else if (Buffer.isBuffer(data)) s = data.subarray(0, 1 << 20).toString('utf8');
+  else if (Array.isArray(data) && data.every((b) => Buffer.isBuffer(b))) s = Buffer.concat(data as Buffer[]).subarray(0, 1 << 20).toString('utf8');
   else s = String(data);
-  return s.length > max ? `${s.slice(0, max)}...` : s;
+  let out: string;
+  try {
+    out = JSON.stringify(redact(JSON.parse(s)));
+  } catch {
+    out = s.replace(/("([^"\\]|\\.)*"\s*:\s*)("([^"\\]|\\.)*"?|[^,}\s]*)/g, (all, key: string) => (SECRET_KEY_RE.test(key) ? `${key}"[redacted]"` : all));
+  }
+  return out.length > max ? `${out.slice(0, max)}...` : out;
 }

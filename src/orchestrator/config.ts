@@ -9,11 +9,20 @@
 //   --alerts-stdout / --no-alerts-stdout  ORCHESTRATOR_ALERTS_STDOUT=1|0
 //                          (default: on unless --alerts-file is given)
 //   --tls-cert F --tls-key F  ORCHESTRATOR_TLS_CERT / ORCHESTRATOR_TLS_KEY
+//   --tls-offloaded        ORCHESTRATOR_TLS_OFFLOADED=1: TLS is terminated in front of
+//                          this server (a load balancer): plain HTTP on a
+//                          non-loopback address is then allowed (refused otherwise)
+//   --api-token TOKEN      ORCHESTRATOR_API_TOKEN: bearer token for /metrics and
+//                          /v1/agents (default: the access key)
+//   --max-connections N    ORCHESTRATOR_MAX_CONNECTIONS (default 10000): agent connections
 //   --forward-url URL      ORCHESTRATOR_FORWARD_URL (falcosidekick, POST Falco JSON)
 //   --forward-queue N      ORCHESTRATOR_FORWARD_QUEUE (default 10000)
 //   --max-agents N         ORCHESTRATOR_MAX_AGENTS (default 100000): agents the dedup table remembers
 //   --heartbeat-ms N       ORCHESTRATOR_HEARTBEAT_MS (default 10000; told to agents)
-//   --precheck             ORCHESTRATOR_PRECHECK=1: validate rule sets with the rules engine before pushing
+//   --no-precheck          ORCHESTRATOR_PRECHECK=0: check rule sets as YAML only (default:
+//                          validate with the rules engine before pushing; --precheck accepted)
+//   --precheck-timeout-ms N ORCHESTRATOR_PRECHECK_TIMEOUT_MS (default 30000): time the engine
+//                          gets to validate a set (in a worker thread with a 512 MiB heap)
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
 
@@ -26,19 +35,26 @@ export interface OrchestratorConfig {
   alertsStdout: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  tlsOffloaded: boolean;
+  apiToken?: string;
+  maxConnections: number;
   forwardUrl?: string;
   forwardQueue: number;
   maxAgents: number;
   heartbeatMs: number;
   precheck: boolean;
+  precheckTimeoutMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
 }
 
 export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host ADDR] [--rules-file PATH]...
                     [--alerts-file PATH] [--alerts-stdout|--no-alerts-stdout]
-                    [--tls-cert FILE --tls-key FILE] [--forward-url URL] [--forward-queue N] [--max-agents N]
-                    [--heartbeat-ms N] [--precheck] [--log-level LEVEL] [--shutdown-timeout-ms N]
+                    [--tls-cert FILE --tls-key FILE | --tls-offloaded] [--api-token TOKEN]
+                    [--forward-url URL] [--forward-queue N] [--max-agents N] [--max-connections N]
+                    [--heartbeat-ms N] [--no-precheck] [--precheck-timeout-ms N] [--log-level LEVEL] [--shutdown-timeout-ms N]
+Without --tls-cert/--tls-key it serves plain HTTP, on a loopback address only unless
+--tls-offloaded says TLS is terminated in front of it.
 Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
 or SYSDIG_ACCESS_KEY, ORCHESTRATOR_RULES_FILES (comma-separated), ORCHESTRATOR_ALERTS_FILE,
 ORCHESTRATOR_TLS_CERT, ORCHESTRATOR_TLS_KEY, ORCHESTRATOR_FORWARD_URL, ...); the command line wins.`;
@@ -52,13 +68,20 @@ function int(name: string, v: string | undefined, def: number, min: number, max:
   return n;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine reaches. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
 /** Returns the configuration or an error message (print it with USAGE, exit 2). */
 export function parseOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig | string {
   const a: Record<string, string | undefined> = {};
   const rules: string[] = [];
   let stdoutFlag: boolean | undefined;
   let precheck: boolean | undefined;
-  const valued = new Set(['--port', '--host', '--access-key', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
+  let offloaded: boolean | undefined;
+  const valued = new Set(['--port', '--host', '--access-key', '--api-token', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--max-connections', '--precheck-timeout-ms', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
   for (let i = 0; i < argv.length; i++) {
     let k = argv[i]!;
     let v: string | undefined;
@@ -71,6 +94,8 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     if (k === '--alerts-stdout') stdoutFlag = true;
     else if (k === '--no-alerts-stdout') stdoutFlag = false;
     else if (k === '--precheck') precheck = true;
+    else if (k === '--no-precheck') precheck = false;
+    else if (k === '--tls-offloaded') offloaded = true;
     else if (valued.has(k)) {
       if (v === undefined) {
         if (i + 1 >= argv.length) return `${k} needs a value`;
@@ -86,6 +111,10 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   if (typeof forwardQueue === 'string') return forwardQueue;
   const maxAgents = int('--max-agents', a['--max-agents'] ?? env.ORCHESTRATOR_MAX_AGENTS, 100_000, 1, 100_000_000);
   if (typeof maxAgents === 'string') return maxAgents;
+  const maxConnections = int('--max-connections', a['--max-connections'] ?? env.ORCHESTRATOR_MAX_CONNECTIONS, 10_000, 1, 1_000_000);
+  if (typeof maxConnections === 'string') return maxConnections;
+  const precheckTimeoutMs = int('--precheck-timeout-ms', a['--precheck-timeout-ms'] ?? env.ORCHESTRATOR_PRECHECK_TIMEOUT_MS, 30_000, 100, 600_000);
+  if (typeof precheckTimeoutMs === 'string') return precheckTimeoutMs;
   const heartbeatMs = int('--heartbeat-ms', a['--heartbeat-ms'] ?? env.ORCHESTRATOR_HEARTBEAT_MS, 10_000, 100, 3_600_000);
   if (typeof heartbeatMs === 'string') return heartbeatMs;
   const shutdownTimeoutMs = int('--shutdown-timeout-ms', a['--shutdown-timeout-ms'] ?? env.ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000);
@@ -96,6 +125,12 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
   const tlsCert = a['--tls-cert'] ?? env.ORCHESTRATOR_TLS_CERT;
   const tlsKey = a['--tls-key'] ?? env.ORCHESTRATOR_TLS_KEY;
   if (!!tlsCert !== !!tlsKey) return '--tls-cert and --tls-key go together';
+  const host = a['--host'] ?? env.ORCHESTRATOR_HOST ?? '0.0.0.0';
+  const tlsOffloaded = offloaded ?? bool(env.ORCHESTRATOR_TLS_OFFLOADED) ?? false;
+  // The access key and every alert would cross the network in clear.
+  if (!tlsCert && !tlsOffloaded && !isLoopback(host))
+    return `refusing to serve plain HTTP on ${host}: give --tls-cert/--tls-key, or --tls-offloaded if TLS is terminated in front of this server, or listen on a loopback address (--host 127.0.0.1)`;
+  const apiToken = a['--api-token'] ?? env.ORCHESTRATOR_API_TOKEN;
   const alertsFile = a['--alerts-file'] ?? env.ORCHESTRATOR_ALERTS_FILE;
   const forwardUrl = a['--forward-url'] ?? env.ORCHESTRATOR_FORWARD_URL;
   if (forwardUrl) {
@@ -107,21 +142,25 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     }
   }
   const cfg: OrchestratorConfig = {
-    host: a['--host'] ?? env.ORCHESTRATOR_HOST ?? '0.0.0.0',
+    host,
     port,
     accessKey,
     rulesFiles,
     alertsStdout: stdoutFlag ?? bool(env.ORCHESTRATOR_ALERTS_STDOUT) ?? !alertsFile,
     forwardQueue,
     maxAgents,
+    maxConnections,
+    tlsOffloaded,
     heartbeatMs,
-    precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? false,
+    precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? true,
+    precheckTimeoutMs,
     logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',
     shutdownTimeoutMs,
   };
   if (alertsFile) cfg.alertsFile = alertsFile;
   if (tlsCert) cfg.tlsCert = tlsCert;
   if (tlsKey) cfg.tlsKey = tlsKey;
+  if (apiToken) cfg.apiToken = apiToken;
   if (forwardUrl) cfg.forwardUrl = forwardUrl;
   return cfg;
 }

@@ -7,6 +7,7 @@
 import type { FalcoAlert } from '../alerts/alert.js';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { backoffDelay } from '../alerts/backoff.js';
+import { LogLimit } from '../alerts/log-limit.js';
 
 export interface ForwarderOptions {
   url: string;
@@ -37,7 +38,7 @@ export class Forwarder {
   private inFlight = 0;
   private waiting = 0;
   private readonly s = { forwarded: 0, retries: 0, dropped: 0, rejected: 0 };
-  private lastWarn = 0;
+  private readonly warns = new LogLimit(1, 5000);
   private closed = false;
   private readonly idle = new Set<() => void>();
 
@@ -60,10 +61,8 @@ export class Forwarder {
   }
 
   private warn(msg: string, extra: Record<string, unknown> = {}): void {
-    const now = Date.now();
-    if (now - this.lastWarn < 5000) return;
-    this.lastWarn = now;
-    this.opts.logger.warn({ url: this.opts.url, ...extra, ...this.stats() }, msg);
+    const t = this.warns.take();
+    if (t) this.opts.logger.warn({ url: this.opts.url, ...extra, ...this.stats(), ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, msg);
   }
 
   private pump(): void {

@@ -9,10 +9,12 @@ import pino from 'pino';
 import { AlertWriter } from './alert-writer.js';
 import { USAGE, parseOrchestratorConfig } from './config.js';
 import { Forwarder } from './forwarder.js';
-import { RuleStore, loadRulesEngineValidator } from './rule-store.js';
+import { REDACT_PATHS } from './redact.js';
+import { RuleStore, VALIDATE_FLAG, validateWorkerMain, workerValidator } from './rule-store.js';
 import { createOrchestratorServer } from './server.js';
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (argv[0] === VALIDATE_FLAG) return validateWorkerMain();
   const cfg = parseOrchestratorConfig(argv, env);
   if (typeof cfg === 'string') {
     if (cfg === 'help') {
@@ -22,7 +24,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     process.stderr.write(`orchestrator: ${cfg}\n${USAGE}\n`);
     return 2;
   }
-  const log = pino({ name: 'orchestrator', level: cfg.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  // Secrets are kept out of log lines where they are made; the redaction is the second line of defence.
+  const log = pino({ name: 'orchestrator', level: cfg.logLevel, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: true }));
   const writer = new AlertWriter({ file: cfg.alertsFile, stdout: cfg.alertsStdout, logger: log, maxAgents: cfg.maxAgents });
   try {
     await writer.open();
@@ -30,14 +33,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
     log.fatal({ file: cfg.alertsFile, err: (e as Error).message }, 'cannot open the alerts file');
     return 1;
   }
-  const validate = cfg.precheck ? await loadRulesEngineValidator(log) : undefined;
+  const validate = cfg.precheck ? workerValidator({ timeoutMs: cfg.precheckTimeoutMs }) : undefined;
+  if (!cfg.precheck) log.warn('--no-precheck: rule sets are checked as YAML only; the agents find what else is wrong');
   const rules = new RuleStore({ paths: cfg.rulesFiles, logger: log, validate });
   await rules.start();
   if (cfg.rulesFiles.length === 0) log.warn('no --rules-file given: agents run their embedded rules');
   const forwarder = cfg.forwardUrl ? new Forwarder({ url: cfg.forwardUrl, logger: log, queueMax: cfg.forwardQueue }) : undefined;
   let server;
   try {
-    server = createOrchestratorServer({ host: cfg.host, port: cfg.port, accessKey: cfg.accessKey, tlsCert: cfg.tlsCert, tlsKey: cfg.tlsKey, heartbeatMs: cfg.heartbeatMs, rules, writer, forwarder, logger: log });
+    server = createOrchestratorServer({ host: cfg.host, port: cfg.port, accessKey: cfg.accessKey, apiToken: cfg.apiToken, maxConnections: cfg.maxConnections, tlsCert: cfg.tlsCert, tlsKey: cfg.tlsKey, heartbeatMs: cfg.heartbeatMs, rules, writer, forwarder, logger: log });
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'cannot create the server (TLS certificate/key?)');
     return 1;
@@ -49,6 +53,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     log.fatal({ host: cfg.host, port: cfg.port, err: (e as Error).message }, 'cannot listen');
     return 1;
   }
+  if (cfg.tlsOffloaded && !cfg.tlsCert) log.warn({ host: cfg.host }, '--tls-offloaded: serving plain HTTP; TLS must be terminated in front of this server');
   log.info({ host: cfg.host, port, tls: !!cfg.tlsCert, alertsFile: cfg.alertsFile ?? null, alertsStdout: cfg.alertsStdout, forwardUrl: cfg.forwardUrl ?? null, rulesFiles: cfg.rulesFiles, ruleSetVersion: rules.get()?.version ?? null }, 'orchestrator listening');
 
   return await new Promise<number>((resolve) => {

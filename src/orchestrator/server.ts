@@ -2,8 +2,12 @@
 // serving both the agent WebSocket (path /v1/agent) and plain HTTP endpoints
 // (GET /healthz, GET /metrics in Prometheus text format, GET /v1/agents).
 // Owns agent sessions: hello + access-key check, rule-set pushes, alert
-// batches (through the AlertWriter, acknowledged after writing), heartbeats.
-// Every inbound frame is validated; malformed ones are logged and ignored.
+// batches (through the AlertWriter, acknowledged after a durable write),
+// heartbeats. Every inbound frame is validated; malformed ones are logged
+// (rate-limited per connection, secrets redacted) and ignored.
+// Before a hello succeeds a connection may send PREAUTH_MAX_BYTES in all and
+// counts against a small cap of unauthenticated connections; /metrics and
+// /v1/agents need `Authorization: Bearer <api token>`.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,12 +16,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { LoggerLike } from '../alerts/alert-queue.js';
+import { LogLimit } from '../alerts/log-limit.js';
 import {
   AGENT_PATH,
   CLOSE_AUTH_FAILED,
   CLOSE_GOING_AWAY,
   CLOSE_HELLO_TIMEOUT,
   CLOSE_PROTOCOL_ERROR,
+  CLOSE_TRY_LATER,
+  MAX_FRAME_BYTES,
+  PREAUTH_MAX_BYTES,
   PROTOCOL_VERSION,
   encode,
   parseAgentMessage,
@@ -25,7 +33,7 @@ import {
   type HelloMsg,
   type OrchestratorMessage,
 } from '../alerts/protocol.js';
-import type { AlertWriter } from './alert-writer.js';
+import { sessionKey, type AlertWriter } from './alert-writer.js';
 import type { Forwarder } from './forwarder.js';
 import type { RuleSet, RuleStore } from './rule-store.js';
 
@@ -35,6 +43,12 @@ export interface ServerOptions {
   host: string;
   port: number;
   accessKey: string;
+  /** Bearer token for /metrics and /v1/agents (default: the access key). */
+  apiToken?: string;
+  /** Authenticated agent connections at most (default 10,000); past it a hello is answered with close 1013. */
+  maxConnections?: number;
+  /** Connections that have not said hello yet, at most (default 64). */
+  maxPreauth?: number;
   tlsCert?: string;
   tlsKey?: string;
   heartbeatMs: number;
@@ -49,6 +63,12 @@ interface Session {
   ws: WebSocket;
   remote: string;
   hello?: HelloMsg;
+  /** sessionKey(hello.sessionId): the dedup key. */
+  key?: string;
+  /** Warnings about this connection (malformed frames, refused batches): rate-limited. */
+  warns: LogLimit;
+  /** Stops counting pre-authentication bytes (called when the hello succeeds). */
+  endPreauth?: () => void;
   lastHeard: number;
   counters: Record<string, number>;
   /** Version the agent reported running (hello or accepted push). */
@@ -64,18 +84,29 @@ export interface OrchestratorServer {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const frameBytes = (d: WebSocket.RawData): number => (Array.isArray(d) ? d.reduce((n, b) => n + b.length, 0) : (d as Buffer).byteLength);
 
 export function createOrchestratorServer(opts: ServerOptions): OrchestratorServer {
   const log = opts.logger;
   const keyDigest = digest(opts.accessKey);
+  const apiDigest = digest(opts.apiToken ?? opts.accessKey);
+  const maxConnections = opts.maxConnections ?? 10_000;
+  const maxPreauth = opts.maxPreauth ?? 64;
   const sessions = new Set<Session>();
+  /** Authenticated connections by session key. */
   const byAgent = new Map<string, Session>();
-  const c = { connections: 0, authFailures: 0, malformed: 0, alertsReceived: 0, batches: 0, rulesetPushes: 0, rulesetRejected: 0, rulesetAccepted: 0 };
+  let preauth = 0;
+  const c = { connections: 0, connectionsRefused: 0, preauthOverflow: 0, authFailures: 0, malformed: 0, alertsReceived: 0, batches: 0, batchesRefused: 0, rulesetPushes: 0, rulesetRejected: 0, rulesetAccepted: 0 };
+  // Lines any unauthenticated peer can cause, and write failures: one budget each for the whole server.
+  const preauthWarns = new LogLimit(10, 10_000);
+  const writeErrors = new LogLimit(3, 10_000);
   const started = Date.now();
   let closing = false;
 
   const server: Server = opts.tlsCert && opts.tlsKey ? createHttpsServer({ cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) }) : createHttpServer();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
+  // maxPayload is the authenticated limit; before hello the byte budget on the socket applies.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  server.maxConnections = maxConnections + maxPreauth + 64; // + room for /healthz and /metrics
 
   function send(s: Session, msg: OrchestratorMessage): void {
     if (s.ws.readyState !== WebSocket.OPEN) return;
@@ -96,39 +127,58 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
     for (const s of sessions) push(s, set);
   });
 
+  /** A warning about one connection, rate-limited per connection (and globally before hello). */
+  function warnConn(s: Session, fields: Record<string, unknown>, msg: string): void {
+    const t = s.hello ? s.warns.take() : preauthWarns.take();
+    if (t) log.warn({ remote: s.remote, agentId: s.hello?.agentId, ...fields, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, msg);
+  }
+
   function onHello(s: Session, m: HelloMsg): void {
     if (m.protocol !== PROTOCOL_VERSION) {
       send(s, { type: 'error', code: 'unsupported_protocol', message: `this orchestrator speaks protocol ${PROTOCOL_VERSION}, agent sent ${m.protocol}` });
-      log.warn({ remote: s.remote, agentId: m.agentId, protocol: m.protocol }, 'agent refused: unsupported protocol version');
+      warnConn(s, { agentId: m.agentId, protocol: m.protocol }, 'agent refused: unsupported protocol version');
       s.ws.close(CLOSE_PROTOCOL_ERROR, 'unsupported protocol');
       return;
     }
     if (!timingSafeEqual(digest(m.accessKey), keyDigest)) {
       c.authFailures++;
       send(s, { type: 'error', code: 'auth_failed', message: 'access key refused' });
-      log.warn({ remote: s.remote, agentId: m.agentId, container: m.container.name }, 'agent refused: wrong access key');
+      warnConn(s, { agentId: m.agentId, container: m.container.name }, 'agent refused: wrong access key');
       s.ws.close(CLOSE_AUTH_FAILED, 'access key refused');
       return;
     }
-    const prev = byAgent.get(m.agentId);
+    const key = sessionKey(m.sessionId);
+    // Only the same session supersedes a connection: another process using
+    // this agent's public id gets a session of its own and cannot touch it.
+    const prev = byAgent.get(key);
     if (prev && prev !== s) {
-      log.info({ agentId: m.agentId }, 'agent reconnected; closing its previous connection');
+      log.info({ agentId: m.agentId, session: key }, 'agent reconnected; closing its previous connection');
       prev.ws.close(CLOSE_GOING_AWAY, 'superseded');
       sessions.delete(prev);
+      byAgent.delete(key);
+    }
+    if (byAgent.size >= maxConnections) {
+      c.connectionsRefused++;
+      warnConn(s, { agentId: m.agentId, maxConnections }, 'agent refused: too many agents connected');
+      s.ws.close(CLOSE_TRY_LATER, 'too many agents');
+      return;
     }
     s.hello = m;
+    s.key = key;
+    s.endPreauth?.();
     s.ruleSetVersion = m.ruleSetVersion;
-    byAgent.set(m.agentId, s);
+    byAgent.set(key, s);
     const set = opts.rules.get();
+    const ackedSeq = opts.writer.ackedSeq(key);
     send(s, {
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       orchestratorVersion: ORCHESTRATOR_VERSION,
-      ackedSeq: opts.writer.ackedSeq(m.agentId),
+      ackedSeq,
       ruleSetVersion: set?.version ?? null,
       heartbeatMs: opts.heartbeatMs,
     });
-    log.info({ remote: s.remote, agentId: m.agentId, agentVersion: m.agentVersion, container: m.container, task: m.task, ruleSetVersion: m.ruleSetVersion, ackedSeq: opts.writer.ackedSeq(m.agentId) }, 'agent connected');
+    log.info({ remote: s.remote, agentId: m.agentId, session: key, agentVersion: m.agentVersion, container: m.container, task: m.task, ruleSetVersion: m.ruleSetVersion, ackedSeq }, 'agent connected');
     if (set) push(s, set);
   }
 
@@ -137,19 +187,20 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
     const p = parseAgentMessage(data);
     if (!p.ok) {
       c.malformed++;
-      log.warn({ remote: s.remote, agentId: s.hello?.agentId, error: p.error, frame: preview(data) }, 'malformed message from agent ignored');
+      // Before hello the frame is not shown at all (anyone can send it); after, with secrets redacted.
+      warnConn(s, { error: p.error, ...(s.hello ? { frame: preview(data) } : { bytes: frameBytes(data) }) }, 'malformed message from agent ignored');
       return;
     }
     const m = p.msg;
     if (m.type === 'hello') {
-      if (s.hello) log.warn({ agentId: s.hello.agentId }, 'second hello ignored');
+      if (s.hello) warnConn(s, {}, 'second hello ignored');
       else onHello(s, m);
       return;
     }
-    if (!s.hello) {
+    if (!s.hello || !s.key) {
       c.malformed++;
       send(s, { type: 'error', code: 'hello_required', message: 'send hello first' });
-      log.warn({ remote: s.remote, type: m.type }, 'message before hello ignored');
+      warnConn(s, { type: m.type }, 'message before hello ignored');
       return;
     }
     const agentId = s.hello.agentId;
@@ -157,10 +208,20 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       case 'alerts': {
         c.batches++;
         c.alertsReceived += m.alerts.length;
-        const origin = { agentId, container: s.hello.container.name, task: s.hello.task?.arn };
+        const origin = { agentId, session: s.key, container: s.hello.container.name, task: s.hello.task?.arn };
         const fwd = opts.forwarder;
-        const acked = opts.writer.write(origin, m.firstSeq, m.alerts, fwd ? (a) => fwd.enqueue(a) : undefined);
-        send(s, { type: 'ack', seq: acked });
+        void opts.writer.write(origin, m.firstSeq, m.alerts, m.oldestSeq, fwd ? (a) => fwd.enqueue(a) : undefined).then((r) => {
+          if (r.refused === 'window') {
+            c.batchesRefused++;
+            warnConn(s, { firstSeq: m.firstSeq, count: m.alerts.length, acked: r.acked }, 'alert batch outside the session\'s sequence window; refused');
+          } else if (r.refused) {
+            c.batchesRefused++;
+            const t = writeErrors.take();
+            if (t) log.error({ file: opts.writer.file, err: r.refused, agentId, firstSeq: m.firstSeq, count: m.alerts.length, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, 'cannot write the alerts file; batch not acknowledged (the agent will resend)');
+            return; // no acknowledgement for what is not stored
+          }
+          send(s, { type: 'ack', seq: r.acked });
+        });
         return;
       }
       case 'heartbeat':
@@ -175,7 +236,7 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
           else log.info({ agentId, version: m.version }, 'agent applied the rule set');
         } else {
           c.rulesetRejected++;
-          log.error({ agentId, version: m.version, errors: m.errors, running: s.ruleSetVersion }, 'agent rejected the rule set; it keeps its previous one');
+          log.error({ agentId, version: m.version, errors: m.errors.slice(0, 20), running: s.ruleSetVersion }, 'agent rejected the rule set; it keeps its previous one');
         }
         return;
     }
@@ -183,11 +244,32 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     c.connections++;
-    const s: Session = { ws, remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`, lastHeard: Date.now(), counters: {}, ruleSetVersion: null, connectedAt: Date.now() };
+    const s: Session = { ws, remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`, warns: new LogLimit(5, 10_000), lastHeard: Date.now(), counters: {}, ruleSetVersion: null, connectedAt: Date.now() };
     sessions.add(s);
+    // Pre-authentication budget: every byte the peer sends counts until the
+    // hello succeeds; past the budget the socket is cut, so a frame of any
+    // announced size costs at most the budget in memory.
+    preauth++;
+    let counting = true;
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > PREAUTH_MAX_BYTES) {
+        c.preauthOverflow++;
+        warnConn(s, { bytes: received, limit: PREAUTH_MAX_BYTES }, 'connection sent too much before hello; closed');
+        req.socket.destroy();
+      }
+    };
+    s.endPreauth = (): void => {
+      if (!counting) return;
+      counting = false;
+      preauth--;
+      req.socket.off('data', onData);
+    };
+    req.socket.on('data', onData);
     const helloTimer = setTimeout(() => {
       if (!s.hello && ws.readyState === WebSocket.OPEN) {
-        log.warn({ remote: s.remote }, 'agent sent no hello in time; closing');
+        warnConn(s, {}, 'agent sent no hello in time; closing');
         ws.close(CLOSE_HELLO_TIMEOUT, 'hello timeout');
       }
     }, opts.helloTimeoutMs ?? 10_000);
@@ -198,10 +280,11 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
     ws.on('error', (err) => log.debug({ remote: s.remote, err: err.message }, 'agent socket error'));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
+      s.endPreauth?.();
       sessions.delete(s);
-      if (s.hello && byAgent.get(s.hello.agentId) === s) {
-        byAgent.delete(s.hello.agentId);
-        if (!closing) log.info({ agentId: s.hello.agentId, code }, 'agent disconnected');
+      if (s.key && byAgent.get(s.key) === s) {
+        byAgent.delete(s.key);
+        if (!closing) log.info({ agentId: s.hello?.agentId, session: s.key, code }, 'agent disconnected');
       }
     });
   });
@@ -223,16 +306,24 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
     const out: Record<string, number> = {
       agents_connected: byAgent.size,
       connections_total: c.connections,
+      connections_refused_total: c.connectionsRefused,
+      connections_preauth: preauth,
+      preauth_overflow_total: c.preauthOverflow,
       auth_failures_total: c.authFailures,
       malformed_messages_total: c.malformed,
       alert_batches_total: c.batches,
+      alert_batches_refused_total: c.batchesRefused,
       alerts_received_total: c.alertsReceived,
       alerts_written_total: w.written,
       alerts_duplicate_total: w.duplicates,
-      dedup_agents_known: w.agentsKnown,
-      dedup_agents_evicted_total: w.agentsEvicted,
+      dedup_sessions_known: w.sessionsKnown,
+      dedup_sessions_evicted_total: w.sessionsEvicted,
       alerts_gap_total: w.gaps,
+      alert_sessions_resynced_total: w.resyncs,
       alerts_write_errors_total: w.writeErrors,
+      alerts_file_syncs_total: w.syncs,
+      alert_batches_out_of_window_total: w.outOfWindow,
+      alert_batches_out_of_order_total: w.outOfOrder,
       alerts_stdout_dropped_total: w.stdoutDropped,
       ruleset_pushes_total: c.rulesetPushes,
       ruleset_accepted_total: c.rulesetAccepted,
@@ -279,8 +370,15 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       if (closing) return reply(503, 'application/json', '{"status":"shutting down"}\n');
       return reply(200, 'application/json', JSON.stringify({ status: 'ok', agents: byAgent.size, ruleSetVersion: opts.rules.get()?.version ?? null }) + '\n');
     }
+    if (path !== '/metrics' && path !== '/v1/agents') return reply(404, 'text/plain', 'not found\n');
+    // Agent ids, identities and counters are for operators only.
+    const auth = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+    if (!auth || !timingSafeEqual(digest(auth[1]!.trim()), apiDigest)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return reply(401, 'text/plain', 'authentication required (Authorization: Bearer <api token>)\n');
+    }
     if (path === '/metrics') return reply(200, 'text/plain; version=0.0.4', metricsText());
-    if (path === '/v1/agents') {
+    {
       const agents = [...byAgent.values()].map((s) => ({
         agentId: s.hello?.agentId,
         remote: s.remote,
@@ -288,13 +386,12 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
         container: s.hello?.container,
         task: s.hello?.task,
         ruleSetVersion: s.ruleSetVersion,
-        ackedSeq: s.hello ? opts.writer.ackedSeq(s.hello.agentId) : 0,
+        ackedSeq: s.key ? opts.writer.ackedSeq(s.key) : 0,
         counters: s.counters,
         connectedAt: new Date(s.connectedAt).toISOString(),
       }));
       return reply(200, 'application/json', JSON.stringify({ agents }) + '\n');
     }
-    reply(404, 'text/plain', 'not found\n');
   }
 
   server.on('request', onRequest);
@@ -304,9 +401,19 @@ export function createOrchestratorServer(opts: ServerOptions): OrchestratorServe
       socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
       return;
     }
+    if (preauth >= maxPreauth || sessions.size >= maxConnections + maxPreauth) {
+      c.connectionsRefused++;
+      const t = preauthWarns.take();
+      if (t) log.warn({ remote: req.socket.remoteAddress, preauth, connections: sessions.size, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, 'connection refused: too many connections (or too many without hello)');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  server.on('tlsClientError', (err) => log.warn({ err: err.message }, 'TLS handshake with a client failed'));
+  server.on('tlsClientError', (err) => {
+    const t = preauthWarns.take();
+    if (t) log.warn({ err: err.message, ...(t.suppressed ? { suppressed: t.suppressed } : {}) }, 'TLS handshake with a client failed');
+  });
   server.on('clientError', (err, socket) => {
     log.debug({ err: err.message }, 'HTTP client error');
     socket.destroy();

@@ -137,7 +137,7 @@ export async function main(): Promise<number> {
       pushedVersion = set.version;
       if (degraded.length) log.warn({ version: set.version, degraded }, 'rules need syscalls the running seccomp filter does not stop on: degraded until the workload restarts');
       log.info({ version: set.version, rules: next.rules.length }, 'rule set from the orchestrator in force');
-      return { ok: true, errors: [], degraded };
+      return { ok: true, errors: [], degraded, rules: next.rules.length };
     } catch (err) {
       return { ok: false, errors: [`internal error loading the rule set: ${(err as Error).message}`] };
     }
@@ -173,7 +173,7 @@ export async function main(): Promise<number> {
     await linkReady;
     const ok = link ? await link.waitForRuleSet(config.securityWaitMs) : false;
     if (ok) log.startup({ version: pushedVersion ?? ruleset?.version }, 'SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload');
-    else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
+    else log.error({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
   detection = createDetection({

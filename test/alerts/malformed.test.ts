@@ -62,6 +62,39 @@ test('a malformed message from the orchestrator is logged and ignored; the link 
   }
 });
 
+test('a frame over the agent\'s size limit closes the connection (1009): one error line (not one per reconnect), the agent keeps running', async () => {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, path: AGENT_PATH });
+  const huge = Buffer.alloc(65 * 1024 * 1024, 0x61); // past MAX_FRAME_BYTES (64 MiB)
+  const opened: number[] = [];
+  const codes: number[] = [];
+  wss.on('connection', (ws) => {
+    opened.push(Date.now());
+    ws.on('close', (c) => codes.push(c));
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as Line;
+      if (m.type !== 'hello') return;
+      ws.send(JSON.stringify({ type: 'welcome', protocol: 1, orchestratorVersion: 'script', ackedSeq: 0, ruleSetVersion: null, heartbeatMs: 1000 }));
+      ws.send(huge);
+    });
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const port = (http.address() as AddressInfo).port;
+  const agent = startAgent({ port, accessKey: 'k', env: { FAKE_AGENT_RATE: '5', FAKE_AGENT_BACKOFF_MAX_MS: '60000' } });
+  try {
+    const err = await agent.waitLog((l) => typeof l.msg === 'string' && l.msg.startsWith('a frame over the size limit'), 20_000, 'the size error');
+    assert.is(err.level, 'error');
+    await until(() => opened.length >= 4, 30_000, '4 connections');
+    assert.ok(codes.includes(1009), `close codes ${codes.join(',')}`);
+    assert.is(agent.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('a frame over the size limit')).length, 1, 'rate-limited');
+    assert.ok(process.kill(agent.pid, 0), 'the agent keeps running');
+  } finally {
+    await stop(agent, 3000);
+    wss.close();
+    http.close();
+  }
+});
+
 test('a malformed message from an agent is logged and ignored by the orchestrator; the session continues', async () => {
   const orch = await startOrchestrator(['--port', '0', '--access-key', 'k', '--alerts-file', '/dev/null']);
   const ws = new WebSocket(`ws://127.0.0.1:${orch.port}${AGENT_PATH}`);
@@ -71,7 +104,7 @@ test('a malformed message from an agent is logged and ignored by the orchestrato
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
     ws.send('garbage{');
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [] }));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-1', accessKey: 'k', agentVersion: 't', container: {}, ruleSetVersion: null }));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-1', sessionId: 'raw-1-session-0123456789abcdef', accessKey: 'k', agentVersion: 't', container: {}, ruleSetVersion: null }));
     await until(() => inbox.some((m) => m.type === 'welcome'), 10_000, 'welcome');
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [{ rule: 'x' }] }));
     ws.send(JSON.stringify({ type: 'alerts', firstSeq: 1, alerts: [{ time: '2026-01-01T00:00:00.000000000Z', rule: 'r', priority: 'Warning', source: 'syscall', hostname: 'h', output: 'o', tags: [], output_fields: { a: 1 } }] }));

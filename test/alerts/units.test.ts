@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 import { AlertQueue } from '../../src/alerts/alert-queue.js';
 import { backoffDelay } from '../../src/alerts/backoff.js';
-import { parseAgentMessage, parseOrchestratorMessage, validateAlert } from '../../src/alerts/protocol.js';
+import { parseAgentMessage, parseOrchestratorMessage, preview, validateAlert } from '../../src/alerts/protocol.js';
+import { LogLimit } from '../../src/alerts/log-limit.js';
 import { parseTlsArgs, resolveOrchestratorTarget, splitArgs, targetFromConfig } from '../../src/alerts/orchestrator-target.js';
 import { AlertSinks, createFileSink, createLogSink } from '../../src/alerts/sinks.js';
 
@@ -31,6 +32,51 @@ test('protocol: valid messages parse, malformed ones are errors (never throws)',
   assert.not.ok(parseAgentMessage(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'a', accessKey: 'k', agentVersion: 'v', container: { name: 3 }, ruleSetVersion: null })).ok);
   assert.is(validateAlert({ ...alert(1), priority: 'WARNING' }), 'alert.priority invalid: WARNING');
   assert.is(validateAlert({ ...alert(1), output_fields: { a: {} } }), 'alert.output_fields has a non-scalar value');
+});
+
+const SID = 'abcdefghijklmnopqrstuvwxyz012345';
+const hello = (o: Record<string, unknown>) => JSON.stringify({ type: 'hello', protocol: 1, agentId: 'a', sessionId: SID, accessKey: 'sekrit-key', agentVersion: 'v', container: {}, ruleSetVersion: null, ...o });
+
+test('protocol: hello needs a session id; odd ECS metadata types are coerced, not refused', () => {
+  assert.not.ok(parseAgentMessage(hello({ sessionId: undefined })).ok);
+  assert.not.ok(parseAgentMessage(hello({ sessionId: 'short' })).ok);
+  const r = parseAgentMessage(hello({ container: { name: 42, image: 'i', id: { x: 1 } }, task: { revision: 7, arn: 'arn', cluster: true, labels: { a: 1 } } }));
+  assert.ok(r.ok);
+  if (!r.ok || r.msg.type !== 'hello') return;
+  assert.equal(r.msg.container, { name: '42', image: 'i' });
+  assert.equal(r.msg.task, { arn: 'arn', revision: '7', cluster: 'true' });
+  assert.ok(parseAgentMessage(hello({ task: null })).ok);
+});
+
+test('protocol: log previews redact secrets by field, in JSON and in broken JSON', () => {
+  const p = preview(hello({ protocol: 'one' }), 1000);
+  assert.not.match(p, /sekrit|abcdefghijklmnop/);
+  assert.match(p, /"accessKey":"\[redacted\]"/);
+  const torn = preview('{"type":"hello","accessKey":"sekrit-key","sessionId":"' + SID + '","agentId":', 1000);
+  assert.not.match(torn, /sekrit|abcdefghijklmnop/);
+  assert.match(torn, /"agentId":/);
+  assert.not.match(preview(JSON.stringify({ deep: [{ headers: { Authorization: 'Bearer sekrit' } }] })), /sekrit/);
+});
+
+test('log limit: a burst, then one line per interval carrying the count held back', () => {
+  let now = 0;
+  const l = new LogLimit(2, 1000, () => now);
+  assert.equal([l.take(), l.take(), l.take(), l.take()], [{ suppressed: 0 }, { suppressed: 0 }, undefined, undefined]);
+  now = 999;
+  assert.is(l.take(), undefined);
+  now = 1000;
+  assert.equal(l.take(), { suppressed: 3 });
+  assert.is(l.take(), undefined);
+});
+
+test('queue: a batch stops at a hole in the sequences; oldestSeq is the oldest held', () => {
+  const q = new AlertQueue({ memMax: 10, name: 't', logger: quiet });
+  for (let i = 1; i <= 4; i++) q.push(alert(i));
+  assert.is(q.oldestSeq(), 1);
+  q.ack(2);
+  assert.is(q.oldestSeq(), 3);
+  q.ack(4);
+  assert.is(q.oldestSeq(), 5, 'nothing held: the next sequence');
 });
 
 test('queue: sequences, batches, cumulative acks, rewind after reconnect', () => {
@@ -102,8 +148,10 @@ test('backoff: capped, jittered, grows', () => {
 test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_ARGS', () => {
   assert.is(resolveOrchestratorTarget({}), undefined);
   assert.equal(resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_ORCHESTRATOR_PORT: '7000', SYSDIG_COLLECTOR: 'c', SYSDIG_ACCESS_KEY: 'k' }), {
-    host: 'o', port: 7000, tls: false, checkCertificate: true, accessKey: 'k', via: 'orchestrator',
+    host: 'o', port: 7000, tls: true, checkCertificate: true, accessKey: 'k', via: 'orchestrator',
   });
+  const plain = resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: '--no-orchestrator-tls' });
+  assert.ok(typeof plain === 'object' && plain.tls === false, 'plaintext only when asked');
   const c = resolveOrchestratorTarget({ SYSDIG_COLLECTOR: 'c', SYSDIG_EXTRA_ARGS: '--no-check-certificate' });
   assert.equal(c, { host: 'c', port: 6443, tls: true, checkCertificate: false, accessKey: '', via: 'collector' });
   const t = resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: `--orchestrator-ca "/a b/ca.pem" --other` });
@@ -113,6 +161,7 @@ test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_AR
   assert.equal(parseTlsArgs(['--x', '--orchestrator-tls']).rest, ['--x']);
   const base = { orchestratorHost: undefined, orchestratorPort: 6667, collectorHost: undefined, collectorPort: 6443, orchestratorTls: false, orchestratorCa: undefined, checkCertificate: true, accessKey: 'k' };
   assert.is(targetFromConfig(base), undefined);
+  assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', collectorHost: 'c', orchestratorTls: true })!.tls, true);
   assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', collectorHost: 'c' }), { host: 'o', port: 6667, tls: false, checkCertificate: true, accessKey: 'k', via: 'orchestrator' });
   assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', orchestratorCa: '/ca.pem' }), { host: 'o', port: 6667, tls: true, checkCertificate: true, accessKey: 'k', via: 'orchestrator', ca: '/ca.pem' });
   assert.is(targetFromConfig({ ...base, collectorHost: 'c' })!.tls, true);

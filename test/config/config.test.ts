@@ -36,7 +36,7 @@ test('defaults from an empty environment', () => {
   assert.equal(config.rulesFiles, []);
   assert.is(config.priorityMin, 'Debug');
   assert.is(config.ruleMatching, 'first');
-  assert.is(config.orchestratorTls, false);
+  assert.is(config.orchestratorTls, true, "TLS to the orchestrator by default");
   assert.is(config.checkCertificate, true);
   assert.is(config.securityWaitMs, 10000);
   assert.is(config.metadataTimeoutMs, 2000);
@@ -163,7 +163,7 @@ test('SYSDIG_EXTRA_ARGS errors name the variable and the flag', () => {
   assert.is(config.ringBytes, undefined);
   assert.is(config.securityWaitMs, 10000);
   assert.equal(config.syscallsExtra, []);
-  assert.is(config.orchestratorTls, false);
+  assert.is(config.orchestratorTls, true);
 });
 
 test('an unknown flag does not make its value a stray argument; a malformed SYSDIG_EXTRA_ARGS is ignored as a whole', () => {

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { RULES_A, RULES_B, RULES_INVALID, readAlerts, startAgent, startOrchestrator, stop, tempDir, until, type Line } from '../fixtures/procs.js';
+import { RULES_A, RULES_B, RULES_INVALID, getAuthed, readAlerts, startAgent, startOrchestrator, stop, tempDir, until, type Line } from '../fixtures/procs.js';
 
 const KEY = 'test-access-key';
 
@@ -17,7 +17,8 @@ test('an alert raised by an agent reaches the orchestrator (alerts file and stdo
   writeFileSync(rules, RULES_A);
   const alertsFile = join(dir, 'alerts.jsonl');
   const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, '--alerts-stdout']);
-  const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '20' } });
+  // security: alerts start once rule_a is in force (else the first may come from the embedded rule)
+  const agent = startAgent({ port: orch.port, accessKey: KEY, priority: 'security', env: { FAKE_AGENT_RATE: '20' } });
   try {
     const started = await agent.waitOut((l) => l.event === 'started');
     const agentId = (started.agentIds as string[])[0]!;
@@ -46,7 +47,8 @@ test('a rule update pushed while the workload runs takes effect without restarti
   const rules = join(dir, 'rules.yaml');
   writeFileSync(rules, RULES_A);
   const alertsFile = join(dir, 'alerts.jsonl');
-  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile]);
+  // --no-precheck: the orchestrator pushes what the agent's loader will refuse.
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, '--no-precheck']);
   const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '50' } });
   try {
     const v1 = await agent.waitOut((l) => l.event === 'ruleset' && l.ok === true, 15_000, 'first rule set');
@@ -120,7 +122,7 @@ test('a wrong access key is refused with a clear log line on both sides, and not
     assert.not.ok(JSON.stringify(orch.logs).includes('not-the-key'), 'the key is not logged');
     await agent.waitLog((x) => typeof x.msg === 'string' && x.msg.startsWith('orchestrator refused the access key'), 15_000, 'agent-side refusal log');
     assert.is((await readAlerts(alertsFile)).length, 0);
-    const m = await (await fetch(`http://127.0.0.1:${orch.port}/metrics`)).text();
+    const m = await (await getAuthed(orch.port, '/metrics', KEY)).text();
     assert.match(m, /orchestrator_auth_failures_total [1-9]/);
   } finally {
     await stop(agent);
@@ -197,12 +199,12 @@ test('health and metrics endpoints; alerts forwarded to a falcosidekick-compatib
     const h = (await health.json()) as Line;
     assert.is(h.status, 'ok');
     assert.is(h.agents, 1);
-    const metrics = await (await fetch(`http://127.0.0.1:${orch.port}/metrics`)).text();
+    const metrics = await (await getAuthed(orch.port, '/metrics', KEY)).text();
     assert.match(metrics, /orchestrator_alerts_written_total 30/);
     assert.match(metrics, /orchestrator_forward_sent_total 30/);
     assert.match(metrics, /orchestrator_forward_retries_total [1-9]/);
     assert.match(metrics, /process_resident_memory_bytes \d+/);
-    const agents = (await (await fetch(`http://127.0.0.1:${orch.port}/v1/agents`)).json()) as { agents: Line[] };
+    const agents = (await (await getAuthed(orch.port, '/v1/agents', KEY)).json()) as { agents: Line[] };
     assert.is(agents.agents.length, 1);
 
     await stop(agent);
@@ -216,11 +218,11 @@ test('health and metrics endpoints; alerts forwarded to a falcosidekick-compatib
   }
 });
 
-test('with --precheck the orchestrator validates rule sets with the rules engine (src/rules) and does not push what it refuses; an agent loading with the engine accepts the valid set', async () => {
+test('by default the orchestrator validates rule sets with the rules engine (src/rules) and does not push what it refuses; an agent loading with the engine accepts the valid set', async () => {
   const dir = tempDir();
   const rules = join(dir, 'rules.yaml');
   writeFileSync(rules, RULES_A);
-  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', join(dir, 'a.jsonl'), '--precheck']);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', join(dir, 'a.jsonl')]);
   const agent = startAgent({ port: orch.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '5', FAKE_AGENT_USE_RULES_ENGINE: '1' } });
   try {
     const v1 = await agent.waitOut((l) => l.event === 'ruleset', 15_000, 'rule set');

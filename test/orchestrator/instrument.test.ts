@@ -20,15 +20,21 @@ const KEY = 'instrument-test-key';
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');
 const PY = '/usr/bin/python3';
 
-/** The agent's environment: orchestrator address and key, logs to stderr at info. */
-function agentEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return testEnv({
+/**
+ * The agent's environment: orchestrator address and key, logs to stderr at
+ * info. Plaintext (the explicit --no-orchestrator-tls) for the loopback
+ * orchestrators without TLS; `tls` leaves the agent's default, TLS.
+ */
+function agentEnv(port: number, extra: Record<string, string> = {}, tls = false): Record<string, string> {
+  const env = testEnv({
     SYSDIG_ORCHESTRATOR: '127.0.0.1',
     SYSDIG_ORCHESTRATOR_PORT: String(port),
     SYSDIG_ACCESS_KEY: KEY,
     SYSDIG_LOGGING: 'info',
     ...extra,
   });
+  if (!tls) env.SYSDIG_EXTRA_ARGS = `--no-orchestrator-tls ${env.SYSDIG_EXTRA_ARGS ?? ''}`.trim();
+  return env;
 }
 
 /** JSON log lines out of a captured stderr. */
@@ -111,14 +117,14 @@ interface Loop {
 }
 
 /** An orchestrator serving `initialRules`, and the python loop under bin/instrument (security priority: it starts with the orchestrator's rules, its filter built from them). */
-async function startLoop(initialRules: (dir: string) => string): Promise<Loop> {
+async function startLoop(initialRules: (dir: string) => string, orchArgs: string[] = []): Promise<Loop> {
   const dir = tempDir('inst-loop-');
   writeFileSync(join(dir, 'target'), 'x\n');
   writeFileSync(join(dir, 'loop.py'), LOOP_PY);
   const rules = join(dir, 'rules.yaml');
   writeFileSync(rules, initialRules(dir));
   const alertsFile = join(dir, 'alerts.jsonl');
-  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile]);
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, ...orchArgs]);
   const agent = startProc(INSTRUMENT, [PY, join(dir, 'loop.py'), dir], agentEnv(orch.port, { SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000' }), 'instrument');
   try {
     await agent.waitLog(msgIs('SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload'), 40_000, 'rules before the workload');
@@ -151,7 +157,7 @@ const alive = (pid: number): boolean => {
 };
 
 async function metrics(port: number): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
 }
 
 // ---------------------------------------------------------------------------
@@ -253,12 +259,13 @@ test('2. a rule update pushed while the workload runs takes effect without resta
 });
 
 test('3. an invalid pushed rule set is rejected (agent log, orchestrator log and metrics) and the old rule keeps firing', async () => {
-  const l = await startLoop((dir) => openRule('rule_match', join(dir, 'target'), 'OLD'));
+  // --no-precheck: the orchestrator pushes a set its own engine would refuse, to test the agent's side.
+  const l = await startLoop((dir) => openRule('rule_match', join(dir, 'target'), 'OLD'), ['--no-precheck']);
   try {
     const v1 = await l.orch.waitLog((x) => x.msg === 'agent applied the rule set', 20_000, 'first set applied');
     await until(async () => (await readAlerts(l.alertsFile)).length >= 3, 30_000, 'alerts of the first set');
 
-    // Valid YAML (the orchestrator pushes it, no --precheck); a condition the agent's engine refuses.
+    // Valid YAML (the orchestrator pushes it, --no-precheck); a condition the agent's engine refuses.
     replaceRules(
       l.rules,
       openRule('rule_new', join(l.dir, 'target'), 'NEW') +
@@ -288,6 +295,33 @@ test('3. an invalid pushed rule set is rejected (agent log, orchestrator log and
     assert.ok(alive(l.pid));
   } finally {
     await endLoop(l).finally(() => (l.agent.kill('SIGKILL'), l.orch.kill('SIGKILL')));
+  }
+});
+
+test('4b. ECS metadata with non-string labels (a numeric task revision): the real agent still connects, its hello coerced; the key is in no log line', async () => {
+  const dir = tempDir('inst-ecs-');
+  writeFileSync(join(dir, 'rules.yaml'), SHADOW_RULE);
+  const meta = createServer((req, res) => {
+    const body = req.url?.endsWith('/task')
+      ? { Cluster: 'c1', Family: 'web' } // no Revision: the label is used
+      : { DockerId: 'abcdef0123456789', Name: 'web', Image: 'nginx:1.27', Labels: { 'com.amazonaws.ecs.task-definition-version': 7, 'com.amazonaws.ecs.task-arn': 'arn:aws:ecs:eu-west-1:1:task/c1/x', 'odd.flag': true } };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => meta.listen(0, '127.0.0.1', r));
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', join(dir, 'rules.yaml'), '--alerts-file', join(dir, 'alerts.jsonl')]);
+  try {
+    const env = agentEnv(orch.port, { SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000', ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${(meta.address() as AddressInfo).port}/v4/x` });
+    const r = await instrument(['sh', '-c', 'cat /etc/shadow > /dev/null; exit 4'], { env, extendEnv: false, timeout: 90_000 });
+    assert.is(r.exitCode, 4);
+    const logs = lines(r.stderr);
+    assert.ok(logs.some(msgIs('SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload')), 'connected and got the rules');
+    const conn = await orch.waitLog((l) => l.msg === 'agent connected' && (l.task as Line | undefined)?.revision === '7', 20_000, 'hello with the coerced revision');
+    assert.is((conn.task as Line).arn, 'arn:aws:ecs:eu-west-1:1:task/c1/x');
+    await stop(orch);
+    assert.not.ok(String(r.stderr).includes(KEY) || JSON.stringify(orch.logs).includes(KEY) || orch.raw.join('').includes(KEY), 'the key is in no log line');
+  } finally {
+    orch.kill('SIGKILL');
+    meta.close();
   }
 });
 
@@ -326,7 +360,7 @@ async function tlsRun(tlsArgs: string): Promise<{ code: number | undefined; logs
   const env = agentEnv(tlsOrch!.port, {
     SYSDIG_PRIORITY: 'security',
     SYSDIG_EXTRA_ARGS: `--rules-file ${join(tlsDir, 'rules.yaml')} --security-wait-ms 4000 ${tlsArgs}`,
-  });
+  }, true);
   const r = await instrument(['sh', '-c', 'cat /etc/shadow > /dev/null; exit 3'], { env, extendEnv: false, timeout: 90_000 });
   const logs = lines(r.stderr);
   const agentId = logs.find(msgIs('connected to the orchestrator'))?.agentId as string | undefined;
@@ -361,11 +395,15 @@ test('5b. TLS: certificate checking on and no CA: refused and logged; the worklo
   const err = r.logs.find(msgIs('orchestrator connection error'));
   assert.ok(err, `TLS error logged; stderr: ${r.stderr.slice(-1500)}`);
   assert.match(String(err!.err), /self[- ]signed|certificate/i);
-  assert.ok(r.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('no rules from the orchestrator in time')));
+  const expired = r.logs.find((l) => typeof l.msg === 'string' && l.msg.includes('no rules from the orchestrator in time'));
+  assert.ok(expired);
+  // The default SYSDIG_LOGGING prints errors (and start-up lines): these three must show there.
+  assert.equal([err!.level, expired!.level], ['error', 'error']);
   // The local rules still detect; the alert is reported as undelivered.
   assert.ok(r.logs.some((l) => l.name === 'alerts' && (l.alert as Line | undefined)?.rule === 'shadow_read'), 'alert raised locally');
   const lost = r.logs.find(msgIs('alerts not acknowledged by the orchestrator at exit; counted as dropped'));
   assert.ok(lost, 'undelivered alerts reported at exit');
+  assert.is(lost!.level, 'error');
   assert.is(lost!.unacknowledged, 1);
   const done = r.logs.find(msgIs('workload exited'))!;
   assert.is(done.alerts, 1);

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { AGENT_PATH } from '../../src/alerts/protocol.js';
-import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Proc } from '../fixtures/procs.js';
+import { RULES_A, getAuthed, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator, type Proc } from '../fixtures/procs.js';
 
 const KEY = 'restart-key';
 
@@ -87,6 +87,34 @@ test('queue bound with an on-disk spool: nothing lost across the outage', async 
   assertExactlyOnce(r.alerts, r.done.raised as number);
 });
 
+test('restarted on a new alerts file (its dedup state gone): the agent resumes its session from its oldest unacknowledged alert; nothing lost, no gap counted', async () => {
+  const dir = tempDir();
+  const first = await startOrchestrator(['--port', '0', '--access-key', KEY, '--alerts-file', join(dir, 'old.jsonl')]);
+  const agent = startAgent({ port: first.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '200', FAKE_AGENT_BACKOFF_MAX_MS: '500' } });
+  let second: Orchestrator | undefined;
+  try {
+    await until(async () => (await readAlerts(join(dir, 'old.jsonl'))).length >= 200, 20_000, '200 alerts in the old file');
+    first.kill('SIGKILL');
+    await first.exited;
+    second = await startOrchestrator(['--port', String(first.port), '--access-key', KEY, '--alerts-file', join(dir, 'new.jsonl')]);
+    await until(async () => (await readAlerts(join(dir, 'new.jsonl'))).length >= 200, 20_000, '200 alerts in the new file');
+    agent.kill('SIGTERM');
+    const done = await agent.waitOut((l) => l.event === 'done', 30_000, 'agent done');
+    const st = (done.stats as Line[])[0]!;
+    assert.is(st.dropped, 0);
+    assert.is(st.acked, done.raised, 'every alert acknowledged, none stuck behind the lost state');
+    const seqs = [...(await readAlerts(join(dir, 'old.jsonl'))), ...(await readAlerts(join(dir, 'new.jsonl')))].map((a) => (a.agent as Line).seq as number);
+    assert.equal([...new Set(seqs)].sort((a, b) => a - b), Array.from({ length: done.raised as number }, (_, i) => i + 1), 'every alert in one file or the other');
+    const m = await (await getAuthed(second.port, '/metrics', KEY)).text();
+    assert.match(m, /orchestrator_alert_sessions_resynced_total 1\n/);
+    assert.match(m, /orchestrator_alerts_gap_total 0\n/);
+  } finally {
+    agent.kill('SIGKILL');
+    first.kill('SIGKILL');
+    if (second) await stop(second);
+  }
+});
+
 test('an unusable spool directory is warned about once and the agent runs memory-only', async () => {
   const dir = tempDir();
   const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--alerts-file', join(dir, 'a.jsonl')]);
@@ -106,13 +134,14 @@ test('after a SIGKILL the restarted orchestrator knows what it stored: welcome.a
   const dir = tempDir();
   const alertsFile = join(dir, 'alerts.jsonl');
   const args = ['--access-key', KEY, '--alerts-file', alertsFile];
+  const SESSION = 'raw-agent-session-0123456789abcdef';
   const mk = (n: number): Line => ({ time: '2026-01-01T00:00:00.000000000Z', rule: 'r', priority: 'Warning', source: 'syscall', hostname: 'h', output: `o ${n}`, tags: [], output_fields: { n } });
   async function session(port: number, firstSeq: number, count: number): Promise<{ welcome: Line; ack: Line }> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${AGENT_PATH}`);
     const inbox: Line[] = [];
     ws.on('message', (d) => inbox.push(JSON.parse(d.toString()) as Line));
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-agent', accessKey: KEY, agentVersion: 't', container: {}, ruleSetVersion: null }));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-agent', sessionId: SESSION, accessKey: KEY, agentVersion: 't', container: {}, ruleSetVersion: null }));
     const welcome = await until(() => inbox.find((m) => m.type === 'welcome'), 10_000, 'welcome');
     ws.send(JSON.stringify({ type: 'alerts', firstSeq, alerts: Array.from({ length: count }, (_, i) => mk(firstSeq + i)) }));
     const ack = await until(() => inbox.find((m) => m.type === 'ack'), 10_000, 'ack');
@@ -132,7 +161,7 @@ test('after a SIGKILL the restarted orchestrator knows what it stored: welcome.a
     assert.is(s2.ack.seq, 8);
     const seqs = (await readAlerts(alertsFile)).map((a) => (a.agent as Line).seq);
     assert.equal(seqs, [1, 2, 3, 4, 5, 6, 7, 8]);
-    const m = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
+    const m = await (await getAuthed(second.port, '/metrics', KEY)).text();
     assert.match(m, /orchestrator_alerts_duplicate_total 3/);
   } finally {
     await stop(second);

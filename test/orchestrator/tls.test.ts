@@ -1,11 +1,15 @@
 // TLS between agent and orchestrator with a self-signed certificate generated
-// here by openssl: works with the CA given (SYSDIG_EXTRA_ARGS
-// --orchestrator-ca), fails with checking on and no CA, works with checking off.
+// here by openssl. TLS is the agent's default: it works with the CA given
+// (SYSDIG_EXTRA_ARGS --orchestrator-ca, trusted besides Node's bundled
+// roots), fails with checking on and no CA, works with checking off;
+// plaintext needs the explicit --no-orchestrator-tls, which warns. The
+// orchestrator refuses plain HTTP on a non-loopback address unless told TLS
+// is terminated in front of it (--tls-offloaded).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RULES_A, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator, selfSignedCert } from '../fixtures/procs.js';
+import { ORCHESTRATOR, RULES_A, getAuthed, readAlerts, sleep, startAgent, startOrchestrator, stop, tempDir, until, type Line, type Orchestrator, selfSignedCert } from '../fixtures/procs.js';
 
 const KEY = 'tls-key';
 let dir = '';
@@ -28,23 +32,32 @@ async function alertsOf(agentId: string): Promise<Line[]> {
   return (await readAlerts(alertsFile)).filter((a) => (a.agent as Line).id === agentId);
 }
 
-test('TLS with the self-signed CA given: connected, alerts delivered', async () => {
-  const agent = startAgent({ port: orch!.port, accessKey: KEY, extraArgs: `--orchestrator-tls --orchestrator-ca ${join(dir, 'cert.pem')}`, env: { FAKE_AGENT_RATE: '20' } });
+test('TLS by default, with the self-signed CA given: connected, alerts delivered; /metrics over TLS needs the token', async () => {
+  const agent = startAgent({ port: orch!.port, accessKey: KEY, tls: true, extraArgs: `--orchestrator-ca ${join(dir, 'cert.pem')}`, env: { FAKE_AGENT_RATE: '20' } });
   try {
     const id = ((await agent.waitOut((l) => l.event === 'started')).agentIds as string[])[0]!;
     await until(async () => (await alertsOf(id)).length >= 5, 15_000, 'alerts over TLS');
     assert.ok(agent.logs.some((l) => l.msg === 'connected to the orchestrator' && String(l.url).startsWith('wss://')));
+    assert.not.ok(agent.logs.some((l) => String(l.msg).includes('plaintext')));
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // this process's fetch, to a self-signed test server
+    try {
+      assert.is((await fetch(`https://127.0.0.1:${orch!.port}/metrics`)).status, 401);
+      assert.match(await (await getAuthed(orch!.port, '/metrics', KEY, 'https')).text(), /orchestrator_agents_connected [1-9]/);
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
   } finally {
     await stop(agent);
   }
 });
 
-test('TLS with certificate checking on and no CA: refused, clearly logged, nothing delivered', async () => {
-  const agent = startAgent({ port: orch!.port, accessKey: KEY, extraArgs: '--orchestrator-tls', env: { FAKE_AGENT_RATE: '20' } });
+test('TLS (the default) with certificate checking on and no CA: refused, clearly logged at error level, nothing delivered', async () => {
+  const agent = startAgent({ port: orch!.port, accessKey: KEY, tls: true, env: { FAKE_AGENT_RATE: '20' } });
   try {
     const id = ((await agent.waitOut((l) => l.event === 'started')).agentIds as string[])[0]!;
     const err = await agent.waitLog((l) => l.msg === 'orchestrator connection error', 15_000, 'TLS error log');
     assert.match(String(err.err), /self[- ]signed|certificate/i);
+    assert.is(err.level, 'error', 'an unreachable orchestrator shows at the default log level');
     await sleep(1500);
     assert.not.ok(agent.logs.some((l) => l.msg === 'connected to the orchestrator'));
     assert.is((await alertsOf(id)).length, 0);
@@ -55,7 +68,7 @@ test('TLS with certificate checking on and no CA: refused, clearly logged, nothi
 });
 
 test('TLS with --no-check-certificate: connects (with a warning), alerts delivered', async () => {
-  const agent = startAgent({ port: orch!.port, accessKey: KEY, extraArgs: '--orchestrator-tls --no-check-certificate', env: { FAKE_AGENT_RATE: '20' } });
+  const agent = startAgent({ port: orch!.port, accessKey: KEY, tls: true, extraArgs: '--no-check-certificate', env: { FAKE_AGENT_RATE: '20' } });
   try {
     const id = ((await agent.waitOut((l) => l.event === 'started')).agentIds as string[])[0]!;
     await until(async () => (await alertsOf(id)).length >= 5, 15_000, 'alerts over TLS without checking');
@@ -65,14 +78,32 @@ test('TLS with --no-check-certificate: connects (with a warning), alerts deliver
   }
 });
 
-test('a plain-text agent cannot talk to a TLS orchestrator', async () => {
-  const agent = startAgent({ port: orch!.port, accessKey: KEY, env: { FAKE_AGENT_RATE: '5' } });
+test('plaintext only with the explicit --no-orchestrator-tls, which warns; it cannot talk to a TLS orchestrator', async () => {
+  const agent = startAgent({ port: orch!.port, accessKey: KEY, tls: false, env: { FAKE_AGENT_RATE: '5' } });
   try {
     await agent.waitLog((l) => l.msg === 'orchestrator connection error', 15_000);
     assert.not.ok(agent.logs.some((l) => l.msg === 'connected to the orchestrator'));
+    const w = agent.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('orchestrator link is plaintext'));
+    assert.ok(w && w.level === 'warn', 'plaintext is warned about');
   } finally {
     await stop(agent, 3000);
   }
+});
+
+test('the orchestrator refuses plain HTTP on a non-loopback address; --tls-offloaded (TLS at a load balancer) allows it, with a warning', async () => {
+  const { execa } = await import('execa');
+  const r = await execa(process.execPath, [ORCHESTRATOR, '--access-key', KEY, '--port', '0', '--host', '0.0.0.0'], { reject: false, timeout: 15_000 });
+  assert.is(r.exitCode, 2);
+  assert.match(String(r.stderr), /refusing to serve plain HTTP on 0\.0\.0\.0/);
+  const off = await startOrchestrator(['--port', '0', '--access-key', KEY, '--host', '0.0.0.0', '--tls-offloaded', '--alerts-file', join(dir, 'off.jsonl')]);
+  try {
+    assert.ok(off.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('--tls-offloaded') && l.level === 40));
+  } finally {
+    await stop(off);
+  }
+  // With a certificate any address is fine.
+  const tlsAny = await startOrchestrator(['--port', '0', '--access-key', KEY, '--host', '0.0.0.0', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--alerts-file', join(dir, 'any.jsonl')]);
+  await stop(tlsAny);
 });
 
 test.run();

@@ -16,20 +16,20 @@ const alert = (n: number): FalcoAlert => ({
 });
 
 test('config: command line, environment, defaults', () => {
-  const c = parseOrchestratorConfig(['--port', '7000', '--access-key', 'k', '--rules-file', 'a', '--rules-file=b', '--alerts-file', 'f'], {});
+  const c = parseOrchestratorConfig(['--host', '127.0.0.1', '--port', '7000', '--access-key', 'k', '--rules-file', 'a', '--rules-file=b', '--alerts-file', 'f'], {});
   assert.ok(typeof c === 'object');
   if (typeof c !== 'object') return;
   assert.is(c.port, 7000);
   assert.equal(c.rulesFiles, ['a', 'b']);
   assert.is(c.alertsStdout, false);
-  const e = parseOrchestratorConfig([], { SYSDIG_ACCESS_KEY: 'k', ORCHESTRATOR_RULES_FILES: 'x, y', ORCHESTRATOR_FORWARD_URL: 'http://h:2801/' });
+  const e = parseOrchestratorConfig([], { ORCHESTRATOR_HOST: '127.0.0.1', SYSDIG_ACCESS_KEY: 'k', ORCHESTRATOR_RULES_FILES: 'x, y', ORCHESTRATOR_FORWARD_URL: 'http://h:2801/' });
   assert.ok(typeof e === 'object' && e.port === 6667 && e.rulesFiles.length === 2 && e.alertsStdout && e.forwardUrl === 'http://h:2801/');
   assert.type(parseOrchestratorConfig([], {}), 'string');
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--tls-cert', 'c'], {}), 'string');
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--port', '70000'], {}), 'string');
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--forward-url', 'ftp://x'], {}), 'string');
   assert.is((e as { maxAgents: number }).maxAgents, 100_000);
-  const m = parseOrchestratorConfig(['--access-key', 'k', '--max-agents', '3'], { ORCHESTRATOR_MAX_AGENTS: '9' });
+  const m = parseOrchestratorConfig(['--access-key', 'k', '--tls-offloaded', '--max-agents', '3'], { ORCHESTRATOR_MAX_AGENTS: '9' });
   assert.is(typeof m === 'object' && m.maxAgents, 3);
   assert.type(parseOrchestratorConfig(['--access-key', 'k', '--max-agents', '0'], {}), 'string');
 });
@@ -44,50 +44,109 @@ test('rule sets: version depends on names and contents; YAML checks', () => {
   assert.is(checkYaml([{ name: 'bad', content: '- [unclosed\n' }]).length, 1);
 });
 
-test('alert writer: dedup by (agent, seq), gaps counted, journal recovered after a restart', async () => {
+const A = { agentId: 'a', session: 'sa' };
+const B = { agentId: 'b', session: 'sb' };
+const seqsIn = (file: string, session: string): number[] =>
+  readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"time":"2026')).map((l) => (JSON.parse(l) as { agent: { session: string; seq: number } }).agent).filter((a) => a.session === session).map((a) => a.seq);
+
+test('alert writer: dedup by (session, seq), out-of-order batches stored once and acknowledged only when contiguous, journal recovered after a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'writer-'));
   const file = join(dir, 'alerts.jsonl');
   const w1 = new AlertWriter({ file, stdout: false, logger: quiet });
   await w1.open();
-  assert.is(w1.write({ agentId: 'a' }, 1, [alert(1), alert(2), alert(3)]), 3);
-  assert.is(w1.write({ agentId: 'a' }, 2, [alert(2), alert(3), alert(4)]), 4);
-  assert.is(w1.write({ agentId: 'b' }, 1, [alert(1)]), 1);
+  assert.equal(await w1.write(A, 1, [alert(1), alert(2), alert(3)]), { acked: 3, written: 3 });
+  assert.equal(await w1.write(A, 2, [alert(2), alert(3), alert(4)]), { acked: 4, written: 1 });
+  assert.equal(await w1.write(B, 1, [alert(1)]), { acked: 1, written: 1 });
   assert.is(w1.stats().duplicates, 2);
+  // A late batch: 10-11 arrive before 5-6; never acknowledged past the hole.
+  assert.equal(await w1.write(A, 10, [alert(10), alert(11)]), { acked: 4, written: 2 });
+  assert.equal(await w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 2 });
+  assert.equal(await w1.write(A, 5, [alert(5), alert(6)]), { acked: 6, written: 0 }, 'accepted once');
+  assert.equal(await w1.write(A, 7, [alert(7), alert(8), alert(9), alert(10), alert(11)]), { acked: 11, written: 3 });
+  assert.is(w1.stats().gaps, 0);
+  await w1.write(A, 13, [alert(13)]); // 12 missing, stored above the hole
   w1.close();
   appendFileSync(file, '{"time":"torn li'); // a crash mid-line
   const w2 = new AlertWriter({ file, stdout: false, logger: quiet });
   await w2.open();
-  assert.is(w2.ackedSeq('a'), 4);
-  assert.is(w2.ackedSeq('b'), 1);
-  assert.is(w2.write({ agentId: 'a' }, 3, [alert(3), alert(4), alert(5)]), 5);
-  assert.is(w2.write({ agentId: 'a' }, 8, [alert(8)]), 8);
+  assert.is(w2.ackedSeq('sa'), 11);
+  assert.is(w2.ackedSeq('sb'), 1);
+  assert.equal(await w2.write(A, 12, [alert(12), alert(13), alert(14)]), { acked: 14, written: 2 });
+  // The agent gave up on 15-16 (oldestSeq 17): counted as gaps, exactly.
+  assert.equal(await w2.write(A, 17, [alert(17)], 17), { acked: 17, written: 1 });
   assert.is(w2.stats().gaps, 2);
   w2.close();
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"time":"2026'));
-  const seqs = lines.map((l) => (JSON.parse(l) as { agent: { id: string; seq: number } }).agent).filter((a) => a.id === 'a').map((a) => a.seq);
-  assert.equal(seqs, [1, 2, 3, 4, 5, 8]);
+  assert.equal(seqsIn(file, 'sa'), [1, 2, 3, 4, 10, 11, 5, 6, 7, 8, 9, 13, 12, 14, 17]);
 });
 
-test('alert writer: the dedup table is bounded; the least recently written agent is forgotten first, and counted', async () => {
+test('alert writer: batches of one turn are synced together; none is acknowledged before, a duplicate within the group included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const file = join(dir, 'alerts.jsonl');
+  const w = new AlertWriter({ file, stdout: false, logger: quiet });
+  await w.open();
+  const acks: number[] = [];
+  const p1 = w.write(A, 1, [alert(1), alert(2)]).then((r) => acks.push(r.acked));
+  const p2 = w.write(A, 1, [alert(1), alert(2), alert(3)]).then((r) => acks.push(r.acked));
+  const p3 = w.write(B, 1, [alert(1)]).then((r) => acks.push(r.acked));
+  assert.equal(acks, [], 'nothing acknowledged before the sync');
+  await Promise.all([p1, p2, p3]);
+  assert.equal(acks, [3, 3, 1], 'in order, each with the state after the commit');
+  assert.equal(seqsIn(file, 'sa'), [1, 2, 3]);
+  w.close();
+});
+
+test('alert writer: sessions are separate; a batch far past the sequence window is refused and does not blind the session', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const file = join(dir, 'alerts.jsonl');
+  const w = new AlertWriter({ file, stdout: false, logger: quiet });
+  await w.open();
+  await w.write(A, 1, [alert(1)]);
+  const far = await w.write(A, 2 ** 53 - 2, [alert(1)]);
+  assert.is(far.refused, 'window');
+  assert.is(far.written, 0);
+  assert.equal(await w.write(A, 2, [alert(2)]), { acked: 2, written: 1 });
+  assert.equal(await w.write({ agentId: 'a', session: 'other' }, 1, [alert(1)]), { acked: 1, written: 1 }, 'same agent id, another session: its own sequences');
+  assert.is(w.stats().outOfWindow, 1);
+  // State lost on this side (a new file, an eviction): the agent's oldestSeq resumes the session, not counted as loss.
+  assert.equal(await w.write({ agentId: 'r', session: 'resumed' }, 200_001, [alert(1)], 200_001), { acked: 200_001, written: 1 });
+  assert.equal(await w.write({ agentId: 'e', session: 'evicted' }, 41, [alert(1)], 41), { acked: 41, written: 1 });
+  assert.is(w.stats().resyncs, 2);
+  assert.is(w.stats().gaps, 0);
+  w.close();
+});
+
+test('alert writer: the dedup table is bounded; the least recently written session is forgotten first, and counted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'writer-'));
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 2 });
   await w.open();
-  w.write({ agentId: 'a' }, 1, [alert(1)]);
-  w.write({ agentId: 'b' }, 1, [alert(1)]);
-  w.write({ agentId: 'a' }, 2, [alert(2)]); // a is now the most recent
-  w.write({ agentId: 'c' }, 1, [alert(1)]); // evicts b
-  assert.is(w.stats().agentsKnown, 2);
-  assert.is(w.stats().agentsEvicted, 1);
-  assert.is(w.ackedSeq('a'), 2);
-  assert.is(w.ackedSeq('b'), 0, 'b forgotten');
-  assert.is(w.ackedSeq('c'), 1);
+  await w.write(A, 1, [alert(1)]);
+  await w.write(B, 1, [alert(1)]);
+  await w.write(A, 2, [alert(2)]); // a is now the most recent
+  await w.write({ agentId: 'c', session: 'sc' }, 1, [alert(1)]); // evicts b
+  assert.is(w.stats().sessionsKnown, 2);
+  assert.is(w.stats().sessionsEvicted, 1);
+  assert.is(w.ackedSeq('sa'), 2);
+  assert.is(w.ackedSeq('sb'), 0, 'b forgotten');
+  assert.is(w.ackedSeq('sc'), 1);
   w.close();
   // the journal read back respects the bound too
   const r = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 1 });
   await r.open();
-  assert.is(r.stats().agentsKnown, 1);
+  assert.is(r.stats().sessionsKnown, 1);
   r.close();
+});
+
+test('config: plain HTTP only on loopback unless --tls-offloaded; precheck on by default', () => {
+  assert.match(String(parseOrchestratorConfig(['--access-key', 'k'], {})), /refusing to serve plain HTTP on 0\.0\.0\.0/);
+  assert.type(parseOrchestratorConfig(['--access-key', 'k', '--host', '10.0.0.5'], {}), 'string');
+  for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]']) assert.type(parseOrchestratorConfig(['--access-key', 'k', '--host', host], {}), 'object', host);
+  const off = parseOrchestratorConfig(['--access-key', 'k', '--tls-offloaded'], {});
+  assert.ok(typeof off === 'object' && off.tlsOffloaded && off.host === '0.0.0.0');
+  const tls = parseOrchestratorConfig(['--access-key', 'k', '--tls-cert', 'c', '--tls-key', 'k'], {});
+  assert.ok(typeof tls === 'object' && tls.precheck === true);
+  const np = parseOrchestratorConfig(['--access-key', 'k', '--host', '127.0.0.1', '--no-precheck', '--api-token', 't'], {});
+  assert.ok(typeof np === 'object' && np.precheck === false && np.apiToken === 't');
 });
 
 test.run();
