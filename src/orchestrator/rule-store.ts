@@ -16,7 +16,6 @@ import { Worker } from 'node:worker_threads';
 import { parseAllDocuments } from 'yaml';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { MAX_RULESET_BYTES, encode, type RuleFile } from '../alerts/protocol.js';
-import { describeLoadErrors } from '../alerts/rule-set-errors.js';
 // Messages with lines and columns (installs the position-keeping parser).
 import '../rules/yaml-positions.js';
 
@@ -85,15 +84,11 @@ export async function validateWorkerMain(): Promise<number> {
   let result: ValidationResult;
   try {
     const files = (workerData as { files: RuleFile[] }).files;
-    // The one place the orchestrator calls the engine. When src/rules gains
-    // its own bounded validate(), this is the line to switch to it.
-    const { loadRuleFilesReporting } = await import('../rules/index.js');
-    const r = await loadRuleFilesReporting(files);
-    if (r.ruleset) result = { errors: [], rules: r.ruleset.rules.length };
-    else {
-      const errs = describeLoadErrors(r.results ?? []);
-      result = { errors: errs.length ? errs : ['rules engine refused the rule set'] };
-    }
+    // The one place the orchestrator calls the engine: the same bounded
+    // validation the agent applies (src/rules validateRuleSet).
+    const { validateRuleSet } = await import('../rules/index.js');
+    const r = validateRuleSet(files);
+    result = r.ok ? { errors: [], rules: r.rules } : { errors: r.errors.length ? r.errors : ['rules engine refused the rule set'] };
   } catch (e) {
     result = { errors: [`rules engine failed on the rule set: ${(e as Error).message.split('\n')[0]}`] };
   }

@@ -154,6 +154,10 @@ export function createDetection(o: DetectionOptions): Detection {
     f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
   let unreportedDrops = 0;
+  // The supervisor's drop counter when we attached: drops past it that no
+  // Lost record told (the ring had no room left for one, at the very end)
+  // are reported at close.
+  let droppedBase = 0;
   let lastDropAlert = 0;
   const reportDrops = (ts: bigint): void => {
     const now = Date.now();
@@ -220,6 +224,7 @@ export function createDetection(o: DetectionOptions): Detection {
     plan,
     attach(link) {
       tracer = link;
+      droppedBase = link.stats().dropped;
       o.log.info({ openPrefilter: describeFilter(prefilter) }, 'open pre-filter');
     },
     onRecords,
@@ -246,6 +251,11 @@ export function createDetection(o: DetectionOptions): Detection {
     close: async (timeoutMs) => {
       await Promise.race([ready, new Promise((r) => setTimeout(r, timeoutMs / 2))]);
       release();
+      const untold = tracer ? tracer.stats().dropped - droppedBase - c.lost : 0;
+      if (untold > 0) {
+        c.lost += untold;
+        unreportedDrops += untold;
+      }
       lastDropAlert = 0;
       if (unreportedDrops) reportDrops(BigInt(Date.now()) * 1_000_000n);
       await o.sinks.close(timeoutMs);

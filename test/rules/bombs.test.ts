@@ -172,10 +172,12 @@ while not os.path.exists(os.path.join(d, 'stop')):
   const rules = join(d, 'rules.yaml');
   writeFileSync(rules, good);
   const alertsFile = join(d, 'alerts.jsonl');
-  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile]);
+  // --no-precheck: the orchestrator would refuse to serve the bombs itself
+  // (test/orchestrator/hardening.test.ts); here the agent is the one that must.
+  const orch = await startOrchestrator(['--port', '0', '--access-key', KEY, '--rules-file', rules, '--alerts-file', alertsFile, '--no-precheck']);
   const env = testEnv({
     SYSDIG_ORCHESTRATOR: '127.0.0.1', SYSDIG_ORCHESTRATOR_PORT: String(orch.port), SYSDIG_ACCESS_KEY: KEY, SYSDIG_LOGGING: 'info',
-    SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000',
+    SYSDIG_PRIORITY: 'security', SYSDIG_EXTRA_ARGS: '--security-wait-ms 30000 --no-orchestrator-tls',
   });
   const agent = startProc(INSTRUMENT, ['/usr/bin/python3', join(d, 'loop.py'), d], env, 'instrument');
   try {
