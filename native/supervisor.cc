@@ -63,9 +63,11 @@ namespace {
 using tracer::PathFilter;
 using tracer::PathPattern;
 
-// Signals forwarded to the workload, as src/wrapper/signals.ts explains:
-// every catchable one except SIGCHLD (ours to reap), the synchronous faults
-// and SIGTTIN/SIGTTOU (the terminal's, aimed at us).
+// Signals forwarded to the workload, as a PID 1 must: every catchable one
+// except SIGCHLD (ours to reap), the synchronous faults a process raises
+// against itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT:
+// ours would be our own bug), and SIGTTIN/SIGTTOU, which the terminal sends
+// to us when *we* touch it from the background (as tini excludes them).
 const int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM, SIGCONT,
                           SIGTSTP, SIGWINCH, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR};
 
