@@ -700,6 +700,17 @@ void Loop::on_exec(int tid) {
     // execve has no exec event and still gets its exit stop.
     emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
     t.want_exit = false;
+  } else if (tr_.synth_exec_) {
+    // execve is not in the filter (no rule can match a failed one): the
+    // exec event is the successful exec's only stop, and makes its record.
+    // orig_rax still names the syscall (execve or execveat); its arguments
+    // point into the old image, gone: none are reported (Falco's exec exit
+    // event has none of them either).
+    struct user_regs_struct regs;
+    int nr = SYS_execve;
+    if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && (long)regs.orig_rax == SYS_execveat) nr = SYS_execveat;
+    uint64_t none[6] = {0, 0, 0, 0, 0, 0};
+    emit(K_SYSCALL, t.tgid, tid, nr, RF_HAS_RET, 0, none, nullptr);
   }
   resume(tid, t, 0);
 }
@@ -952,6 +963,9 @@ Tracer::Tracer(Shared* shm, int doorbell_fd, Hooks& hooks)
 StartResult Tracer::start(const StartOptions& opts) {
   opts_ = opts;
   ring_.reset(new Ring(&shm_->ring, reinterpret_cast<uint8_t*>(shm_) + shm_->header_bytes, shm_->capacity));
+  synth_exec_ = true;
+  for (const auto& sc : opts.syscalls)
+    if (sc.nr == SYS_execve || sc.nr == SYS_execveat) synth_exec_ = false;
   syscall_by_nr(0);
   ChildPlan plan;
   plan.candidates = exec_candidates(opts_);

@@ -87,6 +87,7 @@ class Tracer {
   bool traced_ = false;
   std::string untraced_why_;
   int exec_error_ = 0;
+  bool synth_exec_ = false;  // execve not in the filter: the exec event makes its record
   class Loop* loop_ = nullptr;
   friend class Loop;
 };

@@ -80,6 +80,50 @@ export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
   return { patterns: [...out.values()] };
 }
 
+const EXEC_TYPES = ['execve', 'execveat'];
+
+/**
+ * Whether the tracer must stop at an exec's entry. A successful exec is seen
+ * whole at its exec event (new image, argv, exe, cwd, credentials), one stop
+ * instead of two; a failed one is only seen through its entry and exit. So
+ * the entry stop is needed when some rule may match an exec that failed, or
+ * reads what only the entry has (evt.arg.filename and other arguments).
+ */
+export function execEntryNeeded(rules: readonly CompiledRule[]): { needed: boolean; rule?: string } {
+  const memo = new WeakMap<Expr, Set<string> | 'all'>();
+  for (const r of rules) {
+    for (const t of EXEC_TYPES) {
+      if (!possible(r.tree, t, memo)) continue;
+      if (r.fields.some((f) => f.startsWith('evt.arg') && f !== 'evt.arg.res' && f !== 'evt.arg[0]')) return { needed: true, rule: r.name };
+      if (!successOnly(r.tree, t, memo)) return { needed: true, rule: r.name };
+    }
+  }
+  return { needed: false };
+}
+
+/** Whether every event of type `t` satisfying `e` succeeded (evt.res = SUCCESS and the like). */
+function successOnly(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>): boolean {
+  if (!possible(e, t, memo)) return true; // vacuous: nothing of type t gets here
+  switch (e.kind) {
+    case 'and':
+      return e.children.some((c) => successOnly(c, t, memo));
+    case 'or':
+      return e.children.every((c) => successOnly(c, t, memo));
+    case 'binary': {
+      if (e.field.kind !== 'field' || e.field.arg !== undefined || e.modifier || e.value.kind !== 'value') return false;
+      const { name } = e.field;
+      const v = e.value.value;
+      const eq = e.op === '=' || e.op === '==';
+      if ((name === 'evt.res' || name === 'evt.arg.res') && eq) return v === 'SUCCESS' || v === '0';
+      if (name === 'evt.rawres') return (eq && v === '0') || (e.op === '>=' && v === '0');
+      if (name === 'evt.failed') return eq && v === 'false';
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 function possible(e: Expr, t: string, memo: WeakMap<Expr, Set<string> | 'all'>): boolean {
   let types = memo.get(e);
   if (types === undefined) {

@@ -3,7 +3,7 @@
 // per event with the fields the rules saw.
 import { hostname as osHostname } from 'node:os';
 import { knownSyscalls, RecordKind, RecordFlag, type NativePathPattern, type TraceRecord, type SupervisorLink, type TracePlan } from '../tracer/index.js';
-import { openPathFilter } from '../rules/prefilter.js';
+import { execEntryNeeded, openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
@@ -39,6 +39,12 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
   else for (const t of types) if (t in known) names.add(t);
   for (const e of extra) if (e in known) names.add(e);
   names.delete('getppid');
+  // A successful exec comes whole with its exec event; without a rule that
+  // may match a failed one, no entry stop (native on_exec makes the record).
+  if (types !== 'all' && !extra.includes('execve') && !extra.includes('execveat') && rs && !execEntryNeeded(rs.rules).needed) {
+    names.delete('execve');
+    names.delete('execveat');
+  }
   return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadRuleFiles } from '../../src/rules/index.js';
-import { openPathFilter, type PathPattern } from '../../src/rules/prefilter.js';
+import { execEntryNeeded, openPathFilter, type PathPattern } from '../../src/rules/prefilter.js';
 import { SHARED_RULES } from '../helpers.js';
 import '../../src/rules/yaml-positions.js';
 
@@ -109,6 +109,28 @@ test('the upstream stable rules compile to a filter; stacked with incubating it 
   const g = openPathFilter(stacked.rules);
   assert.is(g.patterns, null);
   assert.is(g.disabledBy?.rule, 'Exfiltrating Artifacts via Kubernetes Control Plane');
+});
+
+function rulesOf(yaml: string) {
+  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }]);
+  assert.ok(ruleset, JSON.stringify(results));
+  return ruleset!.rules;
+}
+
+test('the exec entry stop: needed when a rule may match a failed exec or reads an entry argument, not otherwise', () => {
+  const ok = rulesOf(rule('s', 'evt.type in (execve, execveat) and evt.res = SUCCESS and proc.name = sh') + rule('o', 'evt.type = openat and fd.name = /x'));
+  assert.equal(execEntryNeeded(ok), { needed: false });
+  for (const cond of ['evt.res = SUCCESS and proc.name = sh or proc.name = bash', 'evt.rawres >= 0', 'evt.failed = false', 'evt.arg.res = 0']) {
+    const needed = !/or proc.name = bash/.test(cond);
+    assert.is(execEntryNeeded(rulesOf(rule('r', `evt.type = execve and ${cond}`))).needed, !needed, cond);
+  }
+  assert.equal(execEntryNeeded(rulesOf(rule('any', 'evt.type = execve and proc.name = sh'))), { needed: true, rule: 'any' });
+  assert.equal(execEntryNeeded(rulesOf(rule('arg', 'evt.type = execve and evt.res = SUCCESS and evt.arg.filename = /bin/sh'))), { needed: true, rule: 'arg' });
+  // Upstream's spawned_process is evt.type in (execve, execveat): failed execs match it.
+  const { ruleset } = loadRuleFiles([{ name: 'stable', content: readFileSync(join(SHARED_RULES, 'falco_rules.yaml'), 'utf8') }]);
+  assert.ok(execEntryNeeded(ruleset!.rules).needed);
+  const ours = loadRuleFiles([{ name: 'default', content: readFileSync(join(SHARED_RULES, '..', 'default.yaml'), 'utf8') }]).ruleset!;
+  assert.equal(execEntryNeeded(ours.rules), { needed: false }, 'the default rules only match successful execs');
 });
 
 test.run();

@@ -44,6 +44,26 @@ test('execve: exec record with the new argv, exe and the execve result', async (
   assert.is(call!.ret, 0);
 });
 
+test('execve out of the filter: one stop per exec, the exec event makes the execve record; a failed exec makes none', async () => {
+  const argv = ['sh', '-c', '/nonexistent/x 2>/dev/null; exec /bin/echo a >/dev/null'];
+  const full = await traceRun(argv);
+  const lean = await traceRun(argv, { env: { TRACE_NO_EXEC: '1' } });
+  assert.is(lean.exit, 0);
+  // the workload's own exec of sh, then echo's
+  const calls = syscalls(lean.records, 'execve');
+  assert.is(calls.length, 2, 'the successful execs only');
+  for (const c of calls) {
+    assert.is(c.ret, 0);
+    assert.ok(c.flags & 1, 'with its result');
+    const i = lean.records.indexOf(c);
+    assert.is(lean.records[i - 1]!.kind, EXEC, 'right after its exec record, as with the entry stop');
+  }
+  const fullCalls = syscalls(full.records, 'execve');
+  assert.is(fullCalls.length, 3, 'with the entry stop the failed exec is seen too');
+  assert.ok(fullCalls.some((c) => c.ret < 0));
+  assert.ok(lean.stats.stops! < full.stats.stops!, `fewer stops (${lean.stats.stops} < ${full.stats.stops})`);
+});
+
 test('connect to a loopback listener: address, result and local address', async () => {
   const server = createServer((s) => s.end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
