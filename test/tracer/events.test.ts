@@ -59,8 +59,8 @@ test('execve out of the filter: one stop per exec, the exec event makes the exec
     assert.is(lean.records[i - 1]!.kind, EXEC, 'right after its exec record, as with the entry stop');
   }
   const fullCalls = syscalls(full.records, 'execve');
-  assert.is(fullCalls.length, 3, 'with the entry stop the failed exec is seen too');
-  assert.ok(fullCalls.some((c) => c.ret < 0));
+  assert.ok(fullCalls.some((c) => c.ret < 0), 'with the entry stop the failed exec is seen too');
+  assert.not.ok(calls.some((c) => c.ret < 0));
   assert.ok(lean.stats.stops! < full.stats.stops!, `fewer stops (${lean.stats.stops} < ${full.stats.stops})`);
 });
 
