@@ -27,6 +27,10 @@ export interface OptionValues {
   tracerCpu: number | 'auto' | undefined;
   spoolDir: string | undefined;
   metadataTimeoutMs: number;
+  /** Write every event to this scap capture (docs/capture.md). */
+  captureFile: string | undefined;
+  /** Rotate the capture to PATH.1 beyond this many MiB (undefined: unbounded). */
+  captureSizeMb: number | undefined;
 }
 
 export type OptionField = keyof OptionValues;
@@ -57,6 +61,7 @@ export const SECURITY_WAIT_MAX_MS = 300_000;
 export const METADATA_TIMEOUT_MAX_MS = 60_000;
 export const RING_BYTES_MIN = 64 * 1024;
 export const RING_BYTES_MAX = 1024 * 1024 * 1024;
+export const CAPTURE_SIZE_MB_MAX = 1024 * 1024;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = (error: string): Parsed<never> => ({ ok: false, error });
@@ -206,6 +211,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'tracer-cpu': { field: 'tracerCpu', kind: 'value', arg: 'N|auto|off', parse: tracerCpu, help: 'pin the tracer thread and the workload to one CPU (auto: the first allowed CPU); default off' },
   'spool-dir': { field: 'spoolDir', kind: 'value', arg: 'DIR', parse: path, help: 'directory to spool alerts to while the orchestrator is unreachable (default: memory only)' },
   'metadata-timeout-ms': { field: 'metadataTimeoutMs', kind: 'value', arg: 'N', parse: int(0, METADATA_TIMEOUT_MAX_MS), help: 'bound on the ECS task metadata request (default 2000)' },
+  'capture-file': { field: 'captureFile', kind: 'value', arg: 'PATH', parse: path, help: 'write every event to this scap capture file, readable by sysdig -r and agentctl replay (docs/capture.md)' },
+  'capture-size-mb': { field: 'captureSizeMb', kind: 'value', arg: 'N', parse: int(1, CAPTURE_SIZE_MB_MAX), help: 'rotate the capture file to PATH.1 when it would exceed N MiB (default: unbounded)' },
 };
 
 export const OPTION_DEFAULTS: Readonly<OptionValues> = {
@@ -226,6 +233,8 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = {
   tracerCpu: undefined,
   spoolDir: undefined,
   metadataTimeoutMs: 2000,
+  captureFile: undefined,
+  captureSizeMb: undefined,
 };
 
 export function optionSpec(name: string): OptionSpec | undefined {

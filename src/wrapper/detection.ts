@@ -13,6 +13,7 @@ import type { ContainerInfo } from '../events/model.js';
 import type { FalcoAlert } from '../alerts/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
+import type { Capture, CaptureOptions } from '../capture/recorder.js';
 
 /**
  * Syscalls the state needs whatever the rules say: fd tables (open, close,
@@ -44,7 +45,7 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
  * Container identity on every alert, as Falco appends the container plugin's
  * fields (container.id, name, image) to each syscall alert.
  */
-function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
+export function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
   const f = a.output_fields;
   if (!('container.id' in f)) f['container.id'] = c.id;
   if (!('container.name' in f)) f['container.name'] = c.name ?? null;
@@ -68,6 +69,8 @@ export interface DetectionOptions {
   identityReady?: Promise<unknown>;
   /** Records held while waiting for the identity, at most (then evaluated as they are). */
   maxHeldRecords?: number;
+  /** --capture-file: every record and its event also go to a scap capture (src/capture). */
+  capture?: Pick<CaptureOptions, 'path' | 'maxBytes' | 'onError'>;
 }
 
 export interface Detection extends Pipeline {
@@ -82,11 +85,11 @@ const KIND_CODE = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
 /**
  * The open pre-filter for the native side (src/rules/prefilter.ts), or null
  * (every open stops twice): with no rules nothing can match; at trace level
- * the debug view shows every event; DRAIOS_BENCH_NO_PREFILTER=1 is the A/B
- * switch of bench/.
+ * the debug view shows every event, and a capture records every event;
+ * DRAIOS_BENCH_NO_PREFILTER=1 is the A/B switch of bench/.
  */
-function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
-  if (traceView || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
+function nativePathFilter(rs: Ruleset | undefined, everyOpen: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
+  if (everyOpen || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
   if (rs === undefined) return { patterns: [] };
   const f = openPathFilter(rs.rules);
   return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
@@ -94,20 +97,31 @@ function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patter
 
 export function createDetection(o: DetectionOptions): Detection {
   const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
-  const state = new ProcessTable(o.container, new UserDb());
+  const users = new UserDb();
+  const state = new ProcessTable(o.container, users);
   const builder = new EventBuilder(state, names);
+  // loaded only when asked for: the capture code stays out of every other start-up
+  let capture: Capture | undefined;
+  const captureReady = o.capture
+    ? import('../capture/recorder.js').then(
+        (m) => (capture = m.createCapture({ ...o.capture!, state, users, container: o.container, hostname: o.hostname })),
+        (err) => o.capture!.onError(`capture is off: ${(err as Error).message}`),
+      )
+    : undefined;
   const host = o.hostname ?? osHostname();
   let rs = o.ruleset;
   const syscalls = syscallSet(rs, o.syscallsExtra);
   const filterSet = new Set(syscalls.map((s) => s.name));
   const traceView = o.log.isLevelEnabled('trace');
   let tracer: TracerHandle | undefined;
-  const prefilter = nativePathFilter(rs, traceView);
+  // a capture records every open: the pre-filter would leave most of them out
+  const everyOpen = traceView || o.capture !== undefined;
+  const prefilter = nativePathFilter(rs, everyOpen);
   const describeFilter = (f: typeof prefilter) =>
-    f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view or A/B switch' };
+    f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view, capture or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
 
-  let held: TraceRecord[][] | undefined = o.identityReady ? [] : undefined;
+  let held: TraceRecord[][] | undefined = o.identityReady || captureReady ? [] : undefined;
   let heldCount = 0;
   const maxHeld = o.maxHeldRecords ?? 200_000;
   const release = (): void => {
@@ -115,7 +129,7 @@ export function createDetection(o: DetectionOptions): Detection {
     held = undefined;
     if (batches) for (const b of batches) handle(b);
   };
-  const ready = (o.identityReady ?? Promise.resolve()).then(release, release);
+  const ready = Promise.all([o.identityReady, captureReady]).then(release, release);
 
   const onRecords = (records: TraceRecord[]): void => {
     if (held !== undefined) {
@@ -133,6 +147,7 @@ export function createDetection(o: DetectionOptions): Detection {
       if (rec.kind === RecordKind.Lost) c.lost += rec.args[0]!;
       if (rec.kind === RecordKind.Syscall && rec.flags & 8) c.foreign++;
       const evt = builder.apply(rec);
+      capture?.record(rec, evt);
       if (evt === undefined) {
         if (traceView && rec.kind !== RecordKind.Syscall) {
           o.log.trace({ record: rec.kind, pid: rec.pid, tid: rec.tid, args: rec.args.slice(0, 2) }, 'tracer record');
@@ -174,16 +189,16 @@ export function createDetection(o: DetectionOptions): Detection {
         if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
       }
       rs = next;
-      const pf = nativePathFilter(next, traceView);
+      const pf = nativePathFilter(next, everyOpen);
       tracer?.setPathFilter(pf.patterns);
       o.log.info({ openPrefilter: describeFilter(pf) }, 'open pre-filter for the new rules');
       return { degraded };
     },
-    counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap() }),
+    counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap(), ...(capture?.counters() ?? {}) }),
     close: async (timeoutMs) => {
       await Promise.race([ready, new Promise((r) => setTimeout(r, timeoutMs / 2))]);
       release();
-      await o.sinks.close(timeoutMs);
+      await Promise.all([o.sinks.close(timeoutMs), capture?.close(timeoutMs)]);
     },
   };
 }

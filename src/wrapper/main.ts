@@ -173,7 +173,10 @@ export async function main(argv: string[]): Promise<number> {
     else log.warn({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
-  detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady });
+  const capture = config.captureFile
+    ? { path: config.captureFile, maxBytes: (config.captureSizeMb ?? 0) * 1024 * 1024, onError: (m: string) => log.error({ captureFile: config.captureFile }, m) }
+    : undefined;
+  detection = createDetection({ ruleset, container, sinks, log, syscallsExtra: config.syscallsExtra, identityReady: linkReady, capture });
   const code = await runWorkload({
     argv,
     env: workloadEnv(process.env),

@@ -1,0 +1,186 @@
+// Encoders for the scap blocks the agent writes: section header, machine
+// info, user list v2, process list v9, fd list v2 and event blocks (EV v2),
+// laid out as libs e5c53d64's scap_savefile.c writes them.
+import type { FdInfo, GroupInfo, ProcessInfo, UserInfo } from '../events/model.js';
+import { BLOCK, BYTE_ORDER_MAGIC, EVENTS, encodeParam, joinList, openFlagsToPpm } from './scap.js';
+
+/** A little-endian byte builder (grows as needed). */
+export class Bytes {
+  private buf = Buffer.alloc(256);
+  len = 0;
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  u8(v: number): this {
+    this.room(1);
+    this.buf.writeUInt8(v & 0xff, this.len);
+    this.len += 1;
+    return this;
+  }
+  u16(v: number): this {
+    this.room(2);
+    this.buf.writeUInt16LE(v & 0xffff, this.len);
+    this.len += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.room(4);
+    this.buf.writeUInt32LE(v >>> 0, this.len);
+    this.len += 4;
+    return this;
+  }
+  u64(v: number | bigint): this {
+    this.room(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.len);
+    this.len += 8;
+    return this;
+  }
+  bytes(b: Buffer): this {
+    this.room(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+    return this;
+  }
+  /** str16: a u16 byte count and the bytes, no NUL. */
+  str16(s: string | Buffer): this {
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    const n = Math.min(b.length, 0xffff);
+    return this.u16(n).bytes(b.subarray(0, n));
+  }
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v >>> 0, at);
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/** A block: type, total length, body, zero padding to 4 bytes, total length again. */
+export function block(type: number, body: Buffer): Buffer {
+  const total = 8 + ((body.length + 3) & ~3) + 4;
+  const b = Buffer.alloc(total);
+  b.writeUInt32LE(type, 0);
+  b.writeUInt32LE(total, 4);
+  body.copy(b, 8);
+  b.writeUInt32LE(total, total - 4);
+  return b;
+}
+
+export function sectionHeader(): Buffer {
+  return block(BLOCK.SHB, new Bytes().u32(BYTE_ORDER_MAGIC).u16(1).u16(2).u64(-1n).done());
+}
+
+export function machineInfo(m: { cpus: number; memory: number; maxPid: number; hostname: string }): Buffer {
+  const host = Buffer.alloc(128);
+  host.write(m.hostname.slice(0, 127), 'utf8');
+  return block(BLOCK.MI, new Bytes().u32(m.cpus).u64(m.memory).u64(m.maxPid).bytes(host).u64(0).u64(0).u64(0).u64(0).done());
+}
+
+export function userList(users: readonly UserInfo[], groups: readonly GroupInfo[]): Buffer {
+  const b = new Bytes();
+  for (const u of users) {
+    const at = b.len;
+    b.u32(0).u8(0).u32(u.uid).u32(0).str16(u.name ?? '').str16(u.homedir ?? '').str16(u.shell ?? '');
+    b.patchU32(at, b.len - at);
+  }
+  for (const g of groups) {
+    const at = b.len;
+    b.u32(0).u8(1).u32(g.gid).str16(g.name ?? '');
+    b.patchU32(at, b.len - at);
+  }
+  return block(BLOCK.UL_V2, b.done());
+}
+
+/** PL v9: one record per thread. */
+export function processList(threads: Iterable<[number, ProcessInfo]>): Buffer {
+  const b = new Bytes();
+  for (const [tid, p] of threads) {
+    const at = b.len;
+    b.u32(0).u64(tid).u64(p.pid).u64(p.parent?.pid ?? 0).u64(p.sid).u64(p.vpgid);
+    b.str16(p.comm).str16(p.exe).str16(p.exepath).str16(joinList(p.args)).str16(p.cwd);
+    b.u64(0).u32(0).u32(p.uid).u32(p.gid); // fdlimit (unknown), flags
+    b.u32(0).u32(0).u32(0).u64(0).u64(0); // vm sizes, page faults: not measured
+    b.str16(joinList(p.env ?? [])).u64(tid === p.pid ? p.vpid : 0).u64(p.vpid).str16('').str16('/');
+    b.u32(p.loginuid).u8(p.exeWritable ? 1 : 0);
+    b.patchU32(at, b.len - at);
+  }
+  return block(BLOCK.PL_V9, b.done());
+}
+
+/** scap_fd_type values (libscap scap.h). */
+const FD_TYPE: Partial<Record<FdInfo['type'], number>> = {
+  file: 16, memfd: 16, directory: 2, pipe: 7, event: 9, signalfd: 11, eventpoll: 12, inotify: 13, timerfd: 14, netlink: 15,
+  bpf: 10, userfaultfd: 10, io_uring: 10,
+};
+const L4: Record<string, number> = { tcp: 2, udp: 3, icmp: 4, raw: 5 };
+
+function ip4(ip: string | undefined): Buffer {
+  return Buffer.from((ip ?? '0.0.0.0').split('.').map((x) => Number(x) & 0xff));
+}
+
+/** FDL v2: the fds of one thread (the leader of each process carries its table). */
+export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
+  const b = new Bytes().u64(tid);
+  let n = 0;
+  for (const fd of fds) {
+    const at = b.len;
+    const s = fd.sock;
+    if (fd.type === 'ipv4' && s) {
+      if (s.connected) {
+        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(3).bytes(ip4(s.clientIp)).bytes(ip4(s.serverIp)).u16(s.clientPort ?? 0).u16(s.serverPort ?? 0).u8(L4[s.l4proto ?? ''] ?? 0);
+      } else {
+        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(5).bytes(ip4(s.serverIp)).u16(s.serverPort ?? 0).u8(L4[s.l4proto ?? ''] ?? 0);
+      }
+    } else if (fd.type === 'unix') {
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(8).u64(0).u64(0).str16(fd.name);
+    } else if (fd.type === 'file' || fd.type === 'memfd') {
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(16).u32(openFlagsToPpm(fd.openFlags ?? 0)).str16(fd.name).u32(0);
+    } else if (FD_TYPE[fd.type] !== undefined) {
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(FD_TYPE[fd.type]!).str16(fd.name);
+    } else {
+      continue; // unknown and IPv6 sockets: left to the events (as a kernel capture leaves unknown fds)
+    }
+    b.patchU32(at, b.len - at);
+    n++;
+  }
+  return n ? block(BLOCK.FDL_V2, b.done()) : undefined;
+}
+
+/** An event block (EV v2, or EV v2 large for EF_LARGE_PAYLOAD types): cpuid 0, header, lengths, values. */
+export function eventBlock(type: number, ts: bigint, tid: number, values: readonly Buffer[]): Buffer {
+  const large = EVENTS[type]!.large;
+  const lw = large ? 4 : 2;
+  let data = 0;
+  for (const v of values) data += v.length;
+  const len = 26 + values.length * lw + data;
+  const body = 2 + len;
+  const total = 8 + ((body + 3) & ~3) + 4;
+  const b = Buffer.alloc(total);
+  b.writeUInt32LE(large ? 0x221 : BLOCK.EV_V2, 0);
+  b.writeUInt32LE(total, 4);
+  b.writeUInt16LE(0, 8);
+  b.writeBigUInt64LE(ts, 10);
+  b.writeBigInt64LE(BigInt(tid), 18);
+  b.writeUInt32LE(len, 26);
+  b.writeUInt16LE(type, 30);
+  b.writeUInt32LE(values.length, 32);
+  let o = 36;
+  for (const v of values) {
+    if (large) b.writeUInt32LE(v.length, o);
+    else b.writeUInt16LE(Math.min(v.length, 0xffff), o);
+    o += lw;
+  }
+  for (const v of values) o += v.copy(b, o, 0, large ? v.length : Math.min(v.length, 0xffff));
+  b.writeUInt32LE(total, total - 4);
+  return b;
+}
+
+/** An event from values by parameter name (missing values: the type's zero). */
+export function encodeEvent(type: number, ts: bigint, tid: number, get: (name: string, ptype: string, index: number) => number | bigint | string | Buffer | undefined): Buffer {
+  const info = EVENTS[type]!;
+  const values = info.params.map((p, i) => encodeParam(p.type, get(p.name, p.type, i)));
+  return eventBlock(type, ts, tid, values);
+}
