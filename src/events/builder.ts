@@ -10,7 +10,7 @@ import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, 
 import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
 
 /** Register order of each syscall's arguments, by Falco parameter name (null: not a parameter). */
-const REGS: Record<string, (string | null)[]> = {
+export const REGS: Record<string, (string | null)[]> = {
   open: ['name', 'flags', 'mode'],
   openat: ['dirfd', 'name', 'flags', 'mode'],
   openat2: ['dirfd', 'name'],
@@ -83,7 +83,7 @@ const REGS: Record<string, (string | null)[]> = {
 };
 
 /** Parameters that are strings read behind the pointer (item tag = register index). */
-const STRING_PARAMS = new Set([
+export const STRING_PARAMS = new Set([
   'name', 'path', 'filename', 'oldpath', 'newpath', 'target', 'linkpath', 'dev', 'dir', 'uargs', 'pathname',
 ]);
 /** Parameters holding unsigned 32-bit values (flags, ids); the rest are signed ints. */

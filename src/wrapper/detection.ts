@@ -7,9 +7,9 @@ import { openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
-import { formatAlert, type Ruleset } from '../rules/index.js';
+import { formatAlert, type CompiledRule, type Ruleset } from '../rules/index.js';
 import type { AlertSinks } from '../alerts/sinks.js';
-import type { ContainerInfo } from '../events/model.js';
+import type { ContainerInfo, SyscallEvent } from '../events/model.js';
 import type { FalcoAlert } from '../alerts/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
@@ -45,13 +45,18 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
  * Container identity on every alert, as Falco appends the container plugin's
  * fields (container.id, name, image) to each syscall alert.
  */
-export function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
+function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
   const f = a.output_fields;
   if (!('container.id' in f)) f['container.id'] = c.id;
   if (!('container.name' in f)) f['container.name'] = c.name ?? null;
   if (!('container.image.repository' in f)) f['container.image.repository'] = c.imageRepository ?? null;
   if (!('container.image.tag' in f)) f['container.image.tag'] = c.imageTag ?? null;
   return a;
+}
+
+/** The alerts for the rules an event matched, as every sink receives them (live, and agentctl replay). */
+export function alertsFor(matches: readonly CompiledRule[], evt: SyscallEvent, host: string, container: ContainerInfo): FalcoAlert[] {
+  return matches.map((rule) => withContainer(formatAlert(rule, evt, host), container));
 }
 
 export interface DetectionOptions {
@@ -160,9 +165,9 @@ export function createDetection(o: DetectionOptions): Detection {
       if (traceView) {
         o.log.trace({ evt: evt.num, type: evt.type, tid: evt.tid, res: evt.res, fields: ruleset.extract(evt), matched: matches.map((r) => r.name) }, 'event');
       }
-      for (const rule of matches) {
+      for (const alert of alertsFor(matches, evt, host, o.container)) {
         c.alerts++;
-        o.sinks.emit(withContainer(formatAlert(rule, evt, host), o.container));
+        o.sinks.emit(alert);
       }
     }
   };
