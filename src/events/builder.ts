@@ -323,8 +323,13 @@ export class EventBuilder {
         const fd = p.fds.get(a.fd as number);
         evt.fd = fd;
         if (ok && fd?.sock && addr) {
-          const sock = { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path };
-          p.fds.set(fd.num, { ...fd, sock, name: addr.path ?? fd.name });
+          // named by the address as bound (libsinsp: `127.0.0.1:0`, a unix path), seen by the bind itself;
+          // as in libsinsp, an inet socket bound to port 0 (ephemeral) does not become a server socket
+          const server = addr.path !== undefined || (addr.port ?? 0) > 0;
+          const sock = server ? { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path } : fd.sock;
+          const bound = { ...fd, sock, name: renderSockaddr(addr) ?? fd.name };
+          p.fds.set(fd.num, bound);
+          evt.fd = bound;
         }
         return;
       }
