@@ -2,7 +2,7 @@
 // info, user list v2, process list v9, fd list v2 and event blocks (EV v2),
 // laid out as libs e5c53d64's scap_savefile.c writes them.
 import type { FdInfo, GroupInfo, ProcessInfo, UserInfo } from '../events/model.js';
-import { BLOCK, BYTE_ORDER_MAGIC, EVENTS, encodeParam, joinList, openFlagsToPpm } from './scap.js';
+import { BLOCK, BYTE_ORDER_MAGIC, EVENTS, fixedSize, joinList, openFlagsToPpm, writeFixed } from './scap.js';
 
 /** A little-endian byte builder (grows as needed). */
 export class Bytes {
@@ -149,38 +149,65 @@ export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
   return n ? block(BLOCK.FDL_V2, b.done()) : undefined;
 }
 
-/** An event block (EV v2, or EV v2 large for EF_LARGE_PAYLOAD types): cpuid 0, header, lengths, values. */
-export function eventBlock(type: number, ts: bigint, tid: number, values: readonly Buffer[]): Buffer {
-  const large = EVENTS[type]!.large;
-  const lw = large ? 4 : 2;
+type Value = number | bigint | string | Buffer | undefined;
+
+/**
+ * An event block (EV v2, or EV v2 large for EF_LARGE_PAYLOAD types): cpuid 0,
+ * the header, the parameter lengths, the values. Encoded straight into one
+ * buffer: this runs for every event the agent builds.
+ */
+export function eventBlock(type: number, ts: bigint, tid: number, values: readonly Value[]): Buffer {
+  const info = EVENTS[type]!;
+  const lw = info.large ? 4 : 2;
+  const max = info.large ? 0xffffffff : 0xffff;
+  const lens = new Array<number>(values.length);
   let data = 0;
-  for (const v of values) data += v.length;
+  for (let i = 0; i < values.length; i++) {
+    const t = info.params[i]!.type;
+    const v = values[i];
+    const fixed = fixedSize(t);
+    let l: number;
+    if (fixed !== undefined) l = fixed;
+    else if (typeof v === 'string') l = Buffer.byteLength(v) + 1;
+    else if (Buffer.isBuffer(v)) l = v.length;
+    else l = t === 'CHARBUF' || t === 'FSPATH' || t === 'FSRELPATH' ? 1 : 0;
+    lens[i] = Math.min(l, max);
+    data += lens[i]!;
+  }
   const len = 26 + values.length * lw + data;
   const body = 2 + len;
   const total = 8 + ((body + 3) & ~3) + 4;
   const b = Buffer.alloc(total);
-  b.writeUInt32LE(large ? 0x221 : BLOCK.EV_V2, 0);
+  b.writeUInt32LE(info.large ? BLOCK.EV_V2_LARGE : BLOCK.EV_V2, 0);
   b.writeUInt32LE(total, 4);
-  b.writeUInt16LE(0, 8);
   b.writeBigUInt64LE(ts, 10);
   b.writeBigInt64LE(BigInt(tid), 18);
   b.writeUInt32LE(len, 26);
   b.writeUInt16LE(type, 30);
   b.writeUInt32LE(values.length, 32);
   let o = 36;
-  for (const v of values) {
-    if (large) b.writeUInt32LE(v.length, o);
-    else b.writeUInt16LE(Math.min(v.length, 0xffff), o);
+  for (const l of lens) {
+    if (lw === 4) b.writeUInt32LE(l, o);
+    else b.writeUInt16LE(l, o);
     o += lw;
   }
-  for (const v of values) o += v.copy(b, o, 0, large ? v.length : Math.min(v.length, 0xffff));
+  for (let i = 0; i < values.length; i++) {
+    const t = info.params[i]!.type;
+    const l = lens[i]!;
+    const v = values[i];
+    if (fixedSize(t) !== undefined) writeFixed(b, o, t, l, v);
+    else if (typeof v === 'string') b.write(v, o, l - 1, 'utf8'); // the NUL is the zero fill
+    else if (Buffer.isBuffer(v)) v.copy(b, o, 0, l);
+    o += l;
+  }
   b.writeUInt32LE(total, total - 4);
   return b;
 }
 
-/** An event from values by parameter name (missing values: the type's zero). */
-export function encodeEvent(type: number, ts: bigint, tid: number, get: (name: string, ptype: string, index: number) => number | bigint | string | Buffer | undefined): Buffer {
-  const info = EVENTS[type]!;
-  const values = info.params.map((p, i) => encodeParam(p.type, get(p.name, p.type, i)));
+/** An event from values by parameter name (missing values: the type's zero, an empty string). */
+export function encodeEvent(type: number, ts: bigint, tid: number, get: (name: string, ptype: string, index: number) => Value): Buffer {
+  const params = EVENTS[type]!.params;
+  const values = new Array<Value>(params.length);
+  for (let i = 0; i < params.length; i++) values[i] = get(params[i]!.name, params[i]!.type, i);
   return eventBlock(type, ts, tid, values);
 }

@@ -146,13 +146,14 @@ export class CaptureFile {
       this.rotate(head.header);
       return;
     }
-    // everything up to the next rotation, in one writev
-    const bufs: Buffer[] = [];
+    // everything up to the next rotation (at most 1024 blocks: writev's iovec limit), in one writev
+    let n = 0;
+    while (n < this.queue.length && n < 1024 && 'events' in this.queue[n]!) n++;
+    const batch = this.queue.splice(0, n) as { buf: Buffer; events: number }[];
+    const bufs = batch.map((it) => it.buf);
     let events = 0;
     let bytes = 0;
-    while (this.queue.length && 'events' in this.queue[0]! && bufs.length < 1024) {
-      const it = this.queue.shift() as { buf: Buffer; events: number };
-      bufs.push(it.buf);
+    for (const it of batch) {
       events += it.events;
       bytes += it.buf.length;
     }

@@ -121,7 +121,7 @@ export function createCapture(o: CaptureOptions): Capture {
       if (fdl) parts.push(fdl);
     }
     // the container's identity rides in the container event, as libsinsp writes it
-    parts.push(eventBlock(PPME_CONTAINER_JSON_E, BigInt(Date.now()) * 1_000_000n, -1, [Buffer.from(containerJson(o.container) + '\0')]));
+    parts.push(eventBlock(PPME_CONTAINER_JSON_E, BigInt(Date.now()) * 1_000_000n, -1, [containerJson(o.container)]));
     return Buffer.concat(parts);
   };
   const file = new CaptureFile({ path: o.path, maxBytes: o.maxBytes, header, onError: o.onError });
@@ -167,9 +167,8 @@ export function createCapture(o: CaptureOptions): Capture {
       return v as number | bigint | string | Buffer | undefined;
     };
     const ets = evt.ts > 0n ? evt.ts - 1n : evt.ts;
-    const e = encodeEvent(en, ets, evt.tid, (n, t, i) => value(n, t, i, false));
-    const x = encodeEvent(xn, evt.ts, evt.tid, (n, t, i) => value(n, t, i, true));
-    file.append(Buffer.concat([e, x]), 2);
+    file.append(encodeEvent(en, ets, evt.tid, (n, t, i) => value(n, t, i, false)));
+    file.append(encodeEvent(xn, evt.ts, evt.tid, (n, t, i) => value(n, t, i, true)));
   };
 
   const flushExec = (pid: number, type = 'execve', evt?: SyscallEvent): void => {
@@ -209,16 +208,15 @@ export function createCapture(o: CaptureOptions): Capture {
             const [en, xn] = eventsForSyscall(type)!;
             const flags = (thread ? PPM_CL_CLONE_THREAD | cloneFlagsToPpm(0x100 | 0x200 | 0x400 | 0x800) : 0) | (vfork ? PPM_CL_CLONE_VFORK | cloneFlagsToPpm(0x100) : 0);
             const ts = rec.ts;
-            const e = encodeEvent(en, ts > 0n ? ts - 1n : ts, parentPid, () => undefined);
-            const x = encodeEvent(xn, ts, parentPid, (name, _t, i) => (i === 0 ? rec.tid : name === 'flags' ? flags : processParam(name, parent, parentPid)));
-            file.append(Buffer.concat([e, x]), 2);
+            file.append(encodeEvent(en, ts > 0n ? ts - 1n : ts, parentPid, () => undefined));
+            file.append(encodeEvent(xn, ts, parentPid, (name, _t, i) => (i === 0 ? rec.tid : name === 'flags' ? flags : processParam(name, parent, parentPid))));
             return;
           }
           case RecordKind.Exit: {
             const status = rec.args[0]! | 0;
             const sig = status & 0x7f;
             const values = [status, sig === 0 ? (status >> 8) & 0xff : 0, sig === 0x7f ? 0 : sig, (status & 0x80) !== 0 ? 1 : 0];
-            file.append(encodeEvent(PPME_PROCEXIT_1_E, rec.ts, rec.tid, (_n, _t, i) => values[i]), 1);
+            file.append(encodeEvent(PPME_PROCEXIT_1_E, rec.ts, rec.tid, (_n, _t, i) => values[i]));
             return;
           }
           default:

@@ -182,28 +182,16 @@ export const ptraceReqFromPpm = (ppm: number): number => PTRACE_REQS.find(([, p]
 /** A decoded parameter: numbers for fixed types (bigint for 64-bit), Buffers otherwise. */
 export type ParamValue = number | bigint | Buffer;
 
-/** Encodes one value for a parameter type. Strings get their NUL; undefined: a zero value of the type. */
-export function encodeParam(type: string, v: number | bigint | string | Buffer | undefined): Buffer {
-  const size = FIXED[type];
-  if (size !== undefined) {
-    const b = Buffer.alloc(size);
-    const n = v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? 0 : v;
-    if (size === 8) {
-      const big = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
-      if (SIGNED.has(type)) b.writeBigInt64LE(BigInt.asIntN(64, big));
-      else b.writeBigUInt64LE(BigInt.asUintN(64, big));
-    } else {
-      const num = Number(n);
-      if (size === 4) b.writeUInt32LE(num >>> 0);
-      else if (size === 2) b.writeUInt16LE(num & 0xffff);
-      else b.writeUInt8(num & 0xff);
-    }
-    return b;
-  }
-  if (Buffer.isBuffer(v)) return v;
-  if (typeof v === 'string') return Buffer.from(v + '\0', 'utf8');
-  if (type === 'CHARBUF' || type === 'FSPATH' || type === 'FSRELPATH') return Buffer.from([0]);
-  return Buffer.alloc(0);
+/** Writes a fixed-size value (size bytes, per its type) at off; a missing or non-numeric value is 0. */
+export function writeFixed(b: Buffer, off: number, type: string, size: number, v: number | bigint | string | Buffer | undefined): void {
+  const n = typeof v === 'number' || typeof v === 'bigint' ? v : 0;
+  if (size === 8) {
+    const big = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
+    if (SIGNED.has(type)) b.writeBigInt64LE(BigInt.asIntN(64, big), off);
+    else b.writeBigUInt64LE(BigInt.asUintN(64, big), off);
+  } else if (size === 4) b.writeUInt32LE(Number(n) >>> 0, off);
+  else if (size === 2) b.writeUInt16LE(Number(n) & 0xffff, off);
+  else b.writeUInt8(Number(n) & 0xff, off);
 }
 
 /** Decodes a fixed-size parameter (64-bit as bigint only when not a safe integer); other types stay Buffers. */
