@@ -2,7 +2,7 @@
 // info, user list v2, process list v9, fd list v2 and event blocks (EV v2),
 // laid out as libs e5c53d64's scap_savefile.c writes them.
 import type { FdInfo, GroupInfo, ProcessInfo, UserInfo } from '../events/model.js';
-import { BLOCK, BYTE_ORDER_MAGIC, EVENTS, fixedSize, joinList, openFlagsToPpm, writeFixed } from './scap.js';
+import { BLOCK, BYTE_ORDER_MAGIC, EVENTS, fixedSize, ipv4Bytes, ipv6Bytes, joinList, openFlagsToPpm, writeFixed } from './scap.js';
 
 /** A little-endian byte builder (grows as needed). */
 export class Bytes {
@@ -103,7 +103,7 @@ export function processList(threads: Iterable<[number, ProcessInfo]>): Buffer {
     b.str16(p.comm).str16(p.exe).str16(p.exepath).str16(joinList(p.args)).str16(p.cwd);
     b.u64(0).u32(0).u32(p.uid).u32(p.gid); // fdlimit (unknown), flags
     b.u32(0).u32(0).u32(0).u64(0).u64(0); // vm sizes, page faults: not measured
-    b.str16(joinList(p.env ?? [])).u64(tid === p.pid ? p.vpid : 0).u64(p.vpid).str16('').str16('/');
+    b.str16(joinList(p.env ?? [])).u64(tid === p.pid ? p.vpid : tid).u64(p.vpid).str16('').str16('/');
     b.u32(p.loginuid).u8(p.exeWritable ? 1 : 0);
     b.patchU32(at, b.len - at);
   }
@@ -117,10 +117,6 @@ const FD_TYPE: Partial<Record<FdInfo['type'], number>> = {
 };
 const L4: Record<string, number> = { tcp: 2, udp: 3, icmp: 4, raw: 5 };
 
-function ip4(ip: string | undefined): Buffer {
-  return Buffer.from((ip ?? '0.0.0.0').split('.').map((x) => Number(x) & 0xff));
-}
-
 /** FDL v2: the fds of one thread (the leader of each process carries its table). */
 export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
   const b = new Bytes().u64(tid);
@@ -128,12 +124,15 @@ export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
   for (const fd of fds) {
     const at = b.len;
     const s = fd.sock;
-    if (fd.type === 'ipv4' && s) {
+    if ((fd.type === 'ipv4' || fd.type === 'ipv6') && s) {
+      const v6 = fd.type === 'ipv6';
+      const ip = v6 ? ipv6Bytes : ipv4Bytes;
       if (s.connected) {
-        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(3).bytes(ip4(s.clientIp)).bytes(ip4(s.serverIp)).u16(s.clientPort ?? 0).u16(s.serverPort ?? 0).u8(L4[s.l4proto ?? ''] ?? 0);
+        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(v6 ? 4 : 3).bytes(ip(s.clientIp)).bytes(ip(s.serverIp)).u16(s.clientPort ?? 0).u16(s.serverPort ?? 0);
       } else {
-        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(5).bytes(ip4(s.serverIp)).u16(s.serverPort ?? 0).u8(L4[s.l4proto ?? ''] ?? 0);
+        b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(v6 ? 6 : 5).bytes(ip(s.serverIp)).u16(s.serverPort ?? 0);
       }
+      b.u8(L4[s.l4proto ?? ''] ?? 0);
     } else if (fd.type === 'unix') {
       b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(8).u64(0).u64(0).str16(fd.name);
     } else if (fd.type === 'file' || fd.type === 'memfd') {
@@ -141,7 +140,7 @@ export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
     } else if (FD_TYPE[fd.type] !== undefined) {
       b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(FD_TYPE[fd.type]!).str16(fd.name);
     } else {
-      continue; // unknown and IPv6 sockets: left to the events (as a kernel capture leaves unknown fds)
+      continue; // unknown fds: left to the events (as a kernel capture leaves them)
     }
     b.patchU32(at, b.len - at);
     n++;

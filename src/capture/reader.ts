@@ -205,35 +205,23 @@ function readFds(c: Cursor, v: number): { tid: number; fds: FdEntryRecord[] } {
     if (v >= 2) sub = c.u32();
     const f: FdEntryRecord = { fd: c.i64(), ino: c.i64(), type: c.u8() };
     switch (f.type) {
-      case 3: { // IPV4_SOCK
-        const sip = c.bytes(4);
-        const dip = c.bytes(4);
-        const sport = c.u16();
-        const dport = c.u16();
-        f.src = linuxFromRaw(2, sip, sport);
-        f.dst = linuxFromRaw(2, dip, dport);
-        f.l4proto = c.u8();
-        break;
-      }
-      case 5: { // IPV4_SERVSOCK
-        const ip = c.bytes(4);
-        f.dst = linuxFromRaw(2, ip, c.u16());
-        f.l4proto = c.u8();
-        break;
-      }
-      case 4: { // IPV6_SOCK
-        const sip = c.bytes(16);
-        const dip = c.bytes(16);
-        const sport = c.u16();
-        const dport = c.u16();
-        f.src = linuxFromRaw(10, sip, sport);
-        f.dst = linuxFromRaw(10, dip, dport);
-        f.l4proto = c.u8();
-        break;
-      }
+      case 3: // IPV4_SOCK
+      case 4: // IPV6_SOCK
+      case 5: // IPV4_SERVSOCK
       case 6: { // IPV6_SERVSOCK
-        const ip = c.bytes(16);
-        f.dst = linuxFromRaw(10, ip, c.u16());
+        const v6 = f.type === 4 || f.type === 6;
+        const n = v6 ? 16 : 4;
+        const family = v6 ? 10 : 2;
+        if (f.type === 3 || f.type === 4) {
+          const sip = c.bytes(n);
+          const dip = c.bytes(n);
+          const sport = c.u16();
+          f.src = linuxFromRaw(family, sip, sport);
+          f.dst = linuxFromRaw(family, dip, c.u16());
+        } else {
+          const ip = c.bytes(n);
+          f.dst = linuxFromRaw(family, ip, c.u16());
+        }
         f.l4proto = c.u8();
         break;
       }

@@ -200,6 +200,7 @@ export function createCapture(o: CaptureOptions): Capture {
             return;
           case RecordKind.Clone: {
             const parentPid = rec.args[0]!;
+            flushExec(parentPid); // the child inherits the new image: its execve goes first
             const parent = o.state.get(parentPid);
             if (!parent) return;
             const thread = (rec.flags & RecordFlag.Thread) !== 0;

@@ -238,14 +238,16 @@ export interface Endpoint {
   path?: string;
 }
 
-function ipv4Bytes(ip: string | undefined): Buffer {
+/** An IPv4 address's 4 bytes in network order (0.0.0.0 when unknown). */
+export function ipv4Bytes(ip: string | undefined): Buffer {
   const b = Buffer.alloc(4);
   const parts = (ip ?? '0.0.0.0').split('.').map(Number);
   for (let i = 0; i < 4; i++) b[i] = parts[i]! & 0xff;
   return b;
 }
 
-function ipv6Bytes(ip: string | undefined): Buffer {
+/** An IPv6 address's 16 bytes in network order (:: when unknown). */
+export function ipv6Bytes(ip: string | undefined): Buffer {
   const b = Buffer.alloc(16);
   if (!ip) return b;
   const [head, tail] = ip.split('::');
