@@ -186,6 +186,12 @@ function readProcesses(c: Cursor, v: number): ThreadEntry[] {
     }
     if (v >= 5) c.str16(); // root
     if (v >= 9) {
+      // libs >= 0.10 write pidns_init_start_ts and tty before loginuid; an older
+      // record has at most 29 bytes left here (loginuid, exe_writable, 3 cap sets)
+      if (start + sub - c.pos > 29) {
+        c.bytes(8);
+        c.u32();
+      }
       if (c.pos + 4 <= start + sub) t.loginuid = c.i32();
       if (c.pos + 1 <= start + sub) t.exeWritable = c.u8() !== 0;
       c.pos = start + sub;

@@ -180,7 +180,8 @@ export function replay(data: Buffer, o: ReplayOptions): ReplayResult {
     }
     for (const th of threads) {
       const p = t.get(th.pid);
-      if (p && !p.parent && th.ptid > 0 && th.ptid !== th.pid) p.parent = t.get(th.ptid) ?? (th.ptid ? t.byTid(th.ptid) : undefined);
+      // a parent outside the table stays unknown (<NA>), as in libsinsp
+      if (p && !p.parent && th.ptid > 0 && th.ptid !== th.pid) p.parent = t.get(th.ptid);
     }
   };
 
