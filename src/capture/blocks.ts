@@ -83,15 +83,39 @@ export function userList(users: readonly UserInfo[], groups: readonly GroupInfo[
   const b = new Bytes();
   for (const u of users) {
     const at = b.len;
-    b.u32(0).u8(0).u32(u.uid).u32(0).str16(u.name ?? '').str16(u.homedir ?? '').str16(u.shell ?? '');
+    b.u32(0).u8(0).u32(u.uid).u32(0).str16(cut(u.name ?? '', MAX_CREDENTIAL)).str16(cut(u.homedir ?? '', MAX_CREDENTIAL)).str16(cut(u.shell ?? '', MAX_CREDENTIAL));
     b.patchU32(at, b.len - at);
   }
   for (const g of groups) {
     const at = b.len;
-    b.u32(0).u8(1).u32(g.gid).str16(g.name ?? '');
+    b.u32(0).u8(1).u32(g.gid).str16(cut(g.name ?? '', MAX_CREDENTIAL));
     b.patchU32(at, b.len - at);
   }
   return block(BLOCK.UL_V2, b.done());
+}
+
+/**
+ * libscap's limits on table strings (scap.h: SCAP_MAX_PATH_SIZE,
+ * SCAP_MAX_ARGS_SIZE, SCAP_MAX_ENV_SIZE; scap_savefile.c:
+ * MAX_CREDENTIALS_STR_LEN): a longer one makes sysdig reject the whole file.
+ */
+const MAX_PATH = 1024;
+const MAX_LIST = 4096;
+const MAX_FD_NAME = 1023;
+const MAX_CREDENTIAL = 255;
+
+/** A string cut to max bytes. */
+function cut(s: string, max: number): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  return b.length <= max ? b : b.subarray(0, max);
+}
+
+/** A NUL-separated list cut to max bytes at an entry boundary (as the kernel cuts /proc/PID/environ reads). */
+function cutList(items: readonly string[], max: number): Buffer {
+  const b = joinList(items);
+  if (b.length <= max) return b;
+  const end = b.lastIndexOf(0, max - 1);
+  return b.subarray(0, end + 1);
 }
 
 /** PL v9: one record per thread. */
@@ -100,10 +124,10 @@ export function processList(threads: Iterable<[number, ProcessInfo]>): Buffer {
   for (const [tid, p] of threads) {
     const at = b.len;
     b.u32(0).u64(tid).u64(p.pid).u64(p.parent?.pid ?? 0).u64(p.sid).u64(p.vpgid);
-    b.str16(p.comm).str16(p.exe).str16(p.exepath).str16(joinList(p.args)).str16(p.cwd);
+    b.str16(cut(p.comm, MAX_PATH)).str16(cut(p.exe, MAX_PATH)).str16(cut(p.exepath, MAX_PATH)).str16(cutList(p.args, MAX_LIST)).str16(cut(p.cwd, MAX_PATH));
     b.u64(0).u32(0).u32(p.uid).u32(p.gid); // fdlimit (unknown), flags
     b.u32(0).u32(0).u32(0).u64(0).u64(0); // vm sizes, page faults: not measured
-    b.str16(joinList(p.env ?? [])).u64(tid === p.pid ? p.vpid : tid).u64(p.vpid).str16('').str16('/');
+    b.str16(cutList(p.env ?? [], MAX_LIST)).u64(tid === p.pid ? p.vpid : tid).u64(p.vpid).str16('').str16('/');
     b.u32(p.loginuid).u8(p.exeWritable ? 1 : 0);
     b.patchU32(at, b.len - at);
   }
@@ -134,11 +158,11 @@ export function fdList(tid: number, fds: Iterable<FdInfo>): Buffer | undefined {
       }
       b.u8(L4[s.l4proto ?? ''] ?? 0);
     } else if (fd.type === 'unix') {
-      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(8).u64(0).u64(0).str16(fd.name);
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(8).u64(0).u64(0).str16(cut(fd.name, MAX_FD_NAME));
     } else if (fd.type === 'file' || fd.type === 'memfd') {
-      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(16).u32(openFlagsToPpm(fd.openFlags ?? 0)).str16(fd.name).u32(0);
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(16).u32(openFlagsToPpm(fd.openFlags ?? 0)).str16(cut(fd.name, MAX_FD_NAME)).u32(0);
     } else if (FD_TYPE[fd.type] !== undefined) {
-      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(FD_TYPE[fd.type]!).str16(fd.name);
+      b.u32(0).u64(fd.num).u64(fd.ino ?? 0).u8(FD_TYPE[fd.type]!).str16(cut(fd.name, MAX_FD_NAME));
     } else {
       continue; // unknown fds: left to the events (as a kernel capture leaves them)
     }
