@@ -178,12 +178,14 @@ export class ProcessTable {
     let argv: string[] = [];
     let exepath = '';
     let cwd = '/';
-    if (this.procfs) try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[argv.length - 1] === '') argv.pop();
-      exepath = readlinkSync(`/proc/${pid}/exe`);
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    try {
+      if (this.procfs) {
+        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+        argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv[argv.length - 1] === '') argv.pop();
+        exepath = readlinkSync(`/proc/${pid}/exe`);
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      }
     } catch {
       // gone already, or not ours to read
     }
