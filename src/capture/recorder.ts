@@ -22,6 +22,7 @@ import {
   fcntlCmdToPpm,
   joinList,
   ptraceReqToPpm,
+  resolveToPpm,
   openFlagsToPpm,
   type Endpoint,
 } from './scap.js';
@@ -157,6 +158,7 @@ export function createCapture(o: CaptureOptions): Capture {
         return f;
       }
       if (type === 'setns' && name === 'nstype') return cloneFlagsToPpm(a.nstype as number);
+      if (type === 'openat2' && name === 'resolve') return resolveToPpm((a.resolve as number) ?? 0);
       if (type === 'fcntl' && name === 'cmd') return fcntlCmdToPpm(a.cmd as number);
       if (type === 'ptrace' && name === 'request') return ptraceReqToPpm(a.request as number);
       if (name === 'fd' && (type === 'dup' || type === 'dup2' || type === 'dup3')) return a.oldfd as number;

@@ -20,6 +20,7 @@ import {
   fcntlCmdFromPpm,
   openFlagsFromPpm,
   ptraceReqFromPpm,
+  resolveFromPpm,
   sockaddrToLinux,
   syscallOfEvent,
   tupleToLinux,
@@ -248,7 +249,7 @@ export function replay(data: Buffer, o: ReplayOptions): ReplayResult {
         const how = Buffer.alloc(24);
         how.writeBigUInt64LE(BigInt(openFlagsFromPpm(num(m, 'flags') ?? 0)), 0);
         how.writeBigUInt64LE(BigInt(num(m, 'mode') ?? 0), 8);
-        how.writeBigUInt64LE(BigInt(num(m, 'resolve') ?? 0), 16);
+        how.writeBigUInt64LE(BigInt(resolveFromPpm(num(m, 'resolve') ?? 0)), 16);
         rec.items.set(ItemTag.Arg0 + 2, how);
         break;
       }

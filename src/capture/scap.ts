@@ -177,6 +177,11 @@ const PTRACE_REQS: readonly [number, number][] = [
 export const ptraceReqToPpm = (linux: number): number => PTRACE_REQS.find(([l]) => l === linux)?.[1] ?? 0;
 export const ptraceReqFromPpm = (ppm: number): number => PTRACE_REQS.find(([, p]) => p === ppm)?.[0] ?? -1;
 
+/** openat2 resolve flags: [Linux RESOLVE_*, PPM_RESOLVE_*]. */
+const RESOLVE_BITS: readonly [number, number][] = [[0x08, 1], [0x10, 2], [0x02, 4], [0x04, 8], [0x01, 16], [0x20, 32]];
+export const resolveToPpm = (linux: number): number => RESOLVE_BITS.reduce((f, [l, p]) => (linux & l ? f | p : f), 0);
+export const resolveFromPpm = (ppm: number): number => RESOLVE_BITS.reduce((f, [l, p]) => (ppm & p ? f | l : f), 0);
+
 // ---- parameter values ----
 
 /** A decoded parameter: numbers for fixed types (bigint for 64-bit), Buffers otherwise. */

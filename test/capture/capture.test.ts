@@ -14,6 +14,8 @@ import { ROOT, instrument, readAlerts, testEnv, tmp } from '../helpers.js';
 const AGENTCTL = join(ROOT, 'bin', 'agentctl');
 const RULES = join(ROOT, 'test', 'fixtures', 'capture-rules.yaml');
 const dir = tmp('capture-');
+/** Every syscall stops twice with a capture (no open pre-filter): generous bounds for a loaded machine. */
+const SLOW = 240_000;
 
 // One process of each kind the table below checks: a listening socket, a
 // connect and an accept on loopback, reads of /etc/passwd (one failing open),
@@ -47,6 +49,7 @@ interface TraceEvent {
 async function live(capture: string, extra = '') {
   const alerts = join(tmp('alerts-'), 'alerts.jsonl');
   const r = await instrument(['sh', '-c', SCRIPT], {
+    timeout: SLOW,
     env: testEnv({ SYSDIG_LOGGING: 'trace', SYSDIG_EXTRA_ARGS: `--rules-file ${RULES} --alerts-file ${alerts} --capture-file ${capture} ${extra}` }),
   });
   const lines = String(r.stderr).split('\n').filter((l) => l.startsWith('{'));
@@ -63,7 +66,7 @@ const FIELDS = ['proc.name', 'proc.cmdline', 'fd.name', 'fd.sip', 'fd.sport', 'u
 /** sysdig -r: the exit events of TYPES with the compared fields, in file order. */
 async function sysdigRows(file: string): Promise<string[][]> {
   const fmt = '*' + ['%thread.tid', '%evt.type', ...FIELDS.map((f) => `%${f}`)].join('\t');
-  const { stdout } = await execa('sysdig', ['-d', '-r', file, '-p', fmt, `evt.dir=< and evt.type in (${TYPES.join(',')})`], { timeout: 60_000 });
+  const { stdout } = await execa('sysdig', ['-d', '-r', file, '-p', fmt, `evt.dir=< and evt.type in (${TYPES.join(',')})`], { timeout: SLOW });
   return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
 }
 
@@ -107,7 +110,7 @@ test('sysdig -r shows the processes, files, connections and users the rules saw;
 
   // replay: the same alerts, from the file alone
   assert.ok(alerts.length >= 5, `the live run alerted (${alerts.length})`);
-  const rep = await execa(AGENTCTL, ['replay', '--rules-file', RULES, '--json', capture], { reject: false, timeout: 60_000 });
+  const rep = await execa(AGENTCTL, ['replay', '--rules-file', RULES, '--json', capture], { reject: false, timeout: SLOW });
   assert.is(rep.exitCode, 0, rep.stderr);
   const replayed = rep.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const key = (a: { rule: string; output: string; output_fields: unknown; time: string }) => JSON.stringify([a.rule, a.time, a.output, a.output_fields]);
@@ -117,11 +120,12 @@ test('sysdig -r shows the processes, files, connections and users the rules saw;
 
 test('rotation: --capture-size-mb bounds the file; PATH.1 holds the previous part; both read alone', async () => {
   const capture = join(dir, 'rot.scap');
-  // enough events for several MiB: a shell loop of opens and execs
-  const loop = `i=0; while [ $i -lt 3000 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done; echo done`;
+  // a few MiB of events: a shell loop of execs (each carrying the 6000-byte environment) and opens
+  const loop = `i=0; while [ $i -lt 400 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done; echo done`;
   const r = await instrument(['sh', '-c', loop, 'sh', ...Array.from({ length: 500 }, (_, i) => `argument-${i}`)], {
     // the options from SYSDIG_EXTRA_CONF this time (the same spec as SYSDIG_EXTRA_ARGS)
     // an environment and arguments beyond libscap's table limits (4096 bytes): the process list must cut them
+    timeout: SLOW,
     env: testEnv({ BIG: 'x'.repeat(6000), SYSDIG_LOGGING: 'info', SYSDIG_EXTRA_CONF: JSON.stringify({ 'rules-file': RULES, 'capture-file': capture, 'capture-size-mb': 1 }) }),
   });
   assert.is(r.exitCode, 0);
@@ -132,7 +136,7 @@ test('rotation: --capture-size-mb bounds the file; PATH.1 holds the previous par
     assert.ok(existsSync(f), f);
     assert.ok(statSync(f).size <= 1024 * 1024, `${f} within the bound (${statSync(f).size})`);
     // each part starts with the state: processes of the earlier part have names
-    const { stdout } = await execa('sysdig', ['-r', f, '-p', '*%proc.name', 'evt.type=openat and evt.dir=<'], { timeout: 60_000 });
+    const { stdout } = await execa('sysdig', ['-r', f, '-p', '*%proc.name', 'evt.type=openat and evt.dir=<'], { timeout: SLOW });
     const names = new Set(stdout.split('\n').filter(Boolean));
     assert.ok(names.has('cat'), `${f}: ${[...names].join(',')}`);
     assert.not.ok(names.has('<NA>'), `${f}: every thread is known`);
@@ -141,6 +145,7 @@ test('rotation: --capture-size-mb bounds the file; PATH.1 holds the previous par
 
 test('a full disk: the workload runs on, the events not written are counted and reported', async () => {
   const r = await instrument(['sh', '-c', 'cat /etc/hostname; echo done'], {
+    timeout: SLOW,
     env: testEnv({ SYSDIG_LOGGING: 'info', SYSDIG_EXTRA_ARGS: `--rules-file ${RULES} --capture-file /dev/full` }),
   });
   assert.is(r.exitCode, 0);

@@ -38,7 +38,7 @@ writeFileSync(
 );
 
 async function replay(file: string) {
-  const r = await execa(AGENTCTL, ['replay', '--rules-file', RULES_FILE, '--json', file], { reject: false, timeout: 60_000 });
+  const r = await execa(AGENTCTL, ['replay', '--rules-file', RULES_FILE, '--json', file], { reject: false, timeout: 240_000 });
   const alerts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> });
   const nums = (rule: string) => alerts.filter((a) => a.rule === rule).map((a) => Number(a.output_fields['evt.num']));
   return { r, alerts, nums };
@@ -46,7 +46,7 @@ async function replay(file: string) {
 
 /** evt.num of the exit events matching cond, with state parsed first (-d), as Falco evaluates. */
 async function sysdigNums(file: string, cond: string): Promise<number[]> {
-  const { stdout } = await execa('sysdig', ['-d', '-r', file, '-p', '%evt.num', `(${cond}) and evt.dir=<`], { timeout: 60_000 });
+  const { stdout } = await execa('sysdig', ['-d', '-r', file, '-p', '%evt.num', `(${cond}) and evt.dir=<`], { timeout: 240_000 });
   return stdout.split('\n').filter(Boolean).map(Number);
 }
 
@@ -74,7 +74,7 @@ test('cat_write.scap: state from the file: the process tree, the fd names, the u
     reads.map((a) => a.output_fields['fd.name']),
     ['/etc/ld.so.cache', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/locale/locale-archive', '/dev/null'],
   );
-  const { stdout } = await execa(AGENTCTL, ['replay', '--rules-file', RULES_FILE, join(TRACES, 'cat_write.scap')], { timeout: 60_000 });
+  const { stdout } = await execa(AGENTCTL, ['replay', '--rules-file', RULES_FILE, join(TRACES, 'cat_write.scap')], { timeout: 240_000 });
   assert.match(stdout, /^2016-08-04T16:17:57\.881730713\+0000: Warning 131 cat /m, 'text output: Falco’s line');
 });
 

@@ -17,6 +17,8 @@ import {
   fcntlCmdToPpm,
   openFlagsFromPpm,
   openFlagsToPpm,
+  resolveFromPpm,
+  resolveToPpm,
 } from '../../src/capture/scap.js';
 import { eventBlock } from '../../src/capture/blocks.js';
 import { readBlocks } from '../../src/capture/reader.js';
@@ -36,6 +38,8 @@ test('clone flags and fcntl commands round-trip', () => {
   assert.is(cloneFlagsToPpm(0x10000), 1 << 13, 'CLONE_THREAD is PPM_CL_CLONE_THREAD');
   for (const cmd of [0, 1, 2, 3, 4, 1030]) assert.is(fcntlCmdFromPpm(fcntlCmdToPpm(cmd)), cmd);
   assert.is(fcntlCmdToPpm(1030), 26, 'F_DUPFD_CLOEXEC');
+  for (const bit of [1, 2, 4, 8, 0x10, 0x20]) assert.is(resolveFromPpm(resolveToPpm(bit)), bit);
+  assert.is(resolveToPpm(0x08), 1, 'RESOLVE_BENEATH is PPM_RESOLVE_BENEATH');
 });
 
 test('the event table: 336 entries indexed by number, the numbers docs/capture.md relies on', () => {
