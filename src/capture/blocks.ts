@@ -200,7 +200,9 @@ export function eventBlock(type: number, ts: bigint, tid: number, values: readon
   const len = 26 + values.length * lw + data;
   const body = 2 + len;
   const total = 8 + ((body + 3) & ~3) + 4;
-  const b = Buffer.alloc(total);
+  // from Node's shared pool (one allocation per 8 KiB, not per event), zeroed:
+  // cpuid, string terminators and padding are the zeros
+  const b = Buffer.allocUnsafe(total).fill(0);
   b.writeUInt32LE(info.large ? BLOCK.EV_V2_LARGE : BLOCK.EV_V2, 0);
   b.writeUInt32LE(total, 4);
   b.writeBigUInt64LE(ts, 10);
