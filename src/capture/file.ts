@@ -1,11 +1,15 @@
 // The capture file on disk: blocks are appended to a bounded in-memory queue
-// and written by asynchronous writev calls, so the event path never waits on
-// the disk. When the queue is full (a slow disk) or a write fails (a full
+// and written in batches by asynchronous writes, so the event path never
+// waits on the disk. When the queue is full (a slow disk) or a write fails (a full
 // disk), whole events are dropped and counted; a failed write is cut back to
 // the last whole block so the file stays readable. With a size bound, the
 // file rotates to PATH.1 (replacing an older one) and a new file starts with
 // a fresh header (the state at that moment).
-import { close, ftruncate, open, rename, writev } from 'node:fs';
+import { close, ftruncate, open, rename, write } from 'node:fs';
+
+/** Blocks are written in batches: when this many bytes are queued, or after BATCH_MS. One write per batch, not per event. */
+const BATCH_BYTES = 256 * 1024;
+const BATCH_MS = 20;
 
 export interface CaptureFileOptions {
   path: string;
@@ -43,6 +47,7 @@ export class CaptureFile {
   private started = false;
   private headerBytes = 0;
   private idle: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
   readonly counters: CaptureFileCounters = { captureEvents: 0, captureBytes: 0, captureDropped: 0, captureRotations: 0 };
   private readonly maxQueued: number;
 
@@ -88,13 +93,21 @@ export class CaptureFile {
     this.queue.push({ buf: block, events });
     this.queued += block.length;
     this.fileBytes += block.length;
-    this.pump();
+    if (this.queued >= BATCH_BYTES) this.pump();
+    else this.schedule();
     return true;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.pump(), BATCH_MS);
+    this.timer.unref();
   }
 
   /** Resolves when everything queued so far is written (or dropped), at most timeoutMs. */
   flush(timeoutMs: number): Promise<void> {
     if (!this.writing && !this.opening && this.queue.length === 0) return Promise.resolve();
+    this.pump();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       this.idle.push(() => {
@@ -133,6 +146,10 @@ export class CaptureFile {
   }
 
   private pump(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.writing || this.opening || this.fd === undefined) return;
     const head = this.queue[0];
     if (head === undefined) {
@@ -146,19 +163,16 @@ export class CaptureFile {
       this.rotate(head.header);
       return;
     }
-    // everything up to the next rotation (at most 1024 blocks: writev's iovec limit), in one writev
+    // everything up to the next rotation, in one write
     let n = 0;
-    while (n < this.queue.length && n < 1024 && 'events' in this.queue[n]!) n++;
+    while (n < this.queue.length && 'events' in this.queue[n]!) n++;
     const batch = this.queue.splice(0, n) as { buf: Buffer; events: number }[];
-    const bufs = batch.map((it) => it.buf);
     let events = 0;
-    let bytes = 0;
-    for (const it of batch) {
-      events += it.events;
-      bytes += it.buf.length;
-    }
+    for (const it of batch) events += it.events;
+    const data = Buffer.concat(batch.map((it) => it.buf));
+    const bytes = data.length;
     this.queued -= bytes;
-    writev(this.fd, bufs, (err, written) => {
+    write(this.fd, data, 0, bytes, null, (err, written) => {
       if (err || written !== bytes) {
         this.fail(`capture file ${this.o.path}: write failed (${err?.message ?? `short write, ${written} of ${bytes} bytes`}); events are dropped and counted while it fails`);
         this.counters.captureDropped += events;
@@ -176,7 +190,9 @@ export class CaptureFile {
 
   private done(): void {
     this.writing = false;
-    this.pump();
+    // the next batch when it is full, or someone waits for it; else after BATCH_MS
+    if (this.queued >= BATCH_BYTES || this.idle.length > 0 || this.queue.length === 0) this.pump();
+    else this.schedule();
   }
 
   private rotate(header: Buffer): void {
