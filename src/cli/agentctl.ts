@@ -13,6 +13,10 @@ export const commands: Record<string, Command> = {
     // Owned by the rules engine (src/rules/validate.ts); loaded lazily so other subcommands do not pay for it.
     run: async (args) => (await import('../rules/validate.js')).validateCommand(args),
   },
+  replay: {
+    summary: 'evaluate rules on a scap capture (--capture-file, sysdig -w, Falco traces)',
+    run: async (args) => (await import('../capture/replay-command.js')).replayCommand(args),
+  },
   'instrument-taskdef': {
     summary: 'instrument an ECS task definition or a CloudFormation template',
     run: async (args) => (await import('./instrument-taskdef.js')).instrumentTaskdef(args),

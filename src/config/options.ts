@@ -31,6 +31,10 @@ export interface OptionValues {
   timeFormatIso8601: boolean;
   /** Add the container's id, name and image to every alert's output_fields. */
   alertContainerFields: boolean;
+  /** Write every event to this scap capture (docs/capture.md). */
+  captureFile: string | undefined;
+  /** Rotate the capture to PATH.1 beyond this many MiB (undefined: unbounded). */
+  captureSizeMb: number | undefined;
 }
 
 export type OptionField = keyof OptionValues;
@@ -61,6 +65,7 @@ export const SECURITY_WAIT_MAX_MS = 300_000;
 export const METADATA_TIMEOUT_MAX_MS = 60_000;
 export const RING_BYTES_MIN = 64 * 1024;
 export const RING_BYTES_MAX = 1024 * 1024 * 1024;
+export const CAPTURE_SIZE_MB_MAX = 1024 * 1024;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = (error: string): Parsed<never> => ({ ok: false, error });
@@ -212,6 +217,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'time-format-iso-8601': { field: 'timeFormatIso8601', kind: 'value', arg: 'true|false', parse: parseBool, help: "Falco's time_format_iso_8601: alert output lines start with an ISO 8601 time (default false: HH:MM:SS.nnnnnnnnn, UTC)" },
   'alert-container-fields': { field: 'alertContainerFields', kind: 'value', arg: 'true|false', parse: parseBool, help: "add container.id, container.name and container.image.* to every alert's output_fields (default true)" },
   'metadata-timeout-ms': { field: 'metadataTimeoutMs', kind: 'value', arg: 'N', parse: int(0, METADATA_TIMEOUT_MAX_MS), help: 'bound on the ECS task metadata request (default 2000)' },
+  'capture-file': { field: 'captureFile', kind: 'value', arg: 'PATH', parse: path, help: 'write every event to this scap capture file, readable by sysdig -r and agentctl replay (docs/capture.md)' },
+  'capture-size-mb': { field: 'captureSizeMb', kind: 'value', arg: 'N', parse: int(1, CAPTURE_SIZE_MB_MAX), help: 'rotate the capture file to PATH.1 when it would exceed N MiB (default: unbounded)' },
 };
 
 export const OPTION_DEFAULTS: Readonly<OptionValues> = {
@@ -235,6 +242,8 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = {
   metadataTimeoutMs: 2000,
   timeFormatIso8601: false,
   alertContainerFields: true,
+  captureFile: undefined,
+  captureSizeMb: undefined,
 };
 
 export function optionSpec(name: string): OptionSpec | undefined {

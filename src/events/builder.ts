@@ -10,7 +10,7 @@ import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, 
 import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
 
 /** Register order of each syscall's arguments, by Falco parameter name (null: not a parameter). */
-const REGS: Record<string, (string | null)[]> = {
+export const REGS: Record<string, (string | null)[]> = {
   open: ['name', 'flags', 'mode'],
   openat: ['dirfd', 'name', 'flags', 'mode'],
   openat2: ['dirfd', 'name'],
@@ -83,7 +83,7 @@ const REGS: Record<string, (string | null)[]> = {
 };
 
 /** Parameters that are strings read behind the pointer (item tag = register index). */
-const STRING_PARAMS = new Set([
+export const STRING_PARAMS = new Set([
   'name', 'path', 'filename', 'oldpath', 'newpath', 'target', 'linkpath', 'dev', 'dir', 'uargs', 'pathname',
 ]);
 /** Parameters holding unsigned 32-bit values (flags, ids); the rest are signed ints. */
@@ -323,8 +323,13 @@ export class EventBuilder {
         const fd = p.fds.get(a.fd as number);
         evt.fd = fd;
         if (ok && fd?.sock && addr) {
-          const sock = { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path };
-          p.fds.set(fd.num, { ...fd, sock, name: addr.path ?? fd.name });
+          // named by the address as bound (libsinsp: `127.0.0.1:0`, a unix path), seen by the bind itself;
+          // as in libsinsp, an inet socket bound to port 0 (ephemeral) does not become a server socket
+          const server = addr.path !== undefined || (addr.port ?? 0) > 0;
+          const sock = server ? { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path } : fd.sock;
+          const bound = { ...fd, sock, name: renderSockaddr(addr) ?? fd.name };
+          p.fds.set(fd.num, bound);
+          evt.fd = bound;
         }
         return;
       }

@@ -37,10 +37,20 @@ export class ProcessTable {
   constructor(
     readonly container: ContainerInfo,
     private readonly users: UserDb,
+    /** false: never read /proc (a replayed capture's processes are not this host's). */
+    private readonly procfs = true,
   ) {}
 
   get size(): number {
     return this.procs.size;
+  }
+
+  /** Every known thread with its process (for a capture's process and fd lists). */
+  *threadEntries(): Generator<[number, ProcessInfo]> {
+    for (const [tid, pid] of this.threads) {
+      const p = this.procs.get(pid);
+      if (p) yield [tid, p];
+    }
   }
 
   /** The process of a thread, creating a bare one if the tracer never told us. */
@@ -223,11 +233,13 @@ export class ProcessTable {
     let exepath = '';
     let cwd = '/';
     try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[argv.length - 1] === '') argv.pop();
-      exepath = readlinkSync(`/proc/${pid}/exe`);
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (this.procfs) {
+        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+        argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv[argv.length - 1] === '') argv.pop();
+        exepath = readlinkSync(`/proc/${pid}/exe`);
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      }
     } catch {
       // gone already, or not ours to read
     }

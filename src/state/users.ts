@@ -12,14 +12,31 @@ export class UserDb {
   constructor(
     private readonly passwdPath = '/etc/passwd',
     private readonly groupPath = '/etc/group',
+    /** Fixed lists (a replayed capture's user table) instead of the files; never reloaded. */
+    private readonly fixed?: { users: UserInfo[]; groups: GroupInfo[] },
   ) {
     this.load();
+  }
+
+  /** A database of exactly these users and groups (a capture's user list). */
+  static fromLists(users: UserInfo[], groups: GroupInfo[]): UserDb {
+    return new UserDb('', '', { users, groups });
+  }
+
+  /** The users and groups known now (for a capture's user list). */
+  list(): { users: UserInfo[]; groups: GroupInfo[] } {
+    return { users: [...this.users.values()].filter((u) => u.name !== undefined), groups: [...this.groups.values()].filter((g) => g.name !== undefined) };
   }
 
   private load(): void {
     this.loadedAt = Date.now();
     this.users.clear();
     this.groups.clear();
+    if (this.fixed) {
+      for (const u of this.fixed.users) if (!this.users.has(u.uid)) this.users.set(u.uid, u);
+      for (const g of this.fixed.groups) if (!this.groups.has(g.gid)) this.groups.set(g.gid, g);
+      return;
+    }
     for (const line of readLines(this.passwdPath)) {
       const f = line.split(':');
       if (f.length < 7) continue;
@@ -37,7 +54,7 @@ export class UserDb {
   }
 
   private maybeReload(): void {
-    if (Date.now() - this.loadedAt > 5000) this.load();
+    if (!this.fixed && Date.now() - this.loadedAt > 5000) this.load();
   }
 
   user(uid: number): UserInfo {

@@ -7,14 +7,15 @@ import { execEntryNeeded, openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
-import { formatAlert, type Ruleset } from '../rules/index.js';
+import { formatAlert, type CompiledRule, type Ruleset } from '../rules/index.js';
 import { outputTime } from '../rules/formatter.js';
 import { isoTime } from '../rules/fields.js';
 import type { AlertSinks } from '../alerts/sinks.js';
-import type { ContainerInfo } from '../events/model.js';
+import type { ContainerInfo, SyscallEvent } from '../events/model.js';
 import type { FalcoAlert } from '../alerts/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
+import type { Capture, CaptureOptions } from '../capture/recorder.js';
 
 /**
  * Syscalls the state needs whatever the rules say: fd tables (open, close,
@@ -61,6 +62,20 @@ function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
   return a;
 }
 
+/** The alerts for the rules an event matched, as every sink receives them (live, and agentctl replay). */
+export function alertsFor(matches: readonly CompiledRule[], evt: SyscallEvent, host: string, container: ContainerInfo, format?: AlertFormat): FalcoAlert[] {
+  return matches.map((rule) => {
+    const alert = formatAlert(rule, evt, host, format);
+    return format?.containerFields === false ? alert : withContainer(alert, container);
+  });
+}
+
+/** Alert formatting: Falco's time_format_iso_8601, and whether every alert carries the container fields (default true). */
+export interface AlertFormat {
+  timeFormatIso8601?: boolean;
+  containerFields?: boolean;
+}
+
 export interface DetectionOptions {
   ruleset: Ruleset | undefined;
   container: ContainerInfo;
@@ -78,7 +93,9 @@ export interface DetectionOptions {
   /** Records held while waiting for the identity, at most (then evaluated as they are). */
   maxHeldRecords?: number;
   /** Alert formatting: Falco's time_format_iso_8601, and whether every alert carries the container fields (default true). */
-  alertFormat?: { timeFormatIso8601?: boolean; containerFields?: boolean };
+  alertFormat?: AlertFormat;
+  /** --capture-file: every record and its event also go to a scap capture (src/capture). */
+  capture?: Pick<CaptureOptions, 'path' | 'maxBytes' | 'onError'>;
 }
 
 export interface Detection extends Pipeline {
@@ -93,11 +110,11 @@ const KIND_CODE = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
 /**
  * The open pre-filter for the native side (src/rules/prefilter.ts), or null
  * (every open stops twice): with no rules nothing can match; at trace level
- * the debug view shows every event; DRAIOS_BENCH_NO_PREFILTER=1 is the A/B
- * switch of bench/.
+ * the debug view shows every event, and a capture records every event;
+ * DRAIOS_BENCH_NO_PREFILTER=1 is the A/B switch of bench/.
  */
-function nativePathFilter(rs: Ruleset | undefined, traceView: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
-  if (traceView || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
+function nativePathFilter(rs: Ruleset | undefined, everyOpen: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
+  if (everyOpen || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
   if (rs === undefined) return { patterns: [] };
   const f = openPathFilter(rs.rules);
   return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
@@ -147,17 +164,28 @@ function dropAlert(drops: number, events: number, ts: bigint, hostname: string):
 
 export function createDetection(o: DetectionOptions): Detection {
   const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
-  const state = new ProcessTable(o.container, new UserDb());
+  const users = new UserDb();
+  const state = new ProcessTable(o.container, users);
   const builder = new EventBuilder(state, names);
+  // loaded only when asked for: the capture code stays out of every other start-up
+  let capture: Capture | undefined;
+  const captureReady = o.capture
+    ? import('../capture/recorder.js').then(
+        (m) => (capture = m.createCapture({ ...o.capture!, state, users, container: o.container, hostname: o.hostname })),
+        (err) => o.capture!.onError(`capture is off: ${(err as Error).message}`),
+      )
+    : undefined;
   const host = o.hostname ?? osHostname();
   let rs = o.ruleset;
   const traceView = o.log.isLevelEnabled('trace');
-  const plan = tracePlan(rs, o.plan, traceView);
+  // a capture records every open: the pre-filter would leave most of them out
+  const everyOpen = traceView || o.capture !== undefined;
+  const plan = tracePlan(rs, o.plan, everyOpen);
   const filterSet = new Set(plan.syscalls.map((s) => s.name));
   let tracer: SupervisorLink | undefined;
-  const prefilter = nativePathFilter(rs, traceView);
+  const prefilter = nativePathFilter(rs, everyOpen);
   const describeFilter = (f: typeof prefilter) =>
-    f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view or A/B switch' };
+    f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view, capture or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
   let unreportedDrops = 0;
   // The supervisor's drop counter when we attached: drops past it that no
@@ -175,7 +203,7 @@ export function createDetection(o: DetectionOptions): Detection {
     unreportedDrops = 0;
   };
 
-  let held: TraceRecord[][] | undefined = o.identityReady ? [] : undefined;
+  let held: TraceRecord[][] | undefined = o.identityReady || captureReady ? [] : undefined;
   let heldCount = 0;
   const maxHeld = o.maxHeldRecords ?? 200_000;
   const release = (): void => {
@@ -183,7 +211,7 @@ export function createDetection(o: DetectionOptions): Detection {
     held = undefined;
     if (batches) for (const b of batches) handle(b);
   };
-  const ready = (o.identityReady ?? Promise.resolve()).then(release, release);
+  const ready = Promise.all([o.identityReady, captureReady]).then(release, release);
 
   const onRecords = (records: TraceRecord[]): void => {
     if (held !== undefined) {
@@ -204,6 +232,7 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       if (rec.kind === RecordKind.Syscall && rec.flags & RecordFlag.Foreign) c.foreign++;
       const evt = builder.apply(rec);
+      capture?.record(rec, evt);
       if (evt === undefined) {
         if (traceView && rec.kind !== RecordKind.Syscall) {
           o.log.trace({ record: rec.kind, pid: rec.pid, tid: rec.tid, args: rec.args.slice(0, 2) }, 'tracer record');
@@ -216,10 +245,9 @@ export function createDetection(o: DetectionOptions): Detection {
       if (traceView) {
         o.log.trace({ evt: evt.num, type: evt.type, tid: evt.tid, res: evt.res, fields: ruleset.extract(evt), matched: matches.map((r) => r.name) }, 'event');
       }
-      for (const rule of matches) {
+      for (const alert of alertsFor(matches, evt, host, o.container, o.alertFormat)) {
         c.alerts++;
-        const alert = formatAlert(rule, evt, host, o.alertFormat);
-        o.sinks.emit(o.alertFormat?.containerFields === false ? alert : withContainer(alert, o.container));
+        o.sinks.emit(alert);
       }
     }
     if (unreportedDrops) reportDrops(records[records.length - 1]!.ts);
@@ -247,13 +275,13 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       // Everything that can fail is computed before the swap, so a set that
       // throws here is never the one in force.
-      const pf = nativePathFilter(next, traceView);
+      const pf = nativePathFilter(next, everyOpen);
       rs = next;
       if (tracer && !tracer.setPathFilter(pf.patterns)) o.log.warn({ patterns: pf.patterns?.length }, 'open pre-filter too large for the supervisor channel: every open stops');
       o.log.info({ openPrefilter: describeFilter(pf) }, 'open pre-filter for the new rules');
       return { degraded };
     },
-    counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap() }),
+    counters: () => ({ ...c, ruleErrors: rs?.counters.errors ?? 0, ...o.sinks.counterMap(), ...(capture?.counters() ?? {}) }),
     close: async (timeoutMs) => {
       await Promise.race([ready, new Promise((r) => setTimeout(r, timeoutMs / 2))]);
       release();
@@ -264,7 +292,7 @@ export function createDetection(o: DetectionOptions): Detection {
       }
       lastDropAlert = 0;
       if (unreportedDrops) reportDrops(BigInt(Date.now()) * 1_000_000n);
-      await o.sinks.close(timeoutMs);
+      await Promise.all([o.sinks.close(timeoutMs), capture?.close(timeoutMs)]);
     },
   };
 }

@@ -176,6 +176,9 @@ export async function main(): Promise<number> {
     else log.error({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
 
+  const capture = config.captureFile
+    ? { path: config.captureFile, maxBytes: (config.captureSizeMb ?? 0) * 1024 * 1024, onError: (m: string) => log.error({ captureFile: config.captureFile }, m) }
+    : undefined;
   detection = createDetection({
     ruleset,
     container,
@@ -184,6 +187,7 @@ export async function main(): Promise<number> {
     plan: { syscallsExtra: config.syscallsExtra, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
     identityReady: linkReady,
     alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
+    capture,
   });
   await runAnalysis({
     channel,
