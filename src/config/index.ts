@@ -11,7 +11,7 @@ export {
   type LoadedConfig,
 } from './load.js';
 export { SECRET_ENV_VARS, workloadEnv } from './secrets.js';
-export { supervisorEnv, type SupervisorEnv } from './supervisor.js';
+export { supervisorEnv } from './supervisor.js';
 export { splitShellWords, type SplitResult } from './split.js';
 export {
   OPTIONS,

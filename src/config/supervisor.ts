@@ -2,17 +2,10 @@
 // its environment: the numbers of the fds it inherits (ring, doorbell,
 // control channel, secrets pipe), whether the workload waits for our plan,
 // and which start this is (0, then 1, 2... for restarts).
-export interface SupervisorEnv {
-  ringFd: number;
-  doorbellFd: number;
-  controlFd: number;
-  secretsFd: number;
-  needPlan: boolean;
-  start: number;
-}
+import type { SupervisorChannel } from '../tracer/index.js';
 
 /** undefined: not started by the supervisor. */
-export function supervisorEnv(env: NodeJS.ProcessEnv): SupervisorEnv | undefined {
+export function supervisorEnv(env: NodeJS.ProcessEnv): SupervisorChannel | undefined {
   const fds = (env.DRAIOS_FDS ?? '').split(',').map(Number);
   if (fds.length !== 4 || fds.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
   const [ringFd, doorbellFd, controlFd, secretsFd] = fds as [number, number, number, number];

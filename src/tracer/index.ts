@@ -15,7 +15,7 @@ export type { NativeStats, NativePathPattern } from './native.js';
 export type { TracePlan } from './plan.js';
 export { encodePlan } from './plan.js';
 
-/** The analysis process's inheritance from the supervisor (DRAIOS_FDS and friends; see src/config/supervisor.ts). */
+/** The analysis process's inheritance from the supervisor (read from DRAIOS_FDS and friends by src/config/supervisor.ts). */
 export interface SupervisorChannel {
   ringFd: number;
   doorbellFd: number;
