@@ -84,6 +84,8 @@ constexpr int kChildFds[] = {3, 4, 5, 6};
 constexpr size_t kDefaultRingBytes = 8u << 20;
 constexpr size_t kMaxRingBytes = 1u << 30;
 constexpr size_t kMaxMessage = 256 * 1024;
+// Analysis starts in a row that never became ready before we say so on stderr.
+constexpr int kCrashLoop = 3;
 
 volatile sig_atomic_t g_workload = 0;
 
@@ -489,6 +491,11 @@ bool Supervisor::reap(int pid, int status) {
     failures_ = 0;
   else
     failures_++;
+  if (failures_ == kCrashLoop) {
+    // Nobody else can say it: without an analysis there is no agent log.
+    say("instrument: the analysis process keeps failing to start (last %s): detection is off until it starts%s\n",
+        WIFSIGNALED(status) ? "killed by a signal" : WEXITSTATUS(status) == 127 ? "exit 127: its program was not found" : "a non-zero exit");
+  }
   uint64_t delay = failures_ == 0 ? 0 : std::min<uint64_t>(10000, 50ull << std::min(failures_, 8));
   bool finished_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0 && flushed_.load();
   if (!finished_cleanly) {
@@ -541,6 +548,9 @@ void Supervisor::service_analysis_nonblocking() {
 bool Supervisor::done() {
   if (!main_done_) return false;
   if (flushed_.load() && analysis_.load() < 0) return true;
+  // An analysis that cannot start at all (a broken tree) has nothing to
+  // flush: do not make every exit wait for the deadline.
+  if (failures_ >= kCrashLoop && analysis_.load() < 0) return true;
   return now_ms() >= flush_deadline_;
 }
 

@@ -749,8 +749,14 @@ int Loop::wait_any(int* status) {
     }
     int pid = waitpid(-1, status, wait_flags_ | WNOHANG);
     if (pid > 0) return pid;
-    if (pid < 0 && errno != EINTR) return -1;
-    if (pid == 0) {
+    if (pid < 0 && errno == ECHILD) {
+      // No child at all, but timed work pending (an analysis to restart
+      // so that it drains the ring): wait for it rather than end.
+      struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
+      nanosleep(&ts, nullptr);
+    } else if (pid < 0 && errno != EINTR) {
+      return -1;
+    } else if (pid == 0) {
       sigset_t chld;
       sigemptyset(&chld);
       sigaddset(&chld, SIGCHLD);
