@@ -155,13 +155,19 @@ test('stdio redirected to a network socket', () => {
   const p = proc({ comm: 'bash' });
   const dup2 = (newfd: number, sock: boolean) =>
     event('dup2', p, { res: newfd, args: { res: newfd, oldfd: 3, newfd }, fd: sock ? tcpFd(3, '172.17.0.2', 40000, '1.2.3.4', 4444) : fileFd('/tmp/x') });
-  fires(r, dup2(0, true), dup2(2, true));
-  quiet(r, dup2(1, false), dup2(7, true));
-  // the server side of a connection: inetd-style servers hand it to a handler on 0 and 1
   const accepted = (comm: string) =>
     event('dup2', proc({ comm }), { res: 0, args: { res: 0, oldfd: 4, newfd: 0 }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
-  quiet(r, accepted('busybox'), accepted('httpd'));
-  fires(r, accepted('python3')); // a bind shell in an application runtime
+  fires(r, dup2(0, true), dup2(2, true));
+  quiet(r, dup2(1, false), dup2(7, true), accepted('python3'));
+});
+
+test('stdio on an accepted connection', () => {
+  const r = 'Fargate stdio on an accepted connection';
+  const accepted = (comm: string, newfd = 0) =>
+    event('dup2', proc({ comm }), { res: newfd, args: { res: newfd, oldfd: 4, newfd }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
+  fires(r, accepted('python3'), accepted('node', 2)); // a bind shell in an application runtime
+  // inetd-style servers hand the connection to a handler on 0 and 1
+  quiet(r, accepted('busybox'), accepted('httpd', 1), accepted('tcpsvd'), accepted('python3', 5));
 });
 
 test('netcat remote execution', () => {
