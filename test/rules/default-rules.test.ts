@@ -72,6 +72,7 @@ test('shell started by a server process', () => {
     sh(proc({ comm: 'python3' }), '-c', 'ls /data | sha256sum'), // subprocess(shell=True)
     sh(node, '/app/scripts/migrate.sh'),
     sh(node, '-c', 'grep -i ready /tmp/status'),
+    sh(proc({ comm: 'apache2' }), '-c', '/usr/bin/rotatelogs /var/log/apache2/access.%Y%m%d 86400'), // piped logs
     execve(proc({ comm: 'sh', args: ['-i'], parent: proc({ comm: 'sh', args: ['-c', 'sh -i'], parent: proc({ comm: 'tini' }) }) })),
   );
 });
@@ -140,7 +141,7 @@ test('ptrace attach', () => {
   const r = 'Fargate ptrace attach';
   const pt = (comm: string, request: number, res = 0) => event('ptrace', proc({ comm }), { res, args: { res, request, pid: 7 } });
   fires(r, pt('inject', 16), pt('inject', 5));
-  quiet(r, pt('gdb', 16), pt('inject', 16, -1), pt('inject', 2));
+  quiet(r, pt('gdb', 16), pt('py-spy', 16), pt('inject', 16, -1), pt('inject', 2));
 });
 
 test('log or history cleared', () => {
