@@ -71,6 +71,9 @@ test('shell started by a server process', () => {
     sh(java, '-c', 'uname -s; df -k / | tail -n 1'), // ProcessBuilder
     sh(proc({ comm: 'python3' }), '-c', 'ls /data | sha256sum'), // subprocess(shell=True)
     sh(node, '/app/scripts/migrate.sh'),
+    execve(proc({ comm: 'bash', args: ['--version'], parent: node })),
+    sh(node, '-o', 'pipefail', '-c', 'ls | wc -l'),
+    execve(proc({ comm: 'bash', args: ['-lc', 'env'], parent: java })),
     sh(node, '-c', 'grep -i ready /tmp/status'),
     sh(proc({ comm: 'apache2' }), '-c', '/usr/bin/rotatelogs /var/log/apache2/access.%Y%m%d 86400'), // piped logs
     execve(proc({ comm: 'sh', args: ['-i'], parent: proc({ comm: 'sh', args: ['-c', 'sh -i'], parent: proc({ comm: 'tini' }) }) })),
