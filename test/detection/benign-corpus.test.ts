@@ -262,11 +262,16 @@ test('busybox httpd -f: static files and a CGI script (the per-connection child 
   const cgi = join(www, 'cgi-bin', 'status');
   writeFileSync(cgi, '#!/bin/sh\nprintf \'Content-Type: text/plain\\r\\n\\r\\n\'\necho "status ok $REQUEST_METHOD"\n');
   chmodSync(cgi, 0o755);
+  // an Alpine-style entrypoint: busybox sh checks the site for a leaked password, then execs httpd
+  const entrypoint = join(dir, 'busybox-entrypoint.sh');
+  writeFileSync(entrypoint, '#!/bin/busybox sh\nset -e\nif grep -rqi password "$WWW"; then echo "password in $WWW" >&2; exit 1; fi\nexec "$@"\n');
+  chmodSync(entrypoint, 0o755);
   const port = await freePort();
-  const s = await serve(['busybox', 'httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', www], port, async () => {
+  const argv = [entrypoint, 'busybox', 'httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', www];
+  const s = await serve(argv, port, async () => {
     assert.is((await httpGet(port, '/index.html')).body, 'hello from busybox\n');
     assert.is((await httpGet(port, '/cgi-bin/status')).body, 'status ok GET\n');
-  }, env());
+  }, { ...env(), WWW: www });
   none(s.alerts, 'busybox httpd');
 });
 

