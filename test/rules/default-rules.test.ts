@@ -94,6 +94,8 @@ test('credential search', () => {
     grep(proc({ comm: 'node', args: ['server.js'] })), // run by the server itself
     grep(shc(proc({ comm: 'java', args: ['-jar', 'app.jar'] }))), // by a shell the server started
     grep(proc({ comm: 'sh', args: ['/tmp/x.sh'], parent: shc(proc({ comm: 'node', args: ['server.js'] })) })), // by a script it started
+    // a busybox applet run by busybox sh (through /proc/self/exe): proc.name is "exe"
+    execve(proc({ comm: 'exe', exe: 'grep', exepath: '/bin/busybox', args: ['-ri', 'password', '/'], parent: proc({ comm: 'sh', args: ['-i'] }) })),
   );
   quiet(
     r,
