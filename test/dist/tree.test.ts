@@ -106,8 +106,9 @@ chrootTest('agentctl validate runs the bundled default rules in the rootfs', () 
 
 chrootTest('the sidecar: bin/logwriter as nobody relays a line to stdout, stops on SIGTERM with 0', async () => {
   const rootfs = makeRootfs(join(dir, 'logwriter'));
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const child = spawnInRootfs(rootfs, tree, ['/opt/draios/bin/logwriter', '--port', String(port)], {}, '65534:65534');
+  // Port 0: the kernel picks a free one and the "listening" line says which
+  // (a random fixed port collided with the busy machine's ephemeral ports).
+  const child = spawnInRootfs(rootfs, tree, ['/opt/draios/bin/logwriter', '--port', '0'], {}, '65534:65534');
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -118,6 +119,8 @@ chrootTest('the sidecar: bin/logwriter as nobody relays a line to stdout, stops 
     const deadline = Date.now() + 20_000;
     while (!stderr.includes('listening') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     assert.match(stderr, /listening/, `logwriter did not start:\n${stderr}`);
+    const port = Number(/"msg":"listening"[^\n]*|"port":(\d+)[^\n]*"msg":"listening"/.exec(stderr)?.[0]?.match(/"port":(\d+)/)?.[1]);
+    assert.ok(port > 0, `the bound port in:\n${stderr}`);
     await new Promise<void>((res, rej) => {
       const s = connect(port, '127.0.0.1', () => s.end('{"msg":"hello from the dist test"}\n'));
       s.on('close', () => res());
