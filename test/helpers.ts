@@ -73,7 +73,7 @@ export function procState(pid: number): string {
 }
 
 /** Alerts from an --alerts-file (JSON lines); none when the file was never written. */
-export function readAlerts(file: string): import('../src/alerts/alert.js').FalcoAlert[] {
+export function readAlerts(file: string): import('../src/model/alert.js').FalcoAlert[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.pop(); // only whole lines: a writer may be mid-line

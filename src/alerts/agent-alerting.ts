@@ -3,7 +3,7 @@
 // or collector is configured, the orchestrator link, behind one AlertSinks
 // fan-out. One call at start, `emit` per alert, `close` at exit.
 
-import type { FalcoAlert } from './alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import type { LoggerLike } from './alert-queue.js';
 import { createOrchestratorLink, type OrchestratorLink, type OrchestratorLinkOptions, type RuleSetLoadResult, type RuleSetPush } from './orchestrator-link.js';
 import { targetFromConfig, type OrchestratorTarget, type TargetConfigFields } from './orchestrator-target.js';

@@ -7,7 +7,7 @@
 
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FalcoAlert } from './alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 
 export interface QueuedAlert {
   seq: number;

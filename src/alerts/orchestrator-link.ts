@@ -14,7 +14,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
-import type { FalcoAlert } from './alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import { AlertQueue, type AlertQueueStats, type LoggerLike } from './alert-queue.js';
 import { backoffDelay } from './backoff.js';
 import { LogLimit } from './log-limit.js';

@@ -4,7 +4,7 @@
 // malformed frame yields `{ ok: false, error }` for the caller to log and ignore.
 // Owns nothing at run time; plain data and pure functions only.
 
-import type { FalcoAlert } from './alert.js';
+import { PRIORITIES, type FalcoAlert } from '../model/alert.js';
 
 export const PROTOCOL_VERSION = 1;
 /** The WebSocket path the orchestrator serves agents on. */
@@ -130,7 +130,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const optStr = (o: Obj, k: string): boolean => o[k] === undefined || isStr(o[k]);
-const PRIORITIES = new Set(['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug']);
+const PRIORITY_NAMES = new Set<string>(PRIORITIES);
 const MAX_STR = 1 << 20;
 
 function decode(data: unknown): Parsed<Obj> {
@@ -156,7 +156,7 @@ export function validateAlert(a: unknown): string | undefined {
   if (!isObj(a)) return 'alert is not an object';
   if (!isStr(a.time) || a.time === '') return 'alert.time missing';
   if (!isStr(a.rule) || a.rule === '') return 'alert.rule missing';
-  if (!isStr(a.priority) || !PRIORITIES.has(a.priority)) return `alert.priority invalid: ${String(a.priority)}`;
+  if (!isStr(a.priority) || !PRIORITY_NAMES.has(a.priority)) return `alert.priority invalid: ${String(a.priority)}`;
   if (!isStr(a.output)) return 'alert.output missing';
   if (a.source !== undefined && !isStr(a.source)) return 'alert.source not a string';
   if (a.hostname !== undefined && !isStr(a.hostname)) return 'alert.hostname not a string';

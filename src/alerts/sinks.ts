@@ -7,7 +7,7 @@
 // `AlertSinks` fans an alert out to every sink and keeps per-sink counters.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { FalcoAlert } from './alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import type { LoggerLike } from './alert-queue.js';
 import type { OrchestratorLink } from './orchestrator-link.js';
 

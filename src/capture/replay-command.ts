@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultRulesPath, loadRuleFilesReporting, type Ruleset } from '../rules/index.js';
 import { knownSyscalls } from '../tracer/index.js';
-import { alertsFor } from '../wrapper/detection.js';
+import { alertsFor } from '../alerts/format.js';
 import { loadCapture } from './reader.js';
 import { replay } from './replay.js';
 

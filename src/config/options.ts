@@ -2,7 +2,7 @@
 // (`--name value`, `--name=value`), which is also a key of SYSDIG_EXTRA_CONF
 // (`name: value`). Each entry names the AgentConfig field it sets and the
 // parser that validates a value from either source. Pure.
-import type { Priority } from '../alerts/alert.js';
+import { PRIORITIES, parsePriority as parseFalcoPriority, type Priority } from '../model/alert.js';
 
 /** Result of parsing one value: the value, or a message (no variable/key prefix). */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -50,16 +50,8 @@ export interface OptionSpec {
   help: string;
 }
 
-export const FALCO_PRIORITIES: readonly Priority[] = [
-  'Emergency',
-  'Alert',
-  'Critical',
-  'Error',
-  'Warning',
-  'Notice',
-  'Informational',
-  'Debug',
-];
+/** Falco's priorities (src/model/alert.ts), for the options that take one. */
+export const FALCO_PRIORITIES: readonly Priority[] = PRIORITIES;
 
 export const SECURITY_WAIT_MAX_MS = 300_000;
 export const METADATA_TIMEOUT_MAX_MS = 60_000;
@@ -141,9 +133,8 @@ export function parseSize(raw: unknown, min = RING_BYTES_MIN, max = RING_BYTES_M
 }
 
 export function parsePriority(raw: unknown): Parsed<Priority> {
-  const t = text(raw)?.trim().toLowerCase();
-  const key = t === 'info' ? 'informational' : t;
-  const p = FALCO_PRIORITIES.find((x) => x.toLowerCase() === key);
+  const t = text(raw);
+  const p = t === undefined ? undefined : parseFalcoPriority(t);
   if (p === undefined) {
     const names = FALCO_PRIORITIES.map((x) => (x === 'Informational' ? 'informational (or info)' : x.toLowerCase()));
     return fail(`expected one of ${names.join(', ')}, got ${show(raw)}`);

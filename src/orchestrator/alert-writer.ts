@@ -21,7 +21,7 @@ import { closeSync, createReadStream, existsSync, fdatasyncSync, fsyncSync, ftru
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { FalcoAlert } from '../alerts/alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { SEQ_WINDOW } from '../alerts/protocol.js';
 

@@ -4,7 +4,7 @@
 // retried with capped, jittered backoff; 4xx (the endpoint refuses the alert)
 // and overflow are counted as dropped and logged (rate-limited). Never throws.
 
-import type { FalcoAlert } from '../alerts/alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { backoffDelay } from '../alerts/backoff.js';
 import { LogLimit } from '../alerts/log-limit.js';

@@ -1,7 +1,7 @@
 // Rule outputs: `%field` / `%field[arg]` substitution compiled once per rule,
 // and alerts in Falco's JSON schema (json_output: true).
 
-import type { FalcoAlert, Priority } from '../alerts/alert.js';
+import type { FalcoAlert, Priority } from '../model/alert.js';
 import type { SyscallEvent } from '../events/model.js';
 import { bindField, CompileError } from './compiler.js';
 import { isoTime, type FieldContext, type FieldType, type FieldValue } from './fields.js';

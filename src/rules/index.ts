@@ -2,7 +2,7 @@
 // events against it (indexed by evt.type), format alerts, and extract field
 // values for debug views.
 
-import type { FalcoAlert, Priority } from '../alerts/alert.js';
+import type { FalcoAlert, Priority } from '../model/alert.js';
 import type { SyscallEvent } from '../events/model.js';
 import { bindField } from './compiler.js';
 import type { FieldContext, FieldValue } from './fields.js';
@@ -11,7 +11,7 @@ export { alertJson, type AlertFormat } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
 import { createHash } from 'node:crypto';
-import { describeLoadErrors } from '../alerts/rule-set-errors.js';
+import { describeLoadErrors } from './load-errors.js';
 
 export type { CompiledRule, FileLoadResult, LoadMessage } from './loader.js';
 export { ENGINE_VERSION, parsePriority, PRIORITIES } from './loader.js';

@@ -8,7 +8,8 @@
 
 import { loadAll as fastLoadAll, CORE_SCHEMA } from 'js-yaml';
 import { fromJs, LineIndex, toJs, type PositionParser, type YNode } from './yaml-tree.js';
-import type { Priority } from '../alerts/alert.js';
+import { PRIORITIES, parsePriority, type Priority } from '../model/alert.js';
+export { PRIORITIES, parsePriority };
 import { CompileError, expandMacros, inferEventTypes, type Predicate } from './compiler.js';
 import { generateRule } from './codegen.js';
 import { compileOutput, type CompiledOutput } from './formatter.js';
@@ -21,9 +22,6 @@ export const ENGINE_VERSION = '0.63.0';
 /** Plugins whose fields the agent provides itself, with the version it stands for. */
 export const PROVIDED_PLUGINS: Record<string, string> = { container: '0.99.0' };
 
-export const PRIORITIES: readonly Priority[] = [
-  'Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug',
-];
 
 /**
  * `codedesc` as falco -V --json prints it: for errors the short string
@@ -273,12 +271,6 @@ const RULE_REPLACEABLE = new Set([
   'condition', 'output', 'desc', 'tags', 'exceptions', 'priority', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration',
 ]);
 
-/** Parses a priority name as Falco does (case-insensitive, `info` accepted). */
-export function parsePriority(s: string): Priority | undefined {
-  const l = s.toLowerCase();
-  if (l === 'info') return 'Informational';
-  return PRIORITIES.find((p) => p.toLowerCase() === l);
-}
 
 function parseVersion(v: string): [number, number, number] | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(v.trim());

@@ -7,12 +7,13 @@ import { execEntryNeeded, openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../events/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
-import { formatAlert, type CompiledRule, type Ruleset } from '../rules/index.js';
+import type { Ruleset } from '../rules/index.js';
+import { alertsFor, withContainer, type AlertFormat } from '../alerts/format.js';
 import { outputTime } from '../rules/formatter.js';
 import { isoTime } from '../rules/fields.js';
 import type { AlertSinks } from '../alerts/sinks.js';
 import type { ContainerInfo, SyscallEvent } from '../events/model.js';
-import type { FalcoAlert } from '../alerts/alert.js';
+import type { FalcoAlert } from '../model/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
 import type { Capture, CaptureOptions } from '../capture/recorder.js';
@@ -47,33 +48,6 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
     names.delete('execveat');
   }
   return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
-}
-
-/**
- * Container identity on every alert, as Falco appends the container plugin's
- * fields (container.id, name, image) to each syscall alert.
- */
-function withContainer(a: FalcoAlert, c: ContainerInfo): FalcoAlert {
-  const f = a.output_fields;
-  if (!('container.id' in f)) f['container.id'] = c.id;
-  if (!('container.name' in f)) f['container.name'] = c.name ?? null;
-  if (!('container.image.repository' in f)) f['container.image.repository'] = c.imageRepository ?? null;
-  if (!('container.image.tag' in f)) f['container.image.tag'] = c.imageTag ?? null;
-  return a;
-}
-
-/** The alerts for the rules an event matched, as every sink receives them (live, and agentctl replay). */
-export function alertsFor(matches: readonly CompiledRule[], evt: SyscallEvent, host: string, container: ContainerInfo, format?: AlertFormat): FalcoAlert[] {
-  return matches.map((rule) => {
-    const alert = formatAlert(rule, evt, host, format);
-    return format?.containerFields === false ? alert : withContainer(alert, container);
-  });
-}
-
-/** Alert formatting: Falco's time_format_iso_8601, and whether every alert carries the container fields (default true). */
-export interface AlertFormat {
-  timeFormatIso8601?: boolean;
-  containerFields?: boolean;
 }
 
 export interface DetectionOptions {

@@ -12,7 +12,7 @@ import { loadRuleFilesReporting, defaultRulesPath, readRulesFile, type Ruleset }
 import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
 import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
 import { targetFromConfig } from '../alerts/orchestrator-target.js';
-import { describeLoadErrors } from '../alerts/rule-set-errors.js';
+import { describeLoadErrors } from '../rules/load-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
 import type { ContainerInfo } from '../events/model.js';
 import { readSecrets, resolveTracerCpu, type NativeStats, type SupervisorLink } from '../tracer/index.js';

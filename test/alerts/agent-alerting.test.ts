@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 import { startAlerting, type RuleSetPush } from '../../src/alerts/index.js';
 import { RULES_A, readAlerts, startOrchestrator, stop, tempDir } from '../fixtures/procs.js';
 

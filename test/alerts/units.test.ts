@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 import { AlertQueue } from '../../src/alerts/alert-queue.js';
 import { backoffDelay } from '../../src/alerts/backoff.js';
 import { parseAgentMessage, parseOrchestratorMessage, preview, validateAlert } from '../../src/alerts/protocol.js';

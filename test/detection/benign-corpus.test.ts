@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ROOT, runForAlerts, tmp } from '../helpers.js';
 import { useEcsMetadata } from '../ecs-metadata.js';
 import { freePort, httpGet, serve } from './workloads.js';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 const dir = tmp('corpus-');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tmp, runForAlerts, namedBinary, instrument, testEnv, readAlerts } from '../helpers.js';
 import { shellCatcher } from './workloads.js';
 import { useEcsMetadata, ECS_CONTAINER } from '../ecs-metadata.js';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 const dir = tmp('default-');

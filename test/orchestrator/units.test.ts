@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 import { AlertWriter } from '../../src/orchestrator/alert-writer.js';
 import { parseOrchestratorConfig } from '../../src/orchestrator/config.js';
 import { checkYaml, ruleSetVersion } from '../../src/orchestrator/rule-store.js';

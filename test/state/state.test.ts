@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { instrument, testEnv, tmp } from '../helpers.js';
-import type { FalcoAlert } from '../../src/alerts/alert.js';
+import type { FalcoAlert } from '../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 
