@@ -9,9 +9,7 @@ import { hostname } from 'node:os';
 import { createLogger, type AgentLogger } from '../logging/index.js';
 import { loadConfig, supervisorEnv, type AgentConfig } from '../config/index.js';
 import { loadRuleFilesReporting, defaultRulesPath, readRulesFile, type Ruleset } from '../rules/index.js';
-import { AlertSinks, createFileSink, createLogSink, linkSink } from '../alerts/sinks.js';
-import type { OrchestratorLink } from '../alerts/orchestrator-link.js';
-import { targetFromConfig } from '../alerts/orchestrator-target.js';
+import { startAlerting } from '../alerts/agent-alerting.js';
 import { describeLoadErrors } from '../rules/load-errors.js';
 import { fetchEcsMetadata, initialContainer } from '../state/container.js';
 import type { ContainerInfo } from '../events/model.js';
@@ -93,8 +91,6 @@ export async function main(): Promise<number> {
   // Standalone, the log channel is where alerts go: they print at any
   // SYSDIG_LOGGING level except silent.
   const alertLog = createLogger({ level: config.logging.raw === 'silent' ? 'silent' : 'info', name: 'alerts' });
-  const sinks = new AlertSinks([createLogSink(alertLog)]);
-  if (config.alertsFile) sinks.add(createFileSink({ path: config.alertsFile, logger: log }));
 
   // A broken rule set or a bug in setting up detection must not keep the
   // workload from starting: it then runs with detection off, and we say so.
@@ -143,35 +139,25 @@ export async function main(): Promise<number> {
     }
   };
 
-  let link: OrchestratorLink | undefined;
-  const target = targetFromConfig(config);
   // The link starts once the identity is known (bounded), so the hello
   // carries it; alerts wait for the same moment in the detection path.
-  const linkReady = identityReady.then(async () => {
-    if (!target) return;
-    try {
-      // Loaded only when there is an orchestrator: ws and Node's TLS/HTTP
-      // stack cost ~20 ms of every start-up otherwise.
-      const { linkForTarget } = await import('../alerts/agent-alerting.js');
-      link = linkForTarget(target, {
-        hello: { agentVersion: AGENT_VERSION, container: liveIdentity(container), ...(container.task ? { task: container.task } : {}) },
-        ruleSetVersion: () => pushedVersion ?? ruleset?.version,
-        counters: () => ({ ...counters(), ...sinks.counterMap() }),
-        onRuleSet,
-        spoolDir: config.spoolDir,
-        logger: log.child({ component: 'orchestrator-link' }),
-      });
-      sinks.add(linkSink(link));
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'orchestrator link failed to start: alerts stay local');
-    }
+  const alerting = startAlerting({
+    config,
+    logger: log.child({ component: 'orchestrator-link' }),
+    alertLogger: alertLog,
+    agentVersion: AGENT_VERSION,
+    container: liveIdentity(container),
+    task: () => container.task,
+    ruleSetVersion: () => pushedVersion ?? ruleset?.version,
+    counters,
+    onRuleSet,
+    linkAfter: identityReady,
   });
 
   // A restarted analysis does not wait: the workload already runs.
-  if (config.priority === 'security' && target && channel.start === 0) {
+  if (config.priority === 'security' && alerting.target && channel.start === 0) {
     // Hold the workload until the orchestrator's rules are in force (bounded).
-    await linkReady;
-    const ok = link ? await link.waitForRuleSet(config.securityWaitMs) : false;
+    const ok = await alerting.waitForRuleSet(config.securityWaitMs);
     if (ok) log.startup({ version: pushedVersion ?? ruleset?.version }, 'SYSDIG_PRIORITY=security: orchestrator rules arrived; starting the workload');
     else log.error({ waitedMs: config.securityWaitMs }, 'SYSDIG_PRIORITY=security: no rules from the orchestrator in time; starting the workload with the local rules');
   }
@@ -182,10 +168,10 @@ export async function main(): Promise<number> {
   detection = createDetection({
     ruleset,
     container,
-    sinks,
+    sinks: alerting.sinks,
     log,
     plan: { syscallsExtra: config.syscallsExtra, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
-    identityReady: linkReady,
+    identityReady: alerting.linkReady,
     alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
     capture,
   });

@@ -1,4 +1,4 @@
-// startAlerting (what bin/instrument calls) in this process against a real
+// startAlerting (what the agent's analysis process calls, src/wrapper/main.ts) in this process against a real
 // bin/orchestrator process: local file sink + orchestrator link, security
 // wait, counters, flush at close.
 import { test } from 'uvu';
@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/model/alert.js';
-import { startAlerting, type RuleSetPush } from '../../src/alerts/index.js';
+import { startAlerting } from '../../src/alerts/agent-alerting.js';
+import type { RuleSetPush } from '../../src/alerts/orchestrator-link.js';
 import { RULES_A, readAlerts, startOrchestrator, stop, tempDir } from '../fixtures/procs.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -33,7 +34,6 @@ test('startAlerting: rules wait, local file and orchestrator both get every aler
       version = set.version;
       return { ok: true, errors: [] };
     },
-    logAlerts: false,
   });
   try {
     assert.is(await a.waitForRuleSet(10_000), true);
@@ -55,7 +55,7 @@ test('startAlerting: rules wait, local file and orchestrator both get every aler
 });
 
 test('startAlerting without orchestrator or collector: local sinks only, no rules wait', async () => {
-  const a = startAlerting({ config: base, logger: quiet, agentVersion: 't', container: {}, ruleSetVersion: () => undefined, counters: () => ({}), onRuleSet: async () => ({ ok: false, errors: [] }) });
+  const a = startAlerting({ config: base, logger: quiet, alertLogger: quiet, agentVersion: 't', container: {}, ruleSetVersion: () => undefined, counters: () => ({}), onRuleSet: async () => ({ ok: false, errors: [] }) });
   assert.is(a.link, undefined);
   assert.is(await a.waitForRuleSet(10), false);
   a.emit(alert(1));

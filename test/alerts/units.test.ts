@@ -10,7 +10,8 @@ import { AlertQueue } from '../../src/alerts/alert-queue.js';
 import { backoffDelay } from '../../src/alerts/backoff.js';
 import { parseAgentMessage, parseOrchestratorMessage, preview, validateAlert } from '../../src/alerts/protocol.js';
 import { LogLimit } from '../../src/alerts/log-limit.js';
-import { parseTlsArgs, resolveOrchestratorTarget, splitArgs, targetFromConfig } from '../../src/alerts/orchestrator-target.js';
+import { targetFromConfig } from '../../src/alerts/orchestrator-target.js';
+import { loadConfig } from '../../src/config/index.js';
 import { AlertSinks, createFileSink, createLogSink } from '../../src/alerts/sinks.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -145,20 +146,16 @@ test('backoff: capped, jittered, grows', () => {
   }
 });
 
-test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_ARGS', () => {
-  assert.is(resolveOrchestratorTarget({}), undefined);
-  assert.equal(resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_ORCHESTRATOR_PORT: '7000', SYSDIG_COLLECTOR: 'c', SYSDIG_ACCESS_KEY: 'k' }), {
+test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_ARGS (through the agent\'s one configuration reader)', () => {
+  const target = (env: Record<string, string>) => targetFromConfig(loadConfig(env).config);
+  assert.is(target({}), undefined);
+  assert.equal(target({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_ORCHESTRATOR_PORT: '7000', SYSDIG_COLLECTOR: 'c', SYSDIG_ACCESS_KEY: 'k' }), {
     host: 'o', port: 7000, tls: true, checkCertificate: true, accessKey: 'k', via: 'orchestrator',
   });
-  const plain = resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: '--no-orchestrator-tls' });
-  assert.ok(typeof plain === 'object' && plain.tls === false, 'plaintext only when asked');
-  const c = resolveOrchestratorTarget({ SYSDIG_COLLECTOR: 'c', SYSDIG_EXTRA_ARGS: '--no-check-certificate' });
-  assert.equal(c, { host: 'c', port: 6443, tls: true, checkCertificate: false, accessKey: '', via: 'collector' });
-  const t = resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: `--orchestrator-ca "/a b/ca.pem" --other` });
-  assert.ok(typeof t === 'object' && t.tls && t.ca === '/a b/ca.pem' && t.port === 6667);
-  assert.type(resolveOrchestratorTarget({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_ORCHESTRATOR_PORT: 'x' }), 'string');
-  assert.equal(splitArgs(`a 'b c' "d\\"e"`), ['a', 'b c', 'd"e']);
-  assert.equal(parseTlsArgs(['--x', '--orchestrator-tls']).rest, ['--x']);
+  assert.is(target({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: '--no-orchestrator-tls' })!.tls, false, 'plaintext only when asked');
+  assert.equal(target({ SYSDIG_COLLECTOR: 'c', SYSDIG_EXTRA_ARGS: '--no-check-certificate' }), { host: 'c', port: 6443, tls: true, checkCertificate: false, accessKey: '', via: 'collector' });
+  const t = target({ SYSDIG_ORCHESTRATOR: 'o', SYSDIG_EXTRA_ARGS: `--orchestrator-ca "/a b/ca.pem" --other` })!;
+  assert.ok(t.tls && t.ca === '/a b/ca.pem' && t.port === 6667);
   const base = { orchestratorHost: undefined, orchestratorPort: 6667, collectorHost: undefined, collectorPort: 6443, orchestratorTls: false, orchestratorCa: undefined, checkCertificate: true, accessKey: 'k' };
   assert.is(targetFromConfig(base), undefined);
   assert.equal(targetFromConfig({ ...base, orchestratorHost: 'o', collectorHost: 'c', orchestratorTls: true })!.tls, true);
