@@ -1,7 +1,7 @@
 // Data flows one way: a stage imports only the stages below it.
 //   model <- tracer <- events <- state <- rules <- alerts <- capture, deploy <- wrapper, orchestrator, cli
-// config (the one reader of the environment) and logging are services any
-// stage may use; they themselves import only the ground floor. The test reads
+// config (the one reader of the environment), logging and util are services
+// any stage may use; they themselves import only the ground floor. The test reads
 // every import of src/ (static and dynamic) and fails on one that runs
 // against the flow.
 import { test } from 'uvu';
@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ROOT } from './helpers.js';
 
 const ORDER = [['model'], ['tracer'], ['events'], ['state'], ['rules'], ['alerts'], ['capture', 'deploy'], ['wrapper', 'orchestrator', 'cli']];
-const SERVICES = new Set(['config', 'logging']);
+const SERVICES = new Set(['config', 'logging', 'util']);
 const level = new Map<string, number>();
 ORDER.forEach((names, i) => names.forEach((n) => level.set(n, i)));
 

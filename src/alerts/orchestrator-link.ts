@@ -16,7 +16,7 @@ import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
 import type { FalcoAlert } from '../model/alert.js';
 import { AlertQueue, type AlertQueueStats, type LoggerLike } from './alert-queue.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 import { LogLimit } from './log-limit.js';
 import {
   AGENT_PATH,

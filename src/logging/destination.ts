@@ -14,6 +14,7 @@
 //   the sink switches to TCP as soon as a listener appears), `closed`.
 //   A broken connection goes back to `pending` and reconnects at once; if that
 //   fails, to `stderr`.
+import { backoffDelay } from '../util/backoff.js';
 import net from 'node:net';
 
 export interface LineSinkOptions {
@@ -58,7 +59,8 @@ export class LineSink {
   private queue: string[] = [];
   private queueBytes = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private backoffMs: number;
+  /** Reconnect attempts since the last success (src/util/backoff.ts, no jitter: one local sidecar). */
+  private failures = 0;
   private lines = 0;
   private dropped = 0;
   private reported = 0;
@@ -75,7 +77,6 @@ export class LineSink {
   constructor(opts: LineSinkOptions) {
     this.opts = opts;
     this.stderr = opts.stderr as Writable;
-    this.backoffMs = opts.reconnectMinMs;
     // A closed stderr (EPIPE) must not become an uncaught 'error'.
     try {
       if (!errorListenerAdded.has(this.stderr) && typeof this.stderr.on === 'function') {
@@ -286,7 +287,7 @@ export class LineSink {
       this.attempt = null;
       this.socket = s;
       this.mode = 'tcp';
-      this.backoffMs = this.opts.reconnectMinMs;
+      this.failures = 0;
       this.drainQueue();
     });
     s.on('drain', () => {
@@ -317,14 +318,13 @@ export class LineSink {
     // Queue (bounded) while one immediate reconnect is tried; if it fails the
     // queue goes to stderr (onConnectFailed).
     this.mode = 'pending';
-    this.backoffMs = this.opts.reconnectMinMs;
+    this.failures = 0;
     this.connect();
   }
 
   private scheduleRetry(): void {
     if (this.retryTimer || this.mode === 'closed') return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.reconnectMaxMs);
+    const delay = backoffDelay(this.failures++, { minMs: this.opts.reconnectMinMs, maxMs: this.opts.reconnectMaxMs, random: () => 1 });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.connect();

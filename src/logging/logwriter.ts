@@ -8,8 +8,10 @@
 // stderr, never on stdout.
 import net from 'node:net';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
+import { DEFAULT_LOG_PORT } from './logger.js';
 
-export const DEFAULT_LOGWRITER_PORT = 32000;
+// The port the agent's log channel connects to (src/logging/logger.ts): one number.
+export const DEFAULT_LOGWRITER_PORT = DEFAULT_LOG_PORT;
 /** Loopback addresses we listen on; the first is required, the others are best effort. */
 export const LOGWRITER_HOSTS: readonly string[] = ['127.0.0.1', '::1'];
 

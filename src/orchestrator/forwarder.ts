@@ -6,7 +6,7 @@
 
 import type { FalcoAlert } from '../model/alert.js';
 import type { LoggerLike } from '../alerts/alert-queue.js';
-import { backoffDelay } from '../alerts/backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 import { LogLimit } from '../alerts/log-limit.js';
 
 export interface ForwarderOptions {

@@ -9,7 +9,7 @@
 // error is logged and the last good set stays. Owns the current set; tells
 // listeners on change.
 
-import { createHash } from 'node:crypto';
+import { ruleSetVersion } from '../rules/version.js';
 import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -40,13 +40,8 @@ export interface RuleStoreOptions {
   pollMs?: number;
 }
 
-export function ruleSetVersion(files: RuleFile[]): string {
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(f.name).update('\0').update(f.content).update('\0');
-  }
-  return `sha256:${h.digest('hex').slice(0, 16)}`;
-}
+// One version for the agent and the orchestrator (src/rules/version.ts).
+export { ruleSetVersion };
 
 /** Structural check every pushed set passes: each file is YAML whose documents are lists (or empty). */
 export function checkYaml(files: RuleFile[]): string[] {

@@ -7,6 +7,7 @@
 import type { SyscallEvent } from '../events/model.js';
 import { FALCO_SYSCALL_NAMES } from '../events/schema.js';
 import { compileNet, resolveField, type Extractor, type FieldContext, type FieldType, type FieldValue } from './fields.js';
+import { globToRegExp } from './glob.js';
 import { fieldAsString, type BinaryOp, type Expr, type FieldExpr, type ValueExpr } from './parser.js';
 
 export type Predicate = (e: SyscallEvent) => boolean;
@@ -262,29 +263,6 @@ function hexToBytes(s: string): Buffer {
 function valueString(v: FieldValue): string {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
   return String(v);
-}
-
-/** fnmatch(3) without FNM_PATHNAME, as a RegExp. */
-export function globToRegExp(glob: string, icase: boolean): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let body = glob.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = close;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) {
-      re += glob[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', icase ? 'i' : '');
 }
 
 function pmatchPaths(paths: string[]): (v: string) => boolean {

@@ -6,6 +6,7 @@
 
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
 import { paramSchema, renderArg, renderRes, syscallSchema } from '../events/schema.js';
+import { globToRegExp } from './glob.js';
 
 export type FieldType =
   | 'string' | 'int' | 'uint' | 'bool' | 'ipaddr' | 'ipnet' | 'port' | 'abstime' | 'reltime' | 'bytes';
@@ -602,11 +603,6 @@ def('container.mounts', 'string', 'mounts as source:dest:mode:rdwr:propagation, 
   const m = e.proc.container.mounts;
   return m ? m.map((x) => `${x.source}:${x.dest}:${x.mode ?? ''}:${x.rw === false ? 'false' : 'true'}:rprivate`).join(',') : undefined;
 });
-function globToRegExp(glob: string): RegExp {
-  let re = '^';
-  for (const ch of glob) re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(re + '$', 's');
-}
 function defMount(suffix: string, byKey: 'source' | 'dest', get: (m: NonNullable<ContainerMounts>[number]) => FieldValue | undefined): void {
   defArg('container.mount.' + suffix, 'string', `mount ${suffix} by index or by ${byKey} glob`, 'required', (arg) => {
     if (arg === undefined || arg === '') return `container.mount.${suffix} needs an argument`;
@@ -617,7 +613,7 @@ function defMount(suffix: string, byKey: 'source' | 'dest', get: (m: NonNullable
         return m ? get(m) : undefined;
       };
     }
-    const re = globToRegExp(arg);
+    const re = globToRegExp(arg, false);
     return (e) => {
       const m = e.proc.container.mounts?.find((x) => re.test(x[byKey]));
       return m ? get(m) : undefined;
@@ -631,7 +627,7 @@ defMount('mode', 'source', (m) => m.mode);
 defMount('rdwr', 'source', (m) => (m.rw === false ? 'false' : 'true'));
 defArg('container.mount', 'string', 'mount by index or source glob', 'required', (arg) => {
   if (arg === undefined || arg === '') return 'container.mount needs an argument';
-  const re = /^[0-9]+$/.test(arg) ? undefined : globToRegExp(arg);
+  const re = /^[0-9]+$/.test(arg) ? undefined : globToRegExp(arg, false);
   const i = Number(arg);
   return (e) => {
     const ms = e.proc.container.mounts;

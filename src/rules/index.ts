@@ -10,7 +10,7 @@ import { formatAlert as formatAlertImpl, type AlertFormat } from './formatter.js
 export { alertJson, type AlertFormat } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
-import { createHash } from 'node:crypto';
+import { ruleSetVersion } from './version.js';
 import { describeLoadErrors } from './load-errors.js';
 
 export type { CompiledRule, FileLoadResult, LoadMessage } from './loader.js';
@@ -168,10 +168,8 @@ export function loadRuleFiles(
   if (results.some((r) => !r.successful)) return { ruleset: undefined, results, ...(positions === false ? { positions } : {}) };
   const minRank = PRIORITIES.indexOf(opts.priorityMin ?? 'Debug');
   const enabled = rules.filter((r) => r.enabled && PRIORITIES.indexOf(r.priority) <= minRank);
-  const h = createHash('sha256');
-  for (const f of files) h.update(f.name).update('\0').update(f.content).update('\0');
   return {
-    ruleset: new RulesetImpl(enabled, opts.ruleMatching ?? 'first', ctx, h.digest('hex').slice(0, 12)),
+    ruleset: new RulesetImpl(enabled, opts.ruleMatching ?? 'first', ctx, ruleSetVersion(files)),
     results,
     ...(positions === false ? { positions } : {}),
   };
@@ -199,6 +197,7 @@ export function formatAlert(rule: CompiledRule, evt: SyscallEvent, hostname: str
 }
 
 export { defaultRulesPath } from './default-path.js';
+export { ruleSetVersion } from './version.js';
 export { readRulesFile, MAX_RULES_FILE_BYTES } from './files.js';
 
 /**

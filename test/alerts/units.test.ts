@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/model/alert.js';
 import { AlertQueue } from '../../src/alerts/alert-queue.js';
-import { backoffDelay } from '../../src/alerts/backoff.js';
+import { backoffDelay } from '../../src/util/backoff.js';
 import { parseAgentMessage, parseOrchestratorMessage, preview, validateAlert } from '../../src/alerts/protocol.js';
 import { LogLimit } from '../../src/alerts/log-limit.js';
 import { targetFromConfig } from '../../src/alerts/orchestrator-target.js';

@@ -1,3 +1,5 @@
+// Shared by every reconnecting or retrying part of the agent (the
+// orchestrator link, the log channel, the orchestrator's forwarder).
 // Capped exponential backoff with full jitter (AWS architecture blog, "Exponential
 // Backoff And Jitter"): delay = random in [min, min(max, min * 2^attempt)].
 
