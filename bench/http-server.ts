@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 
 const body = Buffer.alloc(64, 'x');
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
   res.end(body);
 });

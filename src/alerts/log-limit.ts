@@ -9,7 +9,7 @@ export class LogLimit {
   private held = 0;
 
   constructor(
-    private readonly burst = 5,
+    burst = 5,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {

@@ -129,7 +129,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const optStr = (o: Obj, k: string): boolean => o[k] === undefined || isStr(o[k]);
+
 const PRIORITY_NAMES = new Set<string>(PRIORITIES);
 const MAX_STR = 1 << 20;
 

@@ -12,7 +12,7 @@ import { alertsFor, withContainer, type AlertFormat } from '../alerts/format.js'
 import { outputTime } from '../rules/formatter.js';
 import { isoTime } from '../rules/fields.js';
 import type { AlertSinks } from '../alerts/sinks.js';
-import type { ContainerInfo, SyscallEvent } from '../events/model.js';
+import type { ContainerInfo } from '../events/model.js';
 import type { FalcoAlert } from '../model/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';

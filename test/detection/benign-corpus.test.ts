@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, runForAlerts, tmp } from '../helpers.js';
-import { useEcsMetadata } from '../ecs-metadata.js';
+import { useEcsMetadata } from '../fixtures/ecs-metadata.js';
 import { freePort, httpGet, serve } from './workloads.js';
 import type { FalcoAlert } from '../../src/model/alert.js';
 

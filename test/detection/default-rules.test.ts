@@ -9,7 +9,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmp, runForAlerts, namedBinary, instrument, testEnv, readAlerts } from '../helpers.js';
 import { shellCatcher } from './workloads.js';
-import { useEcsMetadata, ECS_CONTAINER } from '../ecs-metadata.js';
+import { useEcsMetadata, ECS_CONTAINER } from '../fixtures/ecs-metadata.js';
 import type { FalcoAlert } from '../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';

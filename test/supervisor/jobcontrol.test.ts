@@ -3,7 +3,7 @@
 // natively. Each step waits for what the screen shows, never for a clock.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execa, execaSync } from 'execa';
+import { execaSync } from 'execa';
 import { INSTRUMENT, testEnv, tmp, until } from '../helpers.js';
 
 const SESSION = `agent-jc-${process.pid}`;
