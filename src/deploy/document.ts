@@ -339,28 +339,68 @@ function fromValue(v: Value): unknown {
   return v;
 }
 
+const KEEP = (i: number) => `__draios_keep_${i}__`;
+
 /**
- * An edited container for rendering: the values it keeps as they were are the
- * original nodes (their style and comments kept), the others plain values.
+ * An edited container for rendering: each key whose value it keeps as it was
+ * becomes a placeholder, replaced after rendering by the original text of the
+ * pair (see `render`), so that it stays byte-for-byte.
  */
-function keepNodes(after: Value, item: unknown, before: Value): unknown {
-  if (!isObj(after) || !isObj(before) || !isMap(item)) return fromValue(after);
-  const nodes = new Map<string, unknown>();
-  for (const pair of item.items) if (isScalar(pair.key) && typeof pair.key.value === 'string') nodes.set(pair.key.value, pair.value);
-  return Object.fromEntries(
-    Object.entries(after).map(([k, v]) => [k, nodes.has(k) && sameValue(before[k], v) && !isAlias(nodes.get(k)) ? nodes.get(k) : fromValue(v)]),
+function keepPairs(text: string, after: Value, item: unknown, before: Value): { value: unknown; kept: string[] } {
+  const kept: string[] = [];
+  if (!isObj(after) || !isObj(before) || !isMap(item)) return { value: fromValue(after), kept };
+  const pairs = new Map<string, string>();
+  for (const pair of item.items) {
+    const k = pair.key as Node | null;
+    const v = pair.value as Node | null;
+    if (!isScalar(k) || typeof k.value !== 'string' || !k.range || !v?.range) continue;
+    pairs.set(k.value, text.slice(k.range[0], valueEnd(text, v)));
+  }
+  const value = Object.fromEntries(
+    Object.entries(after).map(([k, v]) => {
+      if (!pairs.has(k) || !sameValue(before[k], v)) return [k, fromValue(v)];
+      kept.push(pairs.get(k)!);
+      return [KEEP(kept.length - 1), 0];
+    }),
   );
+  return { value, kept };
 }
 
-/** `value` as YAML text whose lines after the first are indented by `indent` spaces. */
-function render(value: unknown, indent: number): string {
+/**
+ * `value` as YAML text whose lines after the first are indented by `indent`
+ * spaces, the placeholders of `keepPairs` replaced by the original pairs
+ * (which start at that same column, so their own lines fit as they are).
+ */
+function render(value: unknown, indent: number, kept: string[] = []): string {
   const text = new Document(value, { aliasDuplicateObjects: false }).toString({ lineWidth: 0 });
   const pad = ' '.repeat(indent);
   return text
     .replace(/\n$/, '')
     .split('\n')
+    .map((line) => {
+      const m = /^__draios_keep_(\d+)__: 0$/.exec(line);
+      return m ? kept[Number(m[1])]! : line;
+    })
     .map((line, i) => (i === 0 || line === '' ? line : pad + line))
     .join('\n');
+}
+
+/** Where a value's text ends, with a comment on the same line. */
+function valueEnd(text: string, v: Node): number {
+  let end = v.range![1];
+  while (end > v.range![0] && /\s/.test(text[end - 1]!)) end--;
+  const rest = /^[ \t]*#[^\n]*/.exec(text.slice(end));
+  return rest ? end + rest[0].length : end;
+}
+
+/** The end of a block mapping's last value (its trailing comment lines excluded). */
+function contentEnd(text: string, map: { items: { value: unknown }[] }, fallback: number): number {
+  let end = -1;
+  for (const pair of map.items) {
+    const v = pair.value as Node | null;
+    if (v?.range) end = Math.max(end, valueEnd(text, v));
+  }
+  return end < 0 ? fallback : end;
 }
 
 interface Edit {
@@ -390,8 +430,9 @@ function sequenceEdits(text: string, seq: unknown, before: Value[], after: Value
     if (!/^ *- +$/.test(prefix) && !/^ +$/.test(prefix)) return undefined;
     if (!sameValue(before[i], after[i])) {
       if (!isMap(item) || isAlias(item)) return undefined;
-      const endsWithNewline = text[end - 1] === '\n';
-      edits.push({ start, end, text: render(keepNodes(after[i]!, item, before[i]!), prefix.length) + (endsWithNewline ? '\n' : '') });
+      // Up to the end of the last value (and its comment): comment lines after it stay.
+      const { value, kept } = keepPairs(text, after[i]!, item, before[i]!);
+      edits.push({ start, end: contentEnd(text, item, end), text: render(value, prefix.length, kept) });
     }
     if (/^ *- +$/.test(prefix)) last = { end, prefix };
   }

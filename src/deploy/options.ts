@@ -120,14 +120,15 @@ export function resolveOptions(raw: RawOptions, lift: Lift): { opts: InstrumentO
   const check = loadConfig(plain);
   for (const e of [...check.errors, ...check.warnings]) {
     const m = /^(SYSDIG_[A-Z_]+): (.*)$/s.exec(e);
-    if (!m || !(m[1]! in plain)) continue;
+    if (!m || !(m[1]! in plain) || m[1] === 'SYSDIG_LOGGING') continue;
     const reason = m[2]!.replace(/; (using .*|ignored|minimal start-up logs.*)$/s, '');
     const where = `${flagOf[m[1]!]} ${JSON.stringify(plain[m[1]!])}`;
-    if (check.errors.includes(e) || m[1] === 'SYSDIG_LOGGING') problems.push(`${where}: ${reason}`);
+    if (check.errors.includes(e)) problems.push(`${where}: ${reason}`);
     else warnings.push(`${where}: ${reason}`);
   }
   if (plain.SYSDIG_LOGGING !== undefined && !check.config.logging.known) {
-    if (!problems.some((p) => p.startsWith('--logging'))) problems.push(`--logging ${JSON.stringify(plain.SYSDIG_LOGGING)}: expected one of silent, fatal, critical, error, warning, info, debug, trace`);
+    // The agent would fall back to minimal logs; here it is a mistake to fix.
+    problems.push(`--logging ${JSON.stringify(plain.SYSDIG_LOGGING)}: expected one of silent, fatal, critical, error, warning, info, debug, trace`);
   }
 
   const opts: InstrumentOptions = { env, optIn: flag('opt-in'), all: flag('all') };

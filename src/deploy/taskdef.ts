@@ -343,10 +343,21 @@ function instrumentContainer(c: Obj, name: string, kc: KeyCase, opts: Instrument
   return out;
 }
 
-/** Structural equality of two values (opaque values: same node). */
+/** A tagged node's tag and content, to compare two of them (`!Ref X` given twice is the same value). */
+function opaqueText(o: Opaque): string | undefined {
+  const n = o.opaque as { tag?: unknown; toJSON?: () => unknown } | null;
+  if (!n || typeof n.toJSON !== 'function') return undefined;
+  try {
+    return JSON.stringify([n.tag ?? null, n.toJSON()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Structural equality of two values (opaque values: same tag and content). */
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (a === b) return true;
-  if (isOpaque(a) || isOpaque(b)) return isOpaque(a) && isOpaque(b) && a.opaque === b.opaque;
+  if (isOpaque(a) || isOpaque(b)) return isOpaque(a) && isOpaque(b) && (a.opaque === b.opaque || opaqueText(a) === opaqueText(b));
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   }
