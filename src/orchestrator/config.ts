@@ -1,7 +1,8 @@
 // The reference orchestrator's configuration: command line first, then the
 // environment, then defaults. Resolved once at start; pure (no I/O).
 //
-//   --port N               ORCHESTRATOR_PORT (default 6667; 0 = ephemeral)
+//   --port N               SYSDIG_ORCHESTRATOR_PORT (the agents' name for it, as in the
+//                          stack template) or ORCHESTRATOR_PORT (default 6667; 0 = ephemeral)
 //   --host ADDR            ORCHESTRATOR_HOST (default 0.0.0.0)
 //   --access-key KEY       ORCHESTRATOR_ACCESS_KEY or SYSDIG_ACCESS_KEY (required)
 //   --rules-file PATH      ORCHESTRATOR_RULES_FILES (comma-separated); repeatable
@@ -16,6 +17,8 @@
 //   --precheck             ORCHESTRATOR_PRECHECK=1: validate rule sets with the rules engine before pushing
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
+
+import { DEFAULT_ORCHESTRATOR_PORT } from '../config/load.js';
 
 export interface OrchestratorConfig {
   host: string;
@@ -39,7 +42,8 @@ export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host AD
                     [--alerts-file PATH] [--alerts-stdout|--no-alerts-stdout]
                     [--tls-cert FILE --tls-key FILE] [--forward-url URL] [--forward-queue N] [--max-agents N]
                     [--heartbeat-ms N] [--precheck] [--log-level LEVEL] [--shutdown-timeout-ms N]
-Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
+       orchestrator --help | --version
+Each option can also be set from the environment (SYSDIG_ORCHESTRATOR_PORT or ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
 or SYSDIG_ACCESS_KEY, ORCHESTRATOR_RULES_FILES (comma-separated), ORCHESTRATOR_ALERTS_FILE,
 ORCHESTRATOR_TLS_CERT, ORCHESTRATOR_TLS_KEY, ORCHESTRATOR_FORWARD_URL, ...); the command line wins.`;
 
@@ -52,7 +56,7 @@ function int(name: string, v: string | undefined, def: number, min: number, max:
   return n;
 }
 
-/** Returns the configuration or an error message (print it with USAGE, exit 2). */
+/** Returns the configuration, 'help', 'version', or an error message (print it with USAGE, exit 2). */
 export function parseOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig | string {
   const a: Record<string, string | undefined> = {};
   const rules: string[] = [];
@@ -68,6 +72,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       k = k.slice(0, eq);
     }
     if (k === '--help' || k === '-h') return 'help';
+    if (k === '--version') return 'version';
     if (k === '--alerts-stdout') stdoutFlag = true;
     else if (k === '--no-alerts-stdout') stdoutFlag = false;
     else if (k === '--precheck') precheck = true;
@@ -80,7 +85,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       else a[k] = v;
     } else return `unknown argument ${JSON.stringify(k)}`;
   }
-  const port = int('--port', a['--port'] ?? env.ORCHESTRATOR_PORT, 6667, 0, 65535);
+  const port = int('--port', a['--port'] ?? (env.SYSDIG_ORCHESTRATOR_PORT || undefined) ?? env.ORCHESTRATOR_PORT, DEFAULT_ORCHESTRATOR_PORT, 0, 65535);
   if (typeof port === 'string') return port;
   const forwardQueue = int('--forward-queue', a['--forward-queue'] ?? env.ORCHESTRATOR_FORWARD_QUEUE, 10_000, 1, 10_000_000);
   if (typeof forwardQueue === 'string') return forwardQueue;
