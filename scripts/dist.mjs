@@ -13,7 +13,13 @@
 // node of the image) and nothing writes into it at run time: it works mounted
 // read-only, at any path.
 //
-// Usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]
+// and, for the CloudFormation macro (deploy/cfn-macro.yaml):
+//
+//   MACRO/index.mjs                  the Lambda handler bundle (src/deploy/macro.ts),
+//                                    MACRO = --macro-dir, default dist/cfn-macro
+//
+// Usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--macro-dir MACRO]
+//        npm run dist -- --macro-only [--macro-dir MACRO]
 // Needs: a built checkout (`npm install` or `npm run build`: out/ and
 // build/Release/tracer.node), a C compiler able to link statically (gcc and
 // libc6-dev), ldd. The Dockerfile runs this same script.
@@ -63,23 +69,51 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
+const USAGE = `usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--macro-dir DIR]
+       npm run dist -- --macro-only [--macro-dir DIR]`;
+
 function parse() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { prefix: { type: 'string' }, node: { type: 'string' }, cc: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        prefix: { type: 'string' },
+        node: { type: 'string' },
+        cc: { type: 'string' },
+        'macro-dir': { type: 'string' },
+        'macro-only': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (err) {
-    fail(`${err.message}\nusage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]`);
+    fail(`${err.message}\n${USAGE}`);
   }
   if (values.help) {
-    process.stdout.write('usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]\n');
+    process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (!values.prefix) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
+  if (!values.prefix && !values['macro-only']) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
   // `npm run` changes to the package's directory: a relative DIR is the caller's.
-  return { prefix: resolve(process.env.INIT_CWD ?? process.cwd(), values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc' };
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  return {
+    prefix: values.prefix ? resolve(cwd, values.prefix) : undefined,
+    node: values.node ?? process.execPath,
+    cc: values.cc ?? process.env.CC ?? 'gcc',
+    macroDir: values['macro-dir'] ? resolve(cwd, values['macro-dir']) : join(ROOT, 'dist', 'cfn-macro'),
+  };
+}
+
+/** The CloudFormation macro's handler bundle: MACRO/index.mjs (Lambda handler `index.handler`). */
+async function bundleMacro(dir) {
+  mkdirSync(dir, { recursive: true });
+  try {
+    await bundle('cfn-macro', join(dir, 'index.mjs'));
+  } catch (err) {
+    fail(`cannot bundle the CloudFormation macro (${join(dir, 'index.mjs')}):\n${err.message}`);
+  }
+  chmodSync(join(dir, 'index.mjs'), 0o644);
+  process.stdout.write(`dist: ${join(dir, 'index.mjs')} ready (the CloudFormation macro's handler)\n`);
 }
 
 function install(src, dest, mode) {
@@ -149,7 +183,9 @@ function checkPrefix(prefix) {
 }
 
 async function main() {
-  const { prefix, node, cc } = parse();
+  const { prefix, node, cc, macroDir } = parse();
+  await bundleMacro(macroDir);
+  if (!prefix) return;
   const addon = join(ROOT, 'build', 'Release', 'tracer.node');
   const rules = join(ROOT, 'rules', 'default.yaml');
   if (!existsSync(addon)) fail(`${addon} missing: run \`npm install\` (or \`npm run build\`) first`);
