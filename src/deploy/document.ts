@@ -230,8 +230,8 @@ function instrumentJsonText(text: string, data: Value, raw: RawOptions, local: L
 
 // ---------------------------------------------------------------- intrinsics
 
-/** A YAML node -> plain values, short-form intrinsics in their long form (`!Ref X` -> {Ref: X}). */
-function longForm(node: unknown, doc: Document): Value {
+/** A YAML node -> plain values, short-form intrinsics in their long form (`!Ref X` -> {Ref: X}), as CloudFormation reads them. */
+export function longForm(node: unknown, doc: Document): Value {
   if (node === null || node === undefined) return null;
   if (isAlias(node)) return longForm(node.resolve(doc), doc);
   const n = node as Node;

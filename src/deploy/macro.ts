@@ -44,7 +44,8 @@ function configured(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (raw === undefined || raw.trim() === '') return {};
   const v = JSON.parse(raw) as unknown;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('INSTRUMENT_OPTIONS is not a JSON object');
-  return v as Record<string, unknown>;
+  // The install template passes every option, unset ones as "": those are left out.
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== ''));
 }
 
 /** The Lambda handler. Never throws: a problem is a `failure` with every reason in errorMessage. */
