@@ -85,6 +85,8 @@ export function resolveOptions(raw: RawOptions, lift: Lift): { opts: InstrumentO
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') return v;
     if (typeof v === 'number') return String(v);
+    // A macro's Transform parameter may be an intrinsic: its JSON text lifts back to it.
+    if (isIntrinsic(v as Value)) return JSON.stringify(v);
     problems.push(`--${name}: expected a string, got ${JSON.stringify(v)}`);
     return undefined;
   };
@@ -143,5 +145,5 @@ export function resolveOptions(raw: RawOptions, lift: Lift): { opts: InstrumentO
   }
   const ignore = asStrings('--ignore-containers', raw['ignore-containers'], problems).flatMap(nameList);
   if (ignore.length) opts.ignoreContainers = ignore;
-  return { opts, problems, warnings };
+  return { opts, problems: [...new Set(problems)], warnings };
 }
