@@ -27,7 +27,7 @@
 // The bundles are made by scripts/bundle.mjs (the same as the repository's).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,12 +107,16 @@ function parse() {
 /** The CloudFormation macro's handler bundle: MACRO/index.mjs (Lambda handler `index.handler`). */
 async function bundleMacro(dir) {
   mkdirSync(dir, { recursive: true });
+  // Written aside and renamed: two builds at once (parallel tests) never leave a torn file.
+  const tmp = join(dir, `.index.mjs.${process.pid}`);
   try {
-    await bundle('cfn-macro', join(dir, 'index.mjs'));
+    await bundle('cfn-macro', tmp);
+    chmodSync(tmp, 0o644);
+    renameSync(tmp, join(dir, 'index.mjs'));
   } catch (err) {
+    rmSync(tmp, { force: true });
     fail(`cannot bundle the CloudFormation macro (${join(dir, 'index.mjs')}):\n${err.message}`);
   }
-  chmodSync(join(dir, 'index.mjs'), 0o644);
   process.stdout.write(`dist: ${join(dir, 'index.mjs')} ready (the CloudFormation macro's handler)\n`);
 }
 
@@ -184,8 +188,7 @@ function checkPrefix(prefix) {
 
 async function main() {
   const { prefix, node, cc, macroDir } = parse();
-  await bundleMacro(macroDir);
-  if (!prefix) return;
+  if (!prefix) return bundleMacro(macroDir);
   const addon = join(ROOT, 'build', 'Release', 'tracer.node');
   const rules = join(ROOT, 'rules', 'default.yaml');
   if (!existsSync(addon)) fail(`${addon} missing: run \`npm install\` (or \`npm run build\`) first`);
@@ -213,6 +216,7 @@ async function main() {
   const check = spawnSync(join(bindir, 'agentctl'), ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
   if (check.status !== 0) fail(`self-check \`${join(bindir, 'agentctl')} --help\` failed (${check.status ?? check.signal}):\n${check.stderr}`);
   process.stdout.write(`dist: ${prefix} ready (bin/: ${PROGRAMS.join(', ')})\n`);
+  await bundleMacro(macroDir);
 }
 
 await main();
