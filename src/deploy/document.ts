@@ -419,7 +419,19 @@ function lineStart(text: string, at: number): number {
  * `- item` lines (then the caller re-renders the document).
  */
 function sequenceEdits(text: string, seq: unknown, before: Value[], after: Value[]): Edit[] | undefined {
-  if (!isSeq(seq) || seq.flow || seq.items.length === 0 || seq.items.length !== before.length) return undefined;
+  if (isSeq(seq) && seq.flow && seq.range) {
+    // `ContainerDefinitions: [...]` on its key's line: that list alone becomes a block list under the key.
+    const [start, end] = seq.range;
+    const line = text.slice(lineStart(text, start), start);
+    const keyColumn = line.length - line.trimStart().length;
+    if (!/^\s*[\w"']+\s*:\s*$/.test(line)) return undefined;
+    const pad = ' '.repeat(keyColumn + 2);
+    let stop = end;
+    while (stop > start && /\s/.test(text[stop - 1]!)) stop--;
+    const blanks = line.length - line.trimEnd().length;
+    return [{ start: start - blanks, end: stop, text: `\n${pad}${render(fromValue(after), keyColumn + 2)}` }];
+  }
+  if (!isSeq(seq) || seq.items.length === 0 || seq.items.length !== before.length) return undefined;
   const edits: Edit[] = [];
   let last: { end: number; prefix: string } | undefined;
   for (const [i, item] of seq.items.entries()) {

@@ -244,6 +244,19 @@ test('a YAML template keeps every byte outside the edited containers: comments, 
   assert.match(out, /\n        # the queue consumer: its arguments come from a parameter\n        - /);
 });
 
+test('a flow-style ContainerDefinitions becomes a block list under its key; the lines around it stay', () => {
+  const input = `# flow\nT:\n  Type: AWS::ECS::TaskDefinition\n  Properties:\n    RequiresCompatibilities: [FARGATE]   # kept\n    ContainerDefinitions: [{Name: a, Image: x, EntryPoint: [/a]}]\n    Tags: [{Key: k, Value: v}]\n`;
+  const r = run([], input);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.ok(r.stdout.startsWith('# flow\nT:\n  Type: AWS::ECS::TaskDefinition\n  Properties:\n    RequiresCompatibilities: [FARGATE]   # kept\n    ContainerDefinitions:\n      - Name: a\n'));
+  assert.ok(r.stdout.endsWith('\n    Tags: [{Key: k, Value: v}]\n'));
+  const cd = (parseDocument(r.stdout).getIn(['T', 'Properties', 'ContainerDefinitions']) as { toJSON(): C[] }).toJSON();
+  assert.equal(cd[0]!['EntryPoint'], [INSTRUMENT, '/a']);
+  assert.is(cd[1]!['Name'], 'SysdigInstrumentation');
+  assert.fixture(run([], r.stdout).stdout, r.stdout);
+});
+
 test('describe-task-definition output becomes a registrable document', () => {
   const r = run(ORCH, read('describe-output.json'));
   assert.is(r.code, 0, r.stderr);
