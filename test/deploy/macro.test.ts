@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { longForm } from '../../src/deploy/document.js';
+import { longForm } from '../../src/deploy/yaml-edit.js';
 import { handler, type MacroEvent } from '../../src/deploy/macro.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { longForm } from '../../src/deploy/document.js';
+import { longForm } from '../../src/deploy/yaml-edit.js';
 import { DEPLOY_OPTIONS, resolveOptions } from '../../src/deploy/options.js';
 import { parseOrchestratorConfig } from '../../src/orchestrator/config.js';
 
