@@ -30,7 +30,7 @@ export const DEPLOY_OPTIONS = {
   logging: { type: 'string', arg: 'LEVEL', env: 'SYSDIG_LOGGING', help: 'the agent log level (error, warning, info, debug, ...)' },
   priority: { type: 'string', arg: 'P', env: 'SYSDIG_PRIORITY', default: 'availability', help: 'availability (start at once) or security (wait for the rules)' },
   sidecar: { type: 'string', arg: 'MODE', env: 'SYSDIG_SIDECAR', default: 'auto', help: 'auto or force' },
-  'extra-args': { type: 'string', arg: 'ARGS', env: 'SYSDIG_EXTRA_ARGS', help: 'more agent flags (docs/configuration.md)' },
+  'extra-args': { type: 'string', arg: 'ARGS', env: 'SYSDIG_EXTRA_ARGS', help: "more agent flags (docs/configuration.md); --extra-args='--flag ...' when they start with '-'" },
   image: { type: 'string', arg: 'IMAGE', help: 'the sidecar image (the workload agent)' },
   'image-auth-secret': { type: 'string', arg: 'ARN', help: "the secret holding the agent image's registry credentials (the sidecar's RepositoryCredentials)" },
   'log-group': { type: 'string', arg: 'G', help: "the sidecar's awslogs log group (with --log-stream-prefix and --log-region)" },

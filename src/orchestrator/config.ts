@@ -111,6 +111,12 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       return `--forward-url is not a URL: ${forwardUrl}`;
     }
   }
+  // The logger's level names (src/logging), `warning` as the agent's SYSDIG_LOGGING spells it.
+  const rawLevel = (a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info').trim().toLowerCase();
+  const logLevel = rawLevel === 'warning' ? 'warn' : rawLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    return `--log-level: expected one of fatal, error, warn(ing), info, debug, trace, silent, got ${JSON.stringify(rawLevel)}`;
+  }
   const cfg: OrchestratorConfig = {
     host: a['--host'] ?? env.ORCHESTRATOR_HOST ?? '0.0.0.0',
     port,
@@ -121,7 +127,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     maxAgents,
     heartbeatMs,
     precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? false,
-    logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',
+    logLevel,
     shutdownTimeoutMs,
   };
   if (alertsFile) cfg.alertsFile = alertsFile;

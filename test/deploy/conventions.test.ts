@@ -47,6 +47,16 @@ test('the orchestrator takes its port from SYSDIG_ORCHESTRATOR_PORT (then ORCHES
   assert.match(String(port([], { SYSDIG_ORCHESTRATOR_PORT: '99999' })), /expected an integer in \[0, 65535\]/);
 });
 
+test('the orchestrator refuses an unknown log level with a clear message instead of a logger crash', () => {
+  const c = (level: string) => parseOrchestratorConfig(['--log-level', level], { SYSDIG_ACCESS_KEY: 'k' });
+  assert.match(String(c('loud')), /--log-level: expected one of fatal, error, warn\(ing\), info, debug, trace, silent, got "loud"/);
+  const w = c('WARNING');
+  assert.is(typeof w === 'string' ? w : w.logLevel, 'warn');
+  const r = bin('orchestrator', ['--access-key', 'k', '--log-level', 'loud']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--log-level: expected one of/);
+});
+
 /** The first JSON line a program writes on stderr, waiting for it (not for a time). */
 function firstLine(name: string, args: string[], env: Record<string, string>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

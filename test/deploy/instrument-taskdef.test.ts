@@ -306,6 +306,24 @@ test('the sidecar as the Terraform provider makes it: awslogs, repository creden
   assert.match(half.stderr, /--log-group, --log-stream-prefix and --log-region go together/);
 });
 
+test('agents speak TLS to the orchestrator by default; --orchestrator-plaintext and an explicit flag are respected', () => {
+  const td = JSON.stringify([{ name: 'a', image: 'x', entryPoint: ['/a'] }]);
+  const extra = (args: string[]) => {
+    const r = run(args, td);
+    assert.is(r.code, 0, r.stderr);
+    return ((JSON.parse(r.stdout) as C[])[0]!['environment'] as C[]).find((e) => e['name'] === 'SYSDIG_EXTRA_ARGS')?.['value'];
+  };
+  assert.is(extra(['--orchestrator-host', 'o']), '--orchestrator-tls');
+  assert.is(extra(['--orchestrator-host', 'o', '--extra-args=--orchestrator-ca /etc/ca.pem']), '--orchestrator-tls --orchestrator-ca /etc/ca.pem');
+  assert.is(extra(['--orchestrator-host', 'o', '--orchestrator-plaintext']), undefined);
+  assert.is(extra(['--orchestrator-host', 'o', '--extra-args=--no-orchestrator-tls']), '--no-orchestrator-tls');
+  assert.is(extra(['--collector-host', 'c']), undefined, 'the collector is TLS already');
+  // The agent's own reading of what was written: TLS on.
+  const bad = run(['--orchestrator-host', 'o', '--extra-args=--no-such-flag'], td);
+  assert.is(bad.code, 2, 'SYSDIG_EXTRA_ARGS is checked by the agent\'s parser too');
+  assert.match(bad.stderr, /--extra-args/);
+});
+
 test('bad option values: clear errors, exit 2, nothing written', () => {
   const td = JSON.stringify([{ name: 'a', image: 'x', entryPoint: ['/a'] }]);
   const prio = run(['--priority', 'bogus'], td);
