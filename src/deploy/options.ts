@@ -6,7 +6,7 @@
 // would refuse. A value written as an intrinsic (`!Ref X`, `{"Ref": "X"}`) is
 // not known before deployment and is not checked.
 import { DEFAULT_ORCHESTRATOR_PORT, loadConfig } from '../config/load.js';
-import { isIntrinsic, nameList, type InstrumentOptions, type Value } from './taskdef.js';
+import { DEFAULT_IMAGE, isIntrinsic, nameList, type InstrumentOptions, type Value } from './taskdef.js';
 
 export interface DeployOptionSpec {
   type: 'string' | 'boolean';
@@ -31,7 +31,7 @@ export const DEPLOY_OPTIONS = {
   priority: { type: 'string', arg: 'P', env: 'SYSDIG_PRIORITY', default: 'availability', help: 'availability (start at once) or security (wait for the rules)' },
   sidecar: { type: 'string', arg: 'MODE', env: 'SYSDIG_SIDECAR', default: 'auto', help: 'auto or force' },
   'extra-args': { type: 'string', arg: 'ARGS', env: 'SYSDIG_EXTRA_ARGS', help: "more agent flags (docs/configuration.md); --extra-args='--flag ...' when they start with '-'" },
-  image: { type: 'string', arg: 'IMAGE', help: 'the sidecar image (the workload agent)' },
+  image: { type: 'string', arg: 'IMAGE', help: `the sidecar image, the workload agent (default ${DEFAULT_IMAGE})` },
   'image-auth-secret': { type: 'string', arg: 'ARN', help: "the secret holding the agent image's registry credentials (the sidecar's RepositoryCredentials)" },
   'log-group': { type: 'string', arg: 'G', help: "the sidecar's awslogs log group (with --log-stream-prefix and --log-region)" },
   'log-stream-prefix': { type: 'string', arg: 'P', help: 'its awslogs stream prefix' },
