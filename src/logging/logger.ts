@@ -86,10 +86,12 @@ export function lineFormat(name: string | undefined, level: string) {
 
 /**
  * A logger in that format on stderr, written synchronously (a program that
- * exits right after a fatal line still prints it). Throws on an unknown level.
+ * exits right after a fatal line still prints it). `redact`: paths whose
+ * values are replaced by "[redacted]" (secrets). Throws on an unknown level.
  */
-export function createStderrLogger(name: string, level = 'info'): PinoLogger {
-  return pino(lineFormat(name, level), pino.destination({ fd: 2, sync: true }));
+export function createStderrLogger(name: string, level = 'info', opts: { redact?: string[] } = {}): PinoLogger {
+  const redact = opts.redact?.length ? { redact: { paths: opts.redact, censor: '[redacted]' } } : {};
+  return pino({ ...lineFormat(name, level), ...redact }, pino.destination({ fd: 2, sync: true }));
 }
 
 function envPort(raw: string | undefined): number | undefined {

@@ -47,6 +47,18 @@ test('the orchestrator takes its port from SYSDIG_ORCHESTRATOR_PORT (then ORCHES
   assert.match(String(port([], { SYSDIG_ORCHESTRATOR_PORT: '99999' })), /expected an integer in \[0, 65535\]/);
 });
 
+test('a stderr logger in the shared format can redact secrets', () => {
+  const script = `import { createStderrLogger } from ${JSON.stringify(join(root, 'out', 'src', 'logging', 'logger.js'))};
+createStderrLogger('orchestrator', 'info', { redact: ['accessKey', 'hello.accessKey'] }).info({ accessKey: 'K1', hello: { accessKey: 'K2', agentId: 'a' } }, 'refused');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stderr) as Record<string, unknown>;
+  assert.is(line['level'], 'info');
+  assert.is(line['accessKey'], '[redacted]');
+  assert.equal(line['hello'], { accessKey: '[redacted]', agentId: 'a' });
+  assert.not.match(r.stderr, /K1|K2/);
+});
+
 test('the orchestrator refuses an unknown log level with a clear message instead of a logger crash', () => {
   const c = (level: string) => parseOrchestratorConfig(['--log-level', level], { SYSDIG_ACCESS_KEY: 'k' });
   assert.match(String(c('loud')), /--log-level: expected one of fatal, error, warn\(ing\), info, debug, trace, silent, got "loud"/);

@@ -218,6 +218,7 @@ test("the orchestrator stack: the seed's parameters and outputs, Fargate behind 
   assert.is(cfg.port, 6667);
   assert.is(cfg.accessKey, 'KEY');
   assert.is(cfg.tlsCert, undefined, 'TLS ends at the load balancer: the orchestrator speaks plain TCP behind it');
+  assert.is(env['ORCHESTRATOR_TLS_OFFLOADED'], '1', 'and is told so');
   assert.is(cfg.alertsStdout, true);
 
   // TLS at the orchestrator: certificate files from EFS, a plain TCP listener.
@@ -231,6 +232,7 @@ test("the orchestrator stack: the seed's parameters and outputs, Fargate behind 
   assert.type(cfg2, 'object', String(cfg2));
   if (typeof cfg2 === 'string') return;
   assert.is(cfg2.port, 7443, 'the port reaches the orchestrator as SYSDIG_ORCHESTRATOR_PORT');
+  assert.is(env2['ORCHESTRATOR_TLS_OFFLOADED'], undefined);
   assert.is(r2['Listener']!.Properties['Port'], '7443');
   assert.is(cfg2.tlsCert, '/etc/draios/tls/orchestrator/cert.pem');
   assert.is(cfg2.tlsKey, '/etc/draios/tls/orchestrator/key.pem');
