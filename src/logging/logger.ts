@@ -89,8 +89,8 @@ export function lineFormat(name: string | undefined, level: string) {
  * exits right after a fatal line still prints it). `redact`: paths whose
  * values are replaced by "[redacted]" (secrets). Throws on an unknown level.
  */
-export function createStderrLogger(name: string, level = 'info', opts: { redact?: string[] } = {}): PinoLogger {
-  const redact = opts.redact?.length ? { redact: { paths: opts.redact, censor: '[redacted]' } } : {};
+export function createStderrLogger(name: string, level = 'info', opts: { redact?: readonly string[] } = {}): PinoLogger {
+  const redact = opts.redact?.length ? { redact: { paths: [...opts.redact], censor: '[redacted]' } } : {};
   return pino({ ...lineFormat(name, level), ...redact }, pino.destination({ fd: 2, sync: true }));
 }
 
