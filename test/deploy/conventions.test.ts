@@ -36,7 +36,8 @@ for (const name of ['agentctl', 'orchestrator', 'logwriter']) {
 
 test('the orchestrator takes its port from SYSDIG_ORCHESTRATOR_PORT (then ORCHESTRATOR_PORT; --port wins)', () => {
   const port = (argv: string[], env: Record<string, string>) => {
-    const c = parseOrchestratorConfig(argv, { SYSDIG_ACCESS_KEY: 'k', ...env });
+    // On loopback: a plain listener elsewhere needs TLS settings this test is not about.
+    const c = parseOrchestratorConfig(['--host', '127.0.0.1', ...argv], { SYSDIG_ACCESS_KEY: 'k', ...env });
     return typeof c === 'string' ? c : c.port;
   };
   assert.is(port([], { SYSDIG_ORCHESTRATOR_PORT: '7001' }), 7001);
@@ -60,11 +61,11 @@ createStderrLogger('orchestrator', 'info', { redact: ['accessKey', 'hello.access
 });
 
 test('the orchestrator refuses an unknown log level with a clear message instead of a logger crash', () => {
-  const c = (level: string) => parseOrchestratorConfig(['--log-level', level], { SYSDIG_ACCESS_KEY: 'k' });
+  const c = (level: string) => parseOrchestratorConfig(['--host', '127.0.0.1', '--log-level', level], { SYSDIG_ACCESS_KEY: 'k' });
   assert.match(String(c('loud')), /--log-level: expected one of fatal, error, warn\(ing\), info, debug, trace, silent, got "loud"/);
   const w = c('WARNING');
   assert.is(typeof w === 'string' ? w : w.logLevel, 'warn');
-  const r = bin('orchestrator', ['--access-key', 'k', '--log-level', 'loud']);
+  const r = bin('orchestrator', ['--host', '127.0.0.1', '--access-key', 'k', '--log-level', 'loud']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /--log-level: expected one of/);
 });
