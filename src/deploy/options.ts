@@ -23,7 +23,7 @@ export interface DeployOptionSpec {
 export const DEPLOY_OPTIONS = {
   'orchestrator-host': { type: 'string', arg: 'H', env: 'SYSDIG_ORCHESTRATOR', help: 'the orchestrator (e.g. the OrchestratorHost output of deploy/orchestrator.yaml)' },
   'orchestrator-port': { type: 'string', arg: 'P', env: 'SYSDIG_ORCHESTRATOR_PORT', help: `its port (${DEFAULT_ORCHESTRATOR_PORT} when a host is given)` },
-  'orchestrator-plaintext': { type: 'boolean', help: 'do not add --orchestrator-tls to SYSDIG_EXTRA_ARGS (by default agents speak TLS to the orchestrator)' },
+  'orchestrator-plaintext': { type: 'boolean', help: 'agents speak plain TCP to the orchestrator (SYSDIG_EXTRA_ARGS gets --no-orchestrator-tls instead of --orchestrator-tls)' },
   'collector-host': { type: 'string', arg: 'H', env: 'SYSDIG_COLLECTOR', help: 'the collector' },
   'collector-port': { type: 'string', arg: 'P', env: 'SYSDIG_COLLECTOR_PORT', help: 'its port' },
   'access-key': { type: 'string', arg: 'K', env: 'SYSDIG_ACCESS_KEY', help: 'the access key' },
@@ -107,8 +107,10 @@ export function resolveOptions(raw: RawOptions, lift: Lift): { opts: InstrumentO
     if (!spec.env) continue;
     let value = text(name as DeployOptionName) ?? spec.default;
     if (value === undefined && name === 'orchestrator-port' && text('orchestrator-host') !== undefined) value = String(DEFAULT_ORCHESTRATOR_PORT);
-    if (name === 'extra-args' && text('orchestrator-host') !== undefined && !flag('orchestrator-plaintext') && !/(^|\s)--(no-)?orchestrator-tls\b/.test(value ?? '')) {
-      value = value ? `--orchestrator-tls ${value}` : '--orchestrator-tls';
+    // TLS to the orchestrator is said explicitly either way, whatever the agent's own default.
+    if (name === 'extra-args' && text('orchestrator-host') !== undefined && !/(^|\s)--(no-)?orchestrator-tls\b/.test(value ?? '')) {
+      const tls = flag('orchestrator-plaintext') ? '--no-orchestrator-tls' : '--orchestrator-tls';
+      value = value ? `${tls} ${value}` : tls;
     }
     if (value === undefined) continue;
     const lifted = lift(value);

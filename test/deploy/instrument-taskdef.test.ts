@@ -315,7 +315,7 @@ test('agents speak TLS to the orchestrator by default; --orchestrator-plaintext 
   };
   assert.is(extra(['--orchestrator-host', 'o']), '--orchestrator-tls');
   assert.is(extra(['--orchestrator-host', 'o', '--extra-args=--orchestrator-ca /etc/ca.pem']), '--orchestrator-tls --orchestrator-ca /etc/ca.pem');
-  assert.is(extra(['--orchestrator-host', 'o', '--orchestrator-plaintext']), undefined);
+  assert.is(extra(['--orchestrator-host', 'o', '--orchestrator-plaintext']), '--no-orchestrator-tls');
   assert.is(extra(['--orchestrator-host', 'o', '--extra-args=--no-orchestrator-tls']), '--no-orchestrator-tls');
   assert.is(extra(['--collector-host', 'c']), undefined, 'the collector is TLS already');
   // The agent's own reading of what was written: TLS on.
