@@ -21,13 +21,17 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
  * The bundle entry of a program: the text of its launcher bin/NAME (which
  * imports the compiled module from out/), so bin/NAME stays the one source of
- * truth; bin/instrument picks its bundle or its modules at run time, so its
- * entry is the module it runs.
+ * truth; for MODULE_ENTRIES the entry is the module itself.
  */
+// Programs whose entry is a module rather than a bin/ launcher: bin/instrument
+// picks its bundle or its modules at run time; the CloudFormation macro is a
+// Lambda handler (an exported `handler`), not a program.
+const MODULE_ENTRIES = { instrument: 'src/wrapper/main.js', 'cfn-macro': 'src/deploy/macro.js' };
+
 function entryOf(name) {
-  if (name === 'instrument') {
-    const main = join(ROOT, 'out', 'src', 'wrapper', 'main.js');
-    if (!existsSync(main)) throw new Error('out/src/wrapper/main.js does not exist: run `npm run build` first');
+  if (Object.hasOwn(MODULE_ENTRIES, name)) {
+    const main = join(ROOT, 'out', MODULE_ENTRIES[name]);
+    if (!existsSync(main)) throw new Error(`out/${MODULE_ENTRIES[name]} does not exist: run \`npm run build\` first`);
     return { entryPoints: [main] };
   }
   const bin = join(ROOT, 'bin', name);

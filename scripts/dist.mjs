@@ -15,7 +15,13 @@
 // node of the image) and nothing writes into it at run time: it works mounted
 // read-only, at any path.
 //
-// Usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC]
+// and, for the CloudFormation macro (deploy/cfn-macro.yaml):
+//
+//   MACRO/index.mjs                  the Lambda handler bundle (src/deploy/macro.ts),
+//                                    MACRO = --macro-dir, default dist/cfn-macro
+//
+// Usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--macro-dir MACRO]
+//        npm run dist -- --macro-only [--macro-dir MACRO]
 // Needs: a built checkout (`npm install` or `npm run build`: out/ and
 // build/Release/tracer.node), a C compiler able to link statically (gcc and
 // libc6-dev), ldd. The Dockerfile runs this same script.
@@ -23,7 +29,7 @@
 // The bundles are made by scripts/bundle.mjs (the same as the repository's).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,23 +74,56 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
+const USAGE = `usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--cxx CXX] [--macro-dir DIR]
+       npm run dist -- --macro-only [--macro-dir DIR]`;
+
 function parse() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { prefix: { type: 'string' }, node: { type: 'string' }, cc: { type: 'string' }, cxx: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        prefix: { type: 'string' },
+        node: { type: 'string' },
+        cc: { type: 'string' },
+        cxx: { type: 'string' },
+        'macro-dir': { type: 'string' },
+        'macro-only': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (err) {
-    fail(`${err.message}\nusage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--cxx CXX]`);
+    fail(`${err.message}\n${USAGE}`);
   }
   if (values.help) {
-    process.stdout.write('usage: npm run dist -- --prefix DIR [--node PATH] [--cc CC] [--cxx CXX]\n');
+    process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (!values.prefix) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
+  if (!values.prefix && !values['macro-only']) fail('--prefix DIR is required (DIR receives what goes into /opt/draios)');
   // `npm run` changes to the package's directory: a relative DIR is the caller's.
-  return { prefix: resolve(process.env.INIT_CWD ?? process.cwd(), values.prefix), node: values.node ?? process.execPath, cc: values.cc ?? process.env.CC ?? 'gcc', cxx: values.cxx ?? process.env.CXX ?? 'g++' };
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  return {
+    prefix: values.prefix ? resolve(cwd, values.prefix) : undefined,
+    node: values.node ?? process.execPath,
+    cc: values.cc ?? process.env.CC ?? 'gcc',
+    macroDir: values['macro-dir'] ? resolve(cwd, values['macro-dir']) : join(ROOT, 'dist', 'cfn-macro'),
+  };
+}
+
+/** The CloudFormation macro's handler bundle: MACRO/index.mjs (Lambda handler `index.handler`). */
+async function bundleMacro(dir) {
+  mkdirSync(dir, { recursive: true });
+  // Written aside and renamed: two builds at once (parallel tests) never leave a torn file.
+  const tmp = join(dir, `.index.mjs.${process.pid}`);
+  try {
+    await bundle('cfn-macro', tmp);
+    chmodSync(tmp, 0o644);
+    renameSync(tmp, join(dir, 'index.mjs'));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    fail(`cannot bundle the CloudFormation macro (${join(dir, 'index.mjs')}):\n${err.message}`);
+  }
+  process.stdout.write(`dist: ${join(dir, 'index.mjs')} ready (the CloudFormation macro's handler)\n`);
 }
 
 function install(src, dest, mode) {
@@ -172,7 +211,8 @@ function checkPrefix(prefix) {
 }
 
 async function main() {
-  const { prefix, node, cc, cxx } = parse();
+  const { prefix, node, cc, cxx, macroDir } = parse();
+  if (!prefix) return bundleMacro(macroDir);
   const addon = join(ROOT, 'build', 'Release', 'tracer.node');
   const plan = join(ROOT, 'build', 'Release', 'default-plan.txt');
   if (!existsSync(plan)) fail(`${plan} missing: run \`npm install\` (or \`npm run build\`) first`);
@@ -204,6 +244,7 @@ async function main() {
   const check = spawnSync(join(bindir, 'agentctl'), ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
   if (check.status !== 0) fail(`self-check \`${join(bindir, 'agentctl')} --help\` failed (${check.status ?? check.signal}):\n${check.stderr}`);
   process.stdout.write(`dist: ${prefix} ready (bin/: ${PROGRAMS.join(', ')})\n`);
+  await bundleMacro(macroDir);
 }
 
 await main();

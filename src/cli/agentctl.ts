@@ -2,6 +2,8 @@
 // process.argv (bin/agentctl and the bundled lib/agentctl.mjs do just that).
 // Each subcommand is one entry of `commands`, loaded only when it is run.
 
+import { AGENT_VERSION } from '../util/version.js';
+
 type Command = {
   summary: string;
   run: (args: string[]) => Promise<number>;
@@ -26,11 +28,15 @@ export const commands: Record<string, Command> = {
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
   const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
-  return `usage: agentctl COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n\n'agentctl COMMAND --help' for a command's options.\n`;
+  return `usage: agentctl COMMAND [ARGS...]\n       agentctl --help | --version\n\ncommands:\n${lines.join('\n')}\n\n'agentctl COMMAND --help' for a command's options.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === 'version') {
+    process.stdout.write(`agentctl ${AGENT_VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     (name === undefined ? process.stderr : process.stdout).write(usage());
     return name === undefined ? 2 : 0;

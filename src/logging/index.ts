@@ -3,6 +3,8 @@
 export { parseLogLevel, CRITICAL_LEVEL_VALUE, type LogLevelName, type ParsedLogLevel } from './levels.js';
 export {
   createLogger,
+  createStderrLogger,
+  lineFormat,
   DEFAULT_LOG_HOST,
   DEFAULT_LOG_PORT,
   DEFAULT_LOG_BUFFER_BYTES,

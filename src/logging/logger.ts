@@ -69,6 +69,31 @@ const METHODS: readonly MethodName[] = ['fatal', 'critical', 'error', 'warn', 'i
 
 function noop(): void {}
 
+/**
+ * The one log line format of every program (agent, orchestrator, logwriter,
+ * CloudFormation macro): pino's JSON with the level as its name
+ * ("level":"info", not 30), an ISO time, the pid and the program's name.
+ */
+export function lineFormat(name: string | undefined, level: string) {
+  return {
+    level,
+    ...(name !== undefined ? { name } : {}),
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+}
+
+/**
+ * A logger in that format on stderr, written synchronously (a program that
+ * exits right after a fatal line still prints it). `redact`: paths whose
+ * values are replaced by "[redacted]" (secrets). Throws on an unknown level.
+ */
+export function createStderrLogger(name: string, level = 'info', opts: { redact?: readonly string[] } = {}): PinoLogger {
+  const redact = opts.redact?.length ? { redact: { paths: [...opts.redact], censor: '[redacted]' } } : {};
+  return pino({ ...lineFormat(name, level), ...redact }, pino.destination({ fd: 2, sync: true }));
+}
+
 function envPort(raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
@@ -153,17 +178,7 @@ export function createLogger(opts: CreateLoggerOptions = {}): AgentLogger {
       connectTimeoutMs: opts.connectTimeoutMs ?? 1000,
       ...(opts.name !== undefined ? { name: opts.name } : {}),
     });
-    const p = pino<Levels>(
-      {
-        level: parsed.level,
-        customLevels: { critical: CRITICAL_LEVEL_VALUE },
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        base: { pid: process.pid },
-        timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: (label: string) => ({ level: label }) },
-      },
-      sink,
-    );
+    const p = pino<Levels>({ ...lineFormat(opts.name, parsed.level), customLevels: { critical: CRITICAL_LEVEL_VALUE } }, sink);
     return build(p, parsed, sink);
   } catch {
     return build(null, parsed, null);

@@ -8,7 +8,8 @@
 // stderr, never on stdout.
 import net from 'node:net';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
-import { DEFAULT_LOG_PORT } from './logger.js';
+import { createStderrLogger, DEFAULT_LOG_PORT } from './logger.js';
+import { AGENT_VERSION } from '../util/version.js';
 
 // The port the agent's log channel connects to (src/logging/logger.ts): one number.
 export const DEFAULT_LOGWRITER_PORT = DEFAULT_LOG_PORT;
@@ -40,11 +41,13 @@ export interface Logwriter {
   close(timeoutMs?: number): Promise<void>;
 }
 
+let diagLogger: ReturnType<typeof createStderrLogger> | undefined;
+
+/** The logwriter's own lines: the format of every program (src/logging lineFormat), on stderr. */
 export function stderrDiag(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
   try {
-    process.stderr.write(
-      JSON.stringify({ level, time: new Date().toISOString(), name: 'logwriter', ...fields, msg }) + '\n',
-    );
+    diagLogger ??= createStderrLogger('logwriter');
+    diagLogger[level](fields, msg);
   } catch {
     /* nowhere left to report */
   }
@@ -204,8 +207,21 @@ export function parseLogwriterArgs(argv: readonly string[], env: NodeJS.ProcessE
   return { port: n, warnings };
 }
 
-/** bin/logwriter. Runs until SIGTERM/SIGINT, then exits 0. */
+export const LOGWRITER_USAGE = `usage: logwriter [--port N]      (env LOGWRITER_PORT; default ${DEFAULT_LOGWRITER_PORT})
+       logwriter --help | --version
+Copies the log lines the agents send to localhost:PORT to stdout, whole lines only.
+`;
+
+/** bin/logwriter. Runs until SIGTERM/SIGINT, then exits 0; --help and --version print and exit 0 without listening. */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(LOGWRITER_USAGE);
+    return;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`logwriter ${AGENT_VERSION}\n`);
+    return;
+  }
   const { port, warnings } = parseLogwriterArgs(argv, env);
   for (const w of warnings) stderrDiag('warn', w);
   process.on('uncaughtException', (err) => stderrDiag('error', 'uncaught exception', { error: String(err?.stack ?? err) }));

@@ -1,7 +1,8 @@
 // The reference orchestrator's configuration: command line first, then the
 // environment, then defaults. Resolved once at start; pure (no I/O).
 //
-//   --port N               ORCHESTRATOR_PORT (default 6667; 0 = ephemeral)
+//   --port N               SYSDIG_ORCHESTRATOR_PORT (the agents' name for it, as in the
+//                          stack template) or ORCHESTRATOR_PORT (default 6667; 0 = ephemeral)
 //   --host ADDR            ORCHESTRATOR_HOST (default 0.0.0.0)
 //   --access-key KEY       ORCHESTRATOR_ACCESS_KEY or SYSDIG_ACCESS_KEY (required)
 //   --rules-file PATH      ORCHESTRATOR_RULES_FILES (comma-separated); repeatable
@@ -25,6 +26,8 @@
 //                          gets to validate a set (in a worker thread with a 512 MiB heap)
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
+
+import { DEFAULT_ORCHESTRATOR_PORT } from '../config/load.js';
 
 export interface OrchestratorConfig {
   host: string;
@@ -53,9 +56,10 @@ export const USAGE = `usage: orchestrator --access-key KEY [--port N] [--host AD
                     [--tls-cert FILE --tls-key FILE | --tls-offloaded] [--api-token TOKEN]
                     [--forward-url URL] [--forward-queue N] [--max-agents N] [--max-connections N]
                     [--heartbeat-ms N] [--no-precheck] [--precheck-timeout-ms N] [--log-level LEVEL] [--shutdown-timeout-ms N]
+       orchestrator --help | --version
 Without --tls-cert/--tls-key it serves plain HTTP, on a loopback address only unless
 --tls-offloaded says TLS is terminated in front of it.
-Each option can also be set from the environment (ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
+Each option can also be set from the environment (SYSDIG_ORCHESTRATOR_PORT or ORCHESTRATOR_PORT, ORCHESTRATOR_ACCESS_KEY
 or SYSDIG_ACCESS_KEY, ORCHESTRATOR_RULES_FILES (comma-separated), ORCHESTRATOR_ALERTS_FILE,
 ORCHESTRATOR_TLS_CERT, ORCHESTRATOR_TLS_KEY, ORCHESTRATOR_FORWARD_URL, ...); the command line wins.`;
 
@@ -74,7 +78,7 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-/** Returns the configuration or an error message (print it with USAGE, exit 2). */
+/** Returns the configuration, 'help', 'version', or an error message (print it with USAGE, exit 2). */
 export function parseOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig | string {
   const a: Record<string, string | undefined> = {};
   const rules: string[] = [];
@@ -91,6 +95,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       k = k.slice(0, eq);
     }
     if (k === '--help' || k === '-h') return 'help';
+    if (k === '--version') return 'version';
     if (k === '--alerts-stdout') stdoutFlag = true;
     else if (k === '--no-alerts-stdout') stdoutFlag = false;
     else if (k === '--precheck') precheck = true;
@@ -105,7 +110,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       else a[k] = v;
     } else return `unknown argument ${JSON.stringify(k)}`;
   }
-  const port = int('--port', a['--port'] ?? env.ORCHESTRATOR_PORT, 6667, 0, 65535);
+  const port = int('--port', a['--port'] ?? (env.SYSDIG_ORCHESTRATOR_PORT || undefined) ?? env.ORCHESTRATOR_PORT, DEFAULT_ORCHESTRATOR_PORT, 0, 65535);
   if (typeof port === 'string') return port;
   const forwardQueue = int('--forward-queue', a['--forward-queue'] ?? env.ORCHESTRATOR_FORWARD_QUEUE, 10_000, 1, 10_000_000);
   if (typeof forwardQueue === 'string') return forwardQueue;
@@ -141,6 +146,12 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
       return `--forward-url is not a URL: ${forwardUrl}`;
     }
   }
+  // The logger's level names (src/logging), `warning` as the agent's SYSDIG_LOGGING spells it.
+  const rawLevel = (a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info').trim().toLowerCase();
+  const logLevel = rawLevel === 'warning' ? 'warn' : rawLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    return `--log-level: expected one of fatal, error, warn(ing), info, debug, trace, silent, got ${JSON.stringify(rawLevel)}`;
+  }
   const cfg: OrchestratorConfig = {
     host,
     port,
@@ -154,7 +165,7 @@ export function parseOrchestratorConfig(argv: string[], env: Record<string, stri
     heartbeatMs,
     precheck: precheck ?? bool(env.ORCHESTRATOR_PRECHECK) ?? true,
     precheckTimeoutMs,
-    logLevel: a['--log-level'] ?? env.ORCHESTRATOR_LOG_LEVEL ?? 'info',
+    logLevel,
     shutdownTimeoutMs,
   };
   if (alertsFile) cfg.alertsFile = alertsFile;

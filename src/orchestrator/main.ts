@@ -5,7 +5,8 @@
 // go to stdout and/or --alerts-file. Exit codes: 0 clean shutdown, 1 start-up
 // failure, 2 usage error.
 
-import pino from 'pino';
+import { createStderrLogger } from '../logging/logger.js';
+import { AGENT_VERSION } from '../util/version.js';
 import { AlertWriter } from './alert-writer.js';
 import { USAGE, parseOrchestratorConfig } from './config.js';
 import { Forwarder } from './forwarder.js';
@@ -21,11 +22,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
       process.stdout.write(USAGE + '\n');
       return 0;
     }
+    if (cfg === 'version') {
+      process.stdout.write(`orchestrator ${AGENT_VERSION}\n`);
+      return 0;
+    }
     process.stderr.write(`orchestrator: ${cfg}\n${USAGE}\n`);
     return 2;
   }
   // Secrets are kept out of log lines where they are made; the redaction is the second line of defence.
-  const log = pino({ name: 'orchestrator', level: cfg.logLevel, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: true }));
+  const log = createStderrLogger('orchestrator', cfg.logLevel, { redact: REDACT_PATHS });
   const writer = new AlertWriter({ file: cfg.alertsFile, stdout: cfg.alertsStdout, logger: log, maxAgents: cfg.maxAgents });
   try {
     await writer.open();

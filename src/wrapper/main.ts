@@ -16,7 +16,7 @@ import type { ContainerInfo } from '../events/model.js';
 import { readSecrets, resolveTracerCpu, type NativeStats, type SupervisorLink } from '../tracer/index.js';
 import { createDetection, type Detection } from './detection.js';
 import { runAnalysis } from './lifecycle.js';
-import { AGENT_VERSION } from './version.js';
+import { AGENT_VERSION } from '../util/version.js';
 
 
 function loadOptions(cfg: AgentConfig) {

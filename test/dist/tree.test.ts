@@ -88,7 +88,7 @@ chrootTest('busybox rootfs, tree read-only at /opt/draios: agentctl runs, instru
   const help = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', '--help'], env);
   assert.is(help.code, 0, help.stderr);
   assert.match(help.stdout, /instrument-taskdef/);
-  const td = JSON.stringify({ containerDefinitions: [{ name: 'a', image: 'x', entryPoint: ['/a'] }] });
+  const td = JSON.stringify({ requiresCompatibilities: ['FARGATE'], containerDefinitions: [{ name: 'a', image: 'x', entryPoint: ['/a'] }] });
   const r = runInRootfs(rootfs, tree, ['/opt/draios/bin/agentctl', 'instrument-taskdef', '--orchestrator-host', 'h'], env, td);
   assert.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
