@@ -106,6 +106,7 @@ function parse() {
     prefix: values.prefix ? resolve(cwd, values.prefix) : undefined,
     node: values.node ?? process.execPath,
     cc: values.cc ?? process.env.CC ?? 'gcc',
+    cxx: values.cxx ?? process.env.CXX ?? 'g++',
     macroDir: values['macro-dir'] ? resolve(cwd, values['macro-dir']) : join(ROOT, 'dist', 'cfn-macro'),
   };
 }
