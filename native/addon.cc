@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <thread>
 
@@ -190,7 +191,87 @@ Napi::Value FilterProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// layout(): native/record.h as numbers (offsets, sizes, enum values), to check
+// src/tracer/records.ts against it.
+Napi::Value Layout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Object h = Napi::Object::New(env);
+#define F(obj, T, f) obj.Set(#f, (double)offsetof(T, f))
+  h.Set("size", (double)sizeof(tracer::RecHdr));
+  F(h, tracer::RecHdr, kind);
+  F(h, tracer::RecHdr, nitems);
+  F(h, tracer::RecHdr, pid);
+  F(h, tracer::RecHdr, tid);
+  F(h, tracer::RecHdr, ts);
+  F(h, tracer::RecHdr, nr);
+  F(h, tracer::RecHdr, flags);
+  F(h, tracer::RecHdr, ret);
+  F(h, tracer::RecHdr, args);
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("size", (double)sizeof(tracer::Creds));
+  F(c, tracer::Creds, ruid);
+  F(c, tracer::Creds, euid);
+  F(c, tracer::Creds, suid);
+  F(c, tracer::Creds, fsuid);
+  F(c, tracer::Creds, rgid);
+  F(c, tracer::Creds, egid);
+  F(c, tracer::Creds, sgid);
+  F(c, tracer::Creds, fsgid);
+  c.Set("capInh", (double)offsetof(tracer::Creds, cap_inh));
+  c.Set("capPrm", (double)offsetof(tracer::Creds, cap_prm));
+  c.Set("capEff", (double)offsetof(tracer::Creds, cap_eff));
+  F(c, tracer::Creds, loginuid);
+  F(c, tracer::Creds, vpid);
+  F(c, tracer::Creds, ppid);
+  F(c, tracer::Creds, sid);
+  F(c, tracer::Creds, pgid);
+  F(c, tracer::Creds, tty);
+  c.Set("startTicks", (double)offsetof(tracer::Creds, start_ticks));
+#undef F
+  o.Set("hdr", h);
+  o.Set("creds", c);
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("Syscall", (double)tracer::K_SYSCALL);
+  kinds.Set("Clone", (double)tracer::K_CLONE);
+  kinds.Set("Exec", (double)tracer::K_EXEC);
+  kinds.Set("Exit", (double)tracer::K_EXIT);
+  kinds.Set("Lost", (double)tracer::K_LOST);
+  kinds.Set("Notice", (double)tracer::K_NOTICE);
+  kinds.Set("Signal", (double)tracer::K_SIGNAL);
+  o.Set("kinds", kinds);
+  Napi::Object flags = Napi::Object::New(env);
+  flags.Set("HasRet", (double)tracer::RF_HAS_RET);
+  flags.Set("Thread", (double)tracer::RF_THREAD);
+  flags.Set("Leader", (double)tracer::RF_LEADER);
+  flags.Set("Foreign", (double)tracer::RF_FOREIGN);
+  flags.Set("Main", (double)tracer::RF_MAIN);
+  flags.Set("Vfork", (double)tracer::RF_VFORK);
+  o.Set("flags", flags);
+  Napi::Object tags = Napi::Object::New(env);
+  tags.Set("Arg0", (double)tracer::TAG_ARG0);
+  tags.Set("Out0", (double)tracer::TAG_OUT0);
+  tags.Set("Exe", (double)tracer::TAG_EXE);
+  tags.Set("Cmdline", (double)tracer::TAG_CMDLINE);
+  tags.Set("Env", (double)tracer::TAG_ENV);
+  tags.Set("Cwd", (double)tracer::TAG_CWD);
+  tags.Set("Creds", (double)tracer::TAG_CREDS);
+  tags.Set("Local", (double)tracer::TAG_LOCAL);
+  tags.Set("Text", (double)tracer::TAG_TEXT);
+  tags.Set("Comm", (double)tracer::TAG_COMM);
+  tags.Set("Dir0", (double)tracer::TAG_DIR0);
+  o.Set("tags", tags);
+  Napi::Object notices = Napi::Object::New(env);
+  notices.Set("Untraced", (double)tracer::N_UNTRACED);
+  notices.Set("NoSeccomp", (double)tracer::N_NO_SECCOMP);
+  notices.Set("ExecFailed", (double)tracer::N_EXEC_FAILED);
+  notices.Set("Analysis", (double)tracer::N_ANALYSIS);
+  o.Set("notices", notices);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("layout", Napi::Function::New(env, Layout));
   exports.Set("attach", Napi::Function::New(env, Attach));
   exports.Set("drain", Napi::Function::New(env, Drain));
   exports.Set("commit", Napi::Function::New(env, Commit));

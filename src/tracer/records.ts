@@ -79,7 +79,17 @@ export interface Creds {
   startTicks: bigint;
 }
 
-const HDR = 88;
+/**
+ * Byte offsets of native/record.h's RecHdr and Creds (checked against the
+ * addon's offsetof values by test/tracer/native-tables.test.ts).
+ */
+export const LAYOUT = {
+  hdr: { size: 88, kind: 4, nitems: 6, pid: 8, tid: 12, ts: 16, nr: 24, flags: 28, ret: 32, args: 40 },
+  creds: { size: 88, ruid: 0, euid: 4, suid: 8, fsuid: 12, rgid: 16, egid: 20, sgid: 24, fsgid: 28, capInh: 32, capPrm: 40, capEff: 48, loginuid: 56, vpid: 60, ppid: 64, sid: 68, pgid: 72, tty: 76, startTicks: 80 },
+} as const;
+const H = LAYOUT.hdr;
+const C = LAYOUT.creds;
+const HDR = H.size;
 
 function i64(buf: Buffer, off: number): number {
   const lo = buf.readUInt32LE(off);
@@ -92,11 +102,11 @@ export function decodeRecords(buf: Buffer, out: TraceRecord[] = []): TraceRecord
   let off = 0;
   while (off + HDR <= buf.length) {
     const size = buf.readUInt32LE(off);
-    const kind = buf.readUInt16LE(off + 4);
-    const nitems = buf.readUInt16LE(off + 6);
+    const kind = buf.readUInt16LE(off + H.kind);
+    const nitems = buf.readUInt16LE(off + H.nitems);
     if (size < HDR || off + size > buf.length) break;
     const args = new Array<number>(6);
-    for (let i = 0; i < 6; i++) args[i] = i64(buf, off + 40 + i * 8);
+    for (let i = 0; i < 6; i++) args[i] = i64(buf, off + H.args + i * 8);
     const items = new Map<number, Buffer>();
     let p = off + HDR;
     for (let i = 0; i < nitems && p + 8 <= off + size; i++) {
@@ -107,12 +117,12 @@ export function decodeRecords(buf: Buffer, out: TraceRecord[] = []): TraceRecord
     }
     out.push({
       kind: kind as RecordKind,
-      pid: buf.readInt32LE(off + 8),
-      tid: buf.readInt32LE(off + 12),
-      ts: buf.readBigUInt64LE(off + 16),
-      nr: buf.readInt32LE(off + 24),
-      flags: buf.readUInt32LE(off + 28),
-      ret: i64(buf, off + 32),
+      pid: buf.readInt32LE(off + H.pid),
+      tid: buf.readInt32LE(off + H.tid),
+      ts: buf.readBigUInt64LE(off + H.ts),
+      nr: buf.readInt32LE(off + H.nr),
+      flags: buf.readUInt32LE(off + H.flags),
+      ret: i64(buf, off + H.ret),
       args,
       items,
     });
@@ -139,25 +149,25 @@ export function itemList(rec: TraceRecord, tag: number): string[] | undefined {
 
 export function itemCreds(rec: TraceRecord): Creds | undefined {
   const b = rec.items.get(ItemTag.Creds);
-  if (b === undefined || b.length < 88) return undefined;
+  if (b === undefined || b.length < C.size) return undefined;
   return {
-    ruid: b.readUInt32LE(0),
-    euid: b.readUInt32LE(4),
-    suid: b.readUInt32LE(8),
-    fsuid: b.readUInt32LE(12),
-    rgid: b.readUInt32LE(16),
-    egid: b.readUInt32LE(20),
-    sgid: b.readUInt32LE(24),
-    fsgid: b.readUInt32LE(28),
-    capInh: b.readBigUInt64LE(32),
-    capPrm: b.readBigUInt64LE(40),
-    capEff: b.readBigUInt64LE(48),
-    loginuid: b.readUInt32LE(56) === 0xffffffff ? -1 : b.readUInt32LE(56),
-    vpid: b.readInt32LE(60),
-    ppid: b.readInt32LE(64),
-    sid: b.readInt32LE(68),
-    pgid: b.readInt32LE(72),
-    tty: b.readInt32LE(76),
-    startTicks: b.readBigUInt64LE(80),
+    ruid: b.readUInt32LE(C.ruid),
+    euid: b.readUInt32LE(C.euid),
+    suid: b.readUInt32LE(C.suid),
+    fsuid: b.readUInt32LE(C.fsuid),
+    rgid: b.readUInt32LE(C.rgid),
+    egid: b.readUInt32LE(C.egid),
+    sgid: b.readUInt32LE(C.sgid),
+    fsgid: b.readUInt32LE(C.fsgid),
+    capInh: b.readBigUInt64LE(C.capInh),
+    capPrm: b.readBigUInt64LE(C.capPrm),
+    capEff: b.readBigUInt64LE(C.capEff),
+    loginuid: b.readUInt32LE(C.loginuid) === 0xffffffff ? -1 : b.readUInt32LE(C.loginuid),
+    vpid: b.readInt32LE(C.vpid),
+    ppid: b.readInt32LE(C.ppid),
+    sid: b.readInt32LE(C.sid),
+    pgid: b.readInt32LE(C.pgid),
+    tty: b.readInt32LE(C.tty),
+    startTicks: b.readBigUInt64LE(C.startTicks),
   };
 }
