@@ -15,16 +15,16 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } fr
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const arg = (name: string, def: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const AGENTS = arg('agents', 200);
-const RATE = arg('rate', 50);
-const SECONDS = arg('seconds', 20);
-const PROCS = Math.min(arg('procs', 4), AGENTS);
+const { values } = parseArgs({
+  options: { agents: { type: 'string', default: '200' }, rate: { type: 'string', default: '50' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '4' } },
+});
+const AGENTS = Number(values.agents);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const PROCS = Math.min(Number(values.procs), AGENTS);
 const KEY = 'bench-key';
 
 const clk = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;

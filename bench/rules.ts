@@ -5,15 +5,14 @@
 // Prints events/s (one core, one thread).
 
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../src/events/model.js';
 import { loadRuleFiles } from '../src/rules/index.js';
 
-const argv = process.argv.slice(2);
-const secIdx = argv.indexOf('--seconds');
-const seconds = secIdx >= 0 ? Number(argv[secIdx + 1]) : 3;
-const matching = argv.includes('--all') ? 'all' : 'first';
-const file = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--seconds') ??
-  new URL('../../rules/upstream/falco_rules.yaml', import.meta.url).pathname;
+const { values, positionals } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, all: { type: 'boolean' } }, allowPositionals: true });
+const seconds = Number(values.seconds);
+const matching = values.all ? 'all' : 'first';
+const file = positionals[0] ?? new URL('../../rules/upstream/falco_rules.yaml', import.meta.url).pathname;
 
 const t0 = performance.now();
 const { ruleset, results } = loadRuleFiles([{ name: file, content: readFileSync(file, 'utf8') }], { ruleMatching: matching });

@@ -7,6 +7,7 @@
 // cleanly (exit 0) on SIGTERM/SIGINT. Its own diagnostics are JSON lines on
 // stderr, never on stdout.
 import net from 'node:net';
+import { parseArgs } from 'node:util';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
 import { createStderrLogger, DEFAULT_LOG_PORT } from './logger.js';
 import { AGENT_VERSION } from '../util/version.js';
@@ -174,26 +175,25 @@ export async function startLogwriter(opts: LogwriterOptions): Promise<Logwriter>
   };
 }
 
+const LOGWRITER_ARGS = {
+  port: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
 /**
  * `--port N`, `--port=N`, else env LOGWRITER_PORT, else 32000. Problems are
  * warnings, never fatal: the sidecar must keep running.
  */
 export function parseLogwriterArgs(argv: readonly string[], env: NodeJS.ProcessEnv): { port: number; warnings: string[] } {
   const warnings: string[] = [];
-  let raw: string | undefined;
-  let from = '';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--port') {
-      raw = argv[++i];
-      from = '--port';
-    } else if (a.startsWith('--port=')) {
-      raw = a.slice('--port='.length);
-      from = '--port';
-    } else {
-      warnings.push(`ignoring argument ${JSON.stringify(a)}`);
-    }
+  // Not strict: an unknown argument is a warning, never fatal (the sidecar must keep running).
+  const { values, tokens } = parseArgs({ args: [...argv], options: LOGWRITER_ARGS, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'positional' || (t.kind === 'option' && !(t.name in LOGWRITER_ARGS))) warnings.push(`ignoring argument ${JSON.stringify(argv[t.index])}`);
   }
+  let raw = typeof values.port === 'string' ? values.port : undefined;
+  let from = raw === undefined ? '' : '--port';
   if (raw === undefined && env.LOGWRITER_PORT !== undefined && env.LOGWRITER_PORT.trim() !== '') {
     raw = env.LOGWRITER_PORT;
     from = 'LOGWRITER_PORT';

@@ -27,6 +27,7 @@
 //   --log-level L          ORCHESTRATOR_LOG_LEVEL (default info)
 //   --shutdown-timeout-ms N ORCHESTRATOR_SHUTDOWN_TIMEOUT_MS (default 10000)
 
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_ORCHESTRATOR_PORT } from '../config/load.js';
 
 export interface OrchestratorConfig {
@@ -78,38 +79,57 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
+/** The command line, as node:util parseArgs reads it. */
+const ARGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'access-key': { type: 'string' },
+  'api-token': { type: 'string' },
+  'rules-file': { type: 'string', multiple: true },
+  'alerts-file': { type: 'string' },
+  'alerts-stdout': { type: 'boolean' },
+  'no-alerts-stdout': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-offloaded': { type: 'boolean' },
+  'forward-url': { type: 'string' },
+  'forward-queue': { type: 'string' },
+  'max-agents': { type: 'string' },
+  'max-connections': { type: 'string' },
+  precheck: { type: 'boolean' },
+  'no-precheck': { type: 'boolean' },
+  'precheck-timeout-ms': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
 /** Returns the configuration, 'help', 'version', or an error message (print it with USAGE, exit 2). */
 export function parseOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig | string {
-  const a: Record<string, string | undefined> = {};
-  const rules: string[] = [];
-  let stdoutFlag: boolean | undefined;
-  let precheck: boolean | undefined;
-  let offloaded: boolean | undefined;
-  const valued = new Set(['--port', '--host', '--access-key', '--api-token', '--rules-file', '--alerts-file', '--tls-cert', '--tls-key', '--forward-url', '--forward-queue', '--max-agents', '--max-connections', '--precheck-timeout-ms', '--heartbeat-ms', '--log-level', '--shutdown-timeout-ms']);
-  for (let i = 0; i < argv.length; i++) {
-    let k = argv[i]!;
-    let v: string | undefined;
-    const eq = k.indexOf('=');
-    if (k.startsWith('--') && eq > 0) {
-      v = k.slice(eq + 1);
-      k = k.slice(0, eq);
-    }
-    if (k === '--help' || k === '-h') return 'help';
-    if (k === '--version') return 'version';
-    if (k === '--alerts-stdout') stdoutFlag = true;
-    else if (k === '--no-alerts-stdout') stdoutFlag = false;
-    else if (k === '--precheck') precheck = true;
-    else if (k === '--no-precheck') precheck = false;
-    else if (k === '--tls-offloaded') offloaded = true;
-    else if (valued.has(k)) {
-      if (v === undefined) {
-        if (i + 1 >= argv.length) return `${k} needs a value`;
-        v = argv[++i]!;
-      }
-      if (k === '--rules-file') rules.push(v);
-      else a[k] = v;
-    } else return `unknown argument ${JSON.stringify(k)}`;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: ARGS, strict: true, allowPositionals: false });
+  } catch (e) {
+    return (e as Error).message;
   }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (v.help) return 'help';
+  if (v.version) return 'version';
+  // `--name value` options, by their flag (the messages below name the flag)
+  const a: Record<string, string | undefined> = {};
+  for (const [name, spec] of Object.entries(ARGS)) if (spec.type === 'string' && !('multiple' in spec)) a[`--${name}`] = v[name] as string | undefined;
+  const rules = (v['rules-file'] as string[] | undefined) ?? [];
+  // a flag and its --no- form: the later one on the command line wins
+  const lastOf = (on: string, off: string): boolean | undefined => {
+    const i = argv.lastIndexOf(`--${on}`);
+    const j = argv.lastIndexOf(`--${off}`);
+    return i < 0 && j < 0 ? undefined : i > j;
+  };
+  const stdoutFlag = lastOf('alerts-stdout', 'no-alerts-stdout');
+  const precheck = lastOf('precheck', 'no-precheck');
+  const offloaded = v['tls-offloaded'] ? true : undefined;
   const port = int('--port', a['--port'] ?? (env.SYSDIG_ORCHESTRATOR_PORT || undefined) ?? env.ORCHESTRATOR_PORT, DEFAULT_ORCHESTRATOR_PORT, 0, 65535);
   if (typeof port === 'string') return port;
   const forwardQueue = int('--forward-queue', a['--forward-queue'] ?? env.ORCHESTRATOR_FORWARD_QUEUE, 10_000, 1, 10_000_000);
