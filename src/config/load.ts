@@ -31,6 +31,13 @@ export interface AgentConfig extends OptionValues {
   priority: 'availability' | 'security';
   /** SYSDIG_SIDECAR: `auto`, `force` or '' (not set). */
   sidecar: 'auto' | 'force' | '';
+  /** Where the agent's own logs go (the logwriter): SYSDIG_LOG_HOST, SYSDIG_LOG_PORT (undefined: the logger's defaults, localhost:32000). */
+  logHost: string | undefined;
+  logPort: number | undefined;
+  /** ECS_CONTAINER_METADATA_URI_V4, set by ECS in every task's containers. */
+  ecsMetadataUri: string | undefined;
+  /** DRAIOS_BENCH_NO_PREFILTER=1: the open pre-filter off (bench/'s A/B switch). */
+  noOpenPrefilter: boolean;
 }
 
 export interface LoadedConfig {
@@ -191,7 +198,17 @@ function defaults(env: NodeJS.ProcessEnv): AgentConfig {
     logging: { raw, ...parseLogLevel(raw) },
     priority: 'availability',
     sidecar: '',
+    logHost: trimmed(env.SYSDIG_LOG_HOST),
+    logPort: portOf(env.SYSDIG_LOG_PORT),
+    ecsMetadataUri: trimmed(env.ECS_CONTAINER_METADATA_URI_V4),
+    noOpenPrefilter: env.DRAIOS_BENCH_NO_PREFILTER === '1',
   };
+}
+
+function portOf(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
 }
 
 /**

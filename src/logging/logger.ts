@@ -18,7 +18,7 @@ export interface CreateLoggerOptions {
   name?: string;
   /** Default: env SYSDIG_LOG_HOST, else 127.0.0.1. */
   host?: string;
-  /** Default: env SYSDIG_LOG_PORT, else 32000. */
+  /** Default 32000 (the agent passes SYSDIG_LOG_PORT from its configuration). */
   port?: number;
   /** Fallback when nothing listens on host:port. Default process.stderr. */
   stderr?: NodeJS.WritableStream;
@@ -94,11 +94,6 @@ export function createStderrLogger(name: string, level = 'info', opts: { redact?
   return pino({ ...lineFormat(name, level), ...redact }, pino.destination({ fd: 2, sync: true }));
 }
 
-function envPort(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
-}
 
 /** One bound method per level, built once; a disabled level is a no-op. */
 function method(p: Pino, name: MethodName): LogFn {
@@ -169,8 +164,8 @@ export function createLogger(opts: CreateLoggerOptions = {}): AgentLogger {
   if (parsed.level === 'silent') return build(null, parsed, null);
   try {
     const sink = new LineSink({
-      host: opts.host ?? (process.env.SYSDIG_LOG_HOST?.trim() || DEFAULT_LOG_HOST),
-      port: opts.port ?? envPort(process.env.SYSDIG_LOG_PORT) ?? DEFAULT_LOG_PORT,
+      host: opts.host ?? DEFAULT_LOG_HOST,
+      port: opts.port ?? DEFAULT_LOG_PORT,
       stderr: opts.stderr ?? process.stderr,
       maxBufferBytes: opts.bufferBytes ?? DEFAULT_LOG_BUFFER_BYTES,
       reconnectMinMs: opts.reconnectMinMs ?? 100,

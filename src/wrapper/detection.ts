@@ -88,7 +88,7 @@ const KIND_CODE = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
  * DRAIOS_BENCH_NO_PREFILTER=1 is the A/B switch of bench/.
  */
 function nativePathFilter(rs: Ruleset | undefined, everyOpen: boolean): { patterns: NativePathPattern[] | null; disabledBy?: { rule: string; evtType: string } } {
-  if (everyOpen || process.env.DRAIOS_BENCH_NO_PREFILTER === '1') return { patterns: null };
+  if (everyOpen) return { patterns: null };
   if (rs === undefined) return { patterns: [] };
   const f = openPathFilter(rs.rules);
   return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
@@ -97,6 +97,8 @@ function nativePathFilter(rs: Ruleset | undefined, everyOpen: boolean): { patter
 /** Options of the tracer's plan that come from the configuration, not the rules. */
 export interface PlanOptions {
   syscallsExtra?: string[];
+  /** The open pre-filter off (bench/'s A/B switch, DRAIOS_BENCH_NO_PREFILTER). */
+  noOpenPrefilter?: boolean;
   /** SYSDIG_PRIORITY=security: a full ring makes the workload wait. */
   backpressure?: boolean;
   cpu?: number;
@@ -112,7 +114,7 @@ export function tracePlan(rs: Ruleset | undefined, o: PlanOptions, traceView: bo
     cpu: o.cpu,
     trace: true,
     ringBytes: o.ringBytes,
-    pathFilter: nativePathFilter(rs, traceView).patterns,
+    pathFilter: nativePathFilter(rs, traceView || o.noOpenPrefilter === true).patterns,
   };
 }
 
@@ -153,7 +155,7 @@ export function createDetection(o: DetectionOptions): Detection {
   let rs = o.ruleset;
   const traceView = o.log.isLevelEnabled('trace');
   // a capture records every open: the pre-filter would leave most of them out
-  const everyOpen = traceView || o.capture !== undefined;
+  const everyOpen = traceView || o.capture !== undefined || o.plan.noOpenPrefilter === true;
   const plan = tracePlan(rs, o.plan, everyOpen);
   const filterSet = new Set(plan.syscalls.map((s) => s.name));
   let tracer: SupervisorLink | undefined;

@@ -76,21 +76,22 @@ export async function main(): Promise<number> {
     return 2;
   }
   const { config, errors, warnings } = loadConfig({ ...process.env, ...readSecrets(channel.secretsFd) });
-  const log = createLogger({ level: process.env.SYSDIG_LOGGING, name: 'instrument' });
+  const logTarget = { ...(config.logHost ? { host: config.logHost } : {}), ...(config.logPort ? { port: config.logPort } : {}) };
+  const log = createLogger({ level: config.logging.raw, name: 'instrument', ...logTarget });
   for (const e of errors) log.error(`configuration: ${e}`);
   for (const w of warnings) log.warn(`configuration: ${w}`);
   if (channel.start === 0) log.startup({ version: AGENT_VERSION }, 'serverless workload agent starting');
 
   const overrides = { id: config.containerId, name: config.containerName, image: config.containerImage, privileged: config.containerPrivileged };
   const container = initialContainer(overrides);
-  const identityReady = fetchEcsMetadata(container, overrides, process.env.ECS_CONTAINER_METADATA_URI_V4, config.metadataTimeoutMs).then((err) => {
+  const identityReady = fetchEcsMetadata(container, overrides, config.ecsMetadataUri, config.metadataTimeoutMs).then((err) => {
     if (err) log.warn(err);
     log.startup({ container: { id: container.id, name: container.name, image: container.image, task: container.task } }, 'container identity');
   });
 
   // Standalone, the log channel is where alerts go: they print at any
   // SYSDIG_LOGGING level except silent.
-  const alertLog = createLogger({ level: config.logging.raw === 'silent' ? 'silent' : 'info', name: 'alerts' });
+  const alertLog = createLogger({ level: config.logging.raw === 'silent' ? 'silent' : 'info', name: 'alerts', ...logTarget });
 
   // A broken rule set or a bug in setting up detection must not keep the
   // workload from starting: it then runs with detection off, and we say so.
@@ -170,7 +171,7 @@ export async function main(): Promise<number> {
     container,
     sinks: alerting.sinks,
     log,
-    plan: { syscallsExtra: config.syscallsExtra, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
+    plan: { syscallsExtra: config.syscallsExtra, noOpenPrefilter: config.noOpenPrefilter, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
     identityReady: alerting.linkReady,
     alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
     capture,

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
@@ -100,22 +101,14 @@ test('a broken connection: lines go to stderr until the listener is back, none l
   assert.equal(msgs(second.lines), ['three']);
 });
 
-test('SYSDIG_LOG_HOST and SYSDIG_LOG_PORT override the default address', async () => {
+test('SYSDIG_LOG_HOST and SYSDIG_LOG_PORT (read by the configuration, as the agent does) override the default address', async () => {
   const srv = await collector();
-  const saved = { host: process.env.SYSDIG_LOG_HOST, port: process.env.SYSDIG_LOG_PORT };
-  process.env.SYSDIG_LOG_HOST = '127.0.0.1';
-  process.env.SYSDIG_LOG_PORT = String(srv.port);
-  try {
-    const log = track(createLogger({ level: 'info', stderr: capture() }));
-    log.info('via env');
-    await waitFor(() => srv.lines.length === 1, 'the line');
-    assert.is(parse(srv.lines)[0]?.msg, 'via env');
-  } finally {
-    if (saved.host === undefined) delete process.env.SYSDIG_LOG_HOST;
-    else process.env.SYSDIG_LOG_HOST = saved.host;
-    if (saved.port === undefined) delete process.env.SYSDIG_LOG_PORT;
-    else process.env.SYSDIG_LOG_PORT = saved.port;
-  }
+  const { config } = loadConfig({ SYSDIG_LOG_HOST: '127.0.0.1', SYSDIG_LOG_PORT: String(srv.port) });
+  assert.is(config.logPort, srv.port);
+  const log = track(createLogger({ level: 'info', stderr: capture(), host: config.logHost, port: config.logPort }));
+  log.info('via env');
+  await waitFor(() => srv.lines.length === 1, 'the line');
+  assert.is(parse(srv.lines)[0]?.msg, 'via env');
 });
 
 test('a stalled listener: memory stays bounded, whole lines dropped and counted, then reported', async () => {
