@@ -246,7 +246,6 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   flags.Set("Leader", (double)tracer::RF_LEADER);
   flags.Set("Foreign", (double)tracer::RF_FOREIGN);
   flags.Set("Main", (double)tracer::RF_MAIN);
-  flags.Set("Vfork", (double)tracer::RF_VFORK);
   o.Set("flags", flags);
   Napi::Object tags = Napi::Object::New(env);
   tags.Set("Arg0", (double)tracer::TAG_ARG0);

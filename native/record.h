@@ -24,7 +24,6 @@ enum RecFlags : uint32_t {
   RF_LEADER = 4,     // K_EXIT: the thread group leader (process gone)
   RF_FOREIGN = 8,    // K_SYSCALL: non-x86_64 ABI; nr is that ABI's number
   RF_MAIN = 16,      // K_EXIT/K_EXEC: the workload's main process
-  RF_VFORK = 32,     // K_CLONE: vfork
 };
 
 enum ItemTag : uint16_t {

@@ -15,7 +15,6 @@ export const RecordFlag = {
   Leader: 4,
   Foreign: 8,
   Main: 16,
-  Vfork: 32,
 } as const;
 
 export const ItemTag = {
