@@ -497,7 +497,12 @@ bool Supervisor::reap(int pid, int status) {
         WIFSIGNALED(status) ? "killed by a signal" : WEXITSTATUS(status) == 127 ? "exit 127: its program was not found" : "a non-zero exit");
   }
   uint64_t delay = failures_ == 0 ? 0 : std::min<uint64_t>(10000, 50ull << std::min(failures_, 8));
-  bool finished_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0 && flushed_.load();
+  // The analysis exits 0 only after it sent `done` (src/wrapper/main.ts);
+  // the control thread may not have read that message yet when we reap it,
+  // so a clean exit after the workload's is the end, not a crash (a restart
+  // would read the last, unreleased batch again).
+  bool finished_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0 && (flushed_.load() || main_done_);
+  if (finished_cleanly) flushed_.store(true);
   if (!finished_cleanly) {
     restart_at_ = now_ms() + delay;
     if (restart_at_ == 0) restart_at_ = 1;

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INSTRUMENT, readAlerts, testEnv, tmp, until } from '../helpers.js';
+import { INSTRUMENT, readAlerts, testEnv, tmp, traceRun, until } from '../helpers.js';
 
 /** Children of pid (all its threads). */
 function children(pid: number): number[] {
@@ -79,6 +79,15 @@ test('kill -9 of the analysis 5 times: the workload runs on unchanged and alerts
   // The goal is 1 s; the bound leaves room for a loaded CI machine.
   for (const l of latencies) assert.ok(l < 3000, `alerts resumed ${l} ms after a restart`);
   for (const a of readAlerts(alerts)) assert.is(a.output_fields['fd.name'], '/etc/shadow');
+});
+
+test('an analysis that exits after its `done` is not taken for a crash (the supervisor may read the exit before the message)', async () => {
+  // With that race a second analysis started and read the last batch again.
+  for (let i = 0; i < 15; i++) {
+    const { stats, exit } = await traceRun(['true']);
+    assert.is(exit, 0);
+    assert.is(stats.analysisStarts, 1, `run ${i}: one analysis process`);
+  }
 });
 
 test.run();
