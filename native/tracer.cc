@@ -164,6 +164,7 @@ class Loop {
   bool open_cannot_matter(int nr, const uint64_t* args);
   void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
+  void add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
 
   Tracer& tr_;
   const StartOptions& opts_;
@@ -334,6 +335,10 @@ void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args,
         ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
         if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
         path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
+        // A path relative to the cwd: the kernel's cwd now, because the
+        // filter no longer stops on chdir/fchdir to follow it.
+        if (n >= 0 && (n == 0 || strbuf_[0] != '/') && (i == 0 || def->args[i - 1] != A_DIRFD || (int)args[i - 1] == AT_FDCWD))
+          add_proc_link(items, TAG_CWD, pid, "cwd");
         break;
       }
       case A_DIRFD: {
@@ -409,6 +414,61 @@ void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
   if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
     put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
   close(dup);
+}
+
+// The facts of each fd argument (A_FD), read while the tracee is stopped at
+// the syscall's record: the fd is the one the syscall used, whatever the
+// filter let pass unseen before (close, accept, socket, a descriptor received
+// over a socket...). An fd that is not open gives no item.
+void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
+  for (int i = 0; i < 6; i++) {
+    if (def->args[i] != A_FD) continue;
+    int fd = (int)args[i];
+    if (fd < 0) continue;
+    FdFacts f;
+    std::memset(&f, 0, sizeof f);
+    f.fd = fd;
+    f.domain = f.sotype = f.proto = -1;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
+    char* name = bigbuf_ + sizeof f;
+    ssize_t n = readlink(link, name, sizeof bigbuf_ - sizeof f);
+    if (n < 0) continue;
+    struct stat st;
+    if (stat(link, &st) == 0) {
+      f.mode = st.st_mode;
+      f.ino = st.st_ino;
+    }
+    char info[64];
+    snprintf(info, sizeof info, "/proc/%d/fdinfo/%d", tid, fd);
+    char text[256];
+    ssize_t tn = read_file(info, text, sizeof text - 1);
+    if (tn > 0) {
+      text[tn] = 0;
+      const char* fl = std::strstr(text, "flags:");
+      if (fl) f.flags = (uint32_t)strtoul(fl + 6, nullptr, 8);
+    }
+    if (S_ISSOCK(f.mode)) {
+      int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+      int dup = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+      if (pidfd >= 0) close(pidfd);
+      if (dup >= 0) {
+        socklen_t l = sizeof f.domain;
+        getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &f.domain, &l);
+        l = sizeof f.sotype;
+        getsockopt(dup, SOL_SOCKET, SO_TYPE, &f.sotype, &l);
+        l = sizeof f.proto;
+        getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &f.proto, &l);
+        socklen_t sl = sizeof f.local;
+        if (getsockname(dup, (struct sockaddr*)f.local, &sl) == 0) f.local_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.local);
+        sl = sizeof f.peer;
+        if (getpeername(dup, (struct sockaddr*)f.peer, &sl) == 0) f.peer_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.peer);
+        close(dup);
+      }
+    }
+    std::memcpy(bigbuf_, &f, sizeof f);
+    put_item(items, TAG_FD0 + i, bigbuf_, (uint32_t)(sizeof f + n));
+  }
 }
 
 static uint64_t parse_hex(const char* s) { return strtoull(s, nullptr, 16); }
@@ -594,7 +654,10 @@ void Loop::on_seccomp(int tid, Task& t) {
     return;
   }
   items_.clear();
-  if (def) add_entry_items(tid, def, si.seccomp.args, items_);
+  if (def) {
+    add_entry_items(tid, def, si.seccomp.args, items_);
+    add_fd_facts(tid, t.tgid, def, si.seccomp.args, items_);
+  }
   emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, si.seccomp.args, &items_);
   ptrace(PTRACE_CONT, tid, nullptr, nullptr);
 }
@@ -636,6 +699,7 @@ void Loop::on_syscall_stop(int tid, Task& t) {
     const SyscallDef* def = syscall_by_nr(t.nr);
     if (def) {
       add_exit_items(tid, def, t.args, ret, t.items);
+      add_fd_facts(tid, t.tgid, def, t.args, t.items);
       if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
       if (def->flags & SF_CWD && ret == 0) add_proc_link(t.items, TAG_CWD, tid, "cwd");
       if (def->flags & SF_SOCKNAME) {

@@ -31,6 +31,8 @@ export const ItemTag = {
   Comm: 27,
   /** Dir0 + i: the path of dirfd argument i, from /proc (not for AT_FDCWD). */
   Dir0: 40,
+  /** Fd0 + i: what the kernel says of the fd in argument i at the record's stop (FdFacts). */
+  Fd0: 48,
 } as const;
 
 export const NoticeCode = {
@@ -77,6 +79,45 @@ export interface Creds {
   pgid: number;
   tty: number;
   startTicks: bigint;
+}
+
+/** native/record.h FdFacts: an fd as the kernel had it while the tracee was stopped. */
+export interface FdFacts {
+  fd: number;
+  /** st_mode */
+  mode: number;
+  /** open flags (fdinfo), O_CLOEXEC included */
+  flags: number;
+  ino: bigint;
+  /** sockets: SO_DOMAIN, SO_TYPE, SO_PROTOCOL; -1 otherwise */
+  domain: number;
+  sotype: number;
+  proto: number;
+  local?: Buffer;
+  peer?: Buffer;
+  /** readlink /proc/PID/fd/N */
+  link: string;
+}
+
+const FACTS = 296;
+
+export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined {
+  const b = rec.items.get(tag);
+  if (b === undefined || b.length < FACTS) return undefined;
+  const localLen = b.readUInt16LE(32);
+  const peerLen = b.readUInt16LE(34);
+  return {
+    fd: b.readInt32LE(0),
+    mode: b.readUInt32LE(4),
+    flags: b.readUInt32LE(8),
+    domain: b.readInt32LE(12),
+    sotype: b.readInt32LE(16),
+    proto: b.readInt32LE(20),
+    ino: b.readBigUInt64LE(24),
+    local: localLen ? b.subarray(40, 40 + Math.min(localLen, 128)) : undefined,
+    peer: peerLen ? b.subarray(168, 168 + Math.min(peerLen, 128)) : undefined,
+    link: b.subarray(FACTS).toString('utf8'),
+  };
 }
 
 const HDR = 88;
