@@ -58,6 +58,11 @@ const EXEC_TYPES = new Set(['execve', 'execveat']);
 
 export function stateNeeds(rs: Ruleset | undefined): StateNeeds {
   const out: StateNeeds = {};
+  // A/B switch of bench/: the seccomp set as it was before the fd state was lazy
+  if (process.env.DRAIOS_BENCH_EXACT_STATE === '1') {
+    out.fdTable = { rule: '(DRAIOS_BENCH_EXACT_STATE)', field: 'fd.types' };
+    out.cwd = { rule: '(DRAIOS_BENCH_EXACT_STATE)' };
+  }
   for (const r of rs?.rules ?? []) {
     const whole = r.fields.find((f) => f.startsWith('fd.types') || f === 'proc.fdopencount');
     if (whole && !out.fdTable) out.fdTable = { rule: r.name, field: whole };
