@@ -425,6 +425,18 @@ async function main(): Promise<void> {
     const digits = row.w.kind === 'http' ? 3 : 2;
     stopLines.push(`| ${row.w.title}${row.w.kind === 'http' ? ' (per request)' : ''} | ${a.toFixed(digits)} | ${st.toFixed(digits)} | ${(a / st).toFixed(2)} |`);
   }
+  // The machine is shared: each repetition runs the modes back to back, so
+  // the ratio within a repetition is steadier than the ratio of medians.
+  const pairLines: string[] = [];
+  for (const row of rows.filter((r) => r.w.kind === 'http')) {
+    const per = (m: Mode): number[] => row.samples[m].map((x, i) => x.value / (row.samples.native[i]?.value ?? NaN)).filter((x) => !Number.isNaN(x));
+    const fmt = (xs: number[]): string => (xs.length ? `${median(xs).toFixed(2)} [${Math.min(...xs).toFixed(2)} - ${Math.max(...xs).toFixed(2)}]` : 'n/a');
+    const nat = row.samples.native.map((x) => x.value);
+    pairLines.push(`| ${row.w.title} | ${Math.round(Math.min(...nat)).toLocaleString('en-US')} - ${Math.round(Math.max(...nat)).toLocaleString('en-US')} | ${modes.includes('agent') ? fmt(per('agent')) : ''} | ${modes.includes('strace') ? fmt(per('strace')) : ''} |`);
+  }
+  const pairBlock = pairLines.length
+    ? ['HTTP, per repetition (traced / native requests/s of the same repetition: median [min - max]):', '', '| Workload | Native req/s, range | Agent / native | strace / native |', '|---|---|---|---|', ...pairLines, ''].join('\n')
+    : '';
   const agentSamples = rows.flatMap((r) => r.samples.agent);
   const peak = Math.max(0, ...agentSamples.map((s) => s.hwmKb ?? 0));
   const analysisPeak = Math.max(0, ...agentSamples.map((s) => s.analysisHwmKb ?? 0));
@@ -455,6 +467,7 @@ async function main(): Promise<void> {
     '',
     md,
     '',
+    ...(pairBlock ? [pairBlock] : []),
     'Ptrace stops per operation (agent: its exit summary; strace: twice the traced calls `strace -c` counts); for the HTTP servers per request answered, the server\'s own start-up included:',
     '',
     stopLines.join('\n'),
