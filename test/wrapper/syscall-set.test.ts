@@ -15,6 +15,9 @@ function ruleset(name: string, content: string) {
   return rs!;
 }
 const names = (s: { name: string }[]) => s.map((x) => x.name);
+/** A one-rule set. */
+const oneRule = (name: string, condition: string) =>
+  ruleset('t.yaml', `- rule: ${name}\n  desc: t\n  condition: ${condition}\n  output: x\n  priority: INFO\n`);
 
 test('the stable rules: no stop on accept, close, socketpair, pipe or chdir; credentials kept', () => {
   const file = join(ROOT, 'rules', 'upstream', 'falco_rules.yaml');
@@ -29,13 +32,7 @@ test('the stable rules: no stop on accept, close, socketpair, pipe or chdir; cre
 });
 
 test('a rule over the whole fd table brings every fd syscall back, and says which rule', () => {
-  const rs = ruleset('t.yaml', `
-- rule: many fds
-  desc: t
-  condition: evt.type = execve and proc.fdopencount > 100
-  output: x
-  priority: INFO
-`);
+  const rs = oneRule('many fds', 'evt.type = execve and proc.fdopencount > 100');
   const set = syscallSet(rs);
   for (const n of FD_TABLE_SYSCALLS) assert.ok(names(set).includes(n), n);
   assert.not.ok(lazyFdTable(set));
@@ -44,34 +41,16 @@ test('a rule over the whole fd table brings every fd syscall back, and says whic
 });
 
 test('proc.cwd on events other than exec brings chdir and fchdir back; on exec alone it does not', () => {
-  const onOpen = ruleset('t.yaml', `
-- rule: cwd on open
-  desc: t
-  condition: evt.type = openat and proc.cwd = /tmp/
-  output: x
-  priority: INFO
-`);
+  const onOpen = oneRule('cwd on open', 'evt.type = openat and proc.cwd = /tmp/');
   assert.equal(stateNeeds(onOpen).cwd, { rule: 'cwd on open' });
   assert.ok(names(syscallSet(onOpen)).includes('fchdir'));
-  const onExec = ruleset('t.yaml', `
-- rule: cwd on exec
-  desc: t
-  condition: evt.type = execve and proc.cwd = /tmp/
-  output: x
-  priority: INFO
-`);
+  const onExec = oneRule('cwd on exec', 'evt.type = execve and proc.cwd = /tmp/');
   assert.equal(stateNeeds(onExec), {});
   assert.not.ok(names(syscallSet(onExec)).includes('chdir'));
 });
 
 test('a rule that evaluates accept4 or close stops on it, and only on it', () => {
-  const rs = ruleset('t.yaml', `
-- rule: accepts
-  desc: t
-  condition: evt.type = accept4 and fd.sport = 22
-  output: x
-  priority: INFO
-`);
+  const rs = oneRule('accepts', 'evt.type = accept4 and fd.sport = 22');
   const set = names(syscallSet(rs));
   assert.ok(set.includes('accept4'));
   assert.not.ok(set.includes('close'));
