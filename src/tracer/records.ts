@@ -99,24 +99,26 @@ export interface FdFacts {
   link: string;
 }
 
-const FACTS = 296;
+/** Byte offsets of native/record.h's FdFacts (the readlink target follows it). */
+export const FD_FACTS_LAYOUT = { size: 296, fd: 0, mode: 4, flags: 8, domain: 12, sotype: 16, proto: 20, ino: 24, localLen: 32, peerLen: 34, local: 40, peer: 168, addrMax: 128 } as const;
 
 export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined {
+  const F = FD_FACTS_LAYOUT;
   const b = rec.items.get(tag);
-  if (b === undefined || b.length < FACTS) return undefined;
-  const localLen = b.readUInt16LE(32);
-  const peerLen = b.readUInt16LE(34);
+  if (b === undefined || b.length < F.size) return undefined;
+  const localLen = Math.min(b.readUInt16LE(F.localLen), F.addrMax);
+  const peerLen = Math.min(b.readUInt16LE(F.peerLen), F.addrMax);
   return {
-    fd: b.readInt32LE(0),
-    mode: b.readUInt32LE(4),
-    flags: b.readUInt32LE(8),
-    domain: b.readInt32LE(12),
-    sotype: b.readInt32LE(16),
-    proto: b.readInt32LE(20),
-    ino: b.readBigUInt64LE(24),
-    local: localLen ? b.subarray(40, 40 + Math.min(localLen, 128)) : undefined,
-    peer: peerLen ? b.subarray(168, 168 + Math.min(peerLen, 128)) : undefined,
-    link: b.subarray(FACTS).toString('utf8'),
+    fd: b.readInt32LE(F.fd),
+    mode: b.readUInt32LE(F.mode),
+    flags: b.readUInt32LE(F.flags),
+    domain: b.readInt32LE(F.domain),
+    sotype: b.readInt32LE(F.sotype),
+    proto: b.readInt32LE(F.proto),
+    ino: b.readBigUInt64LE(F.ino),
+    local: localLen ? b.subarray(F.local, F.local + localLen) : undefined,
+    peer: peerLen ? b.subarray(F.peer, F.peer + peerLen) : undefined,
+    link: b.subarray(F.size).toString('utf8'),
   };
 }
 
