@@ -85,11 +85,12 @@ struct FdFacts {
   uint64_t ino;
   uint16_t local_len;  // getsockname / getpeername, 0 when unknown or unconnected
   uint16_t peer_len;
-  uint32_t pad;
+  uint32_t role;       // connected TCP: FR_SERVER when a listener holds the local port (an accepted socket), else FR_CLIENT
   uint8_t local[128];
   uint8_t peer[128];
 };
 static_assert(sizeof(FdFacts) == 296, "FdFacts layout");
+enum FdRole : uint32_t { FR_UNKNOWN = 0, FR_SERVER = 1, FR_CLIENT = 2 };
 
 enum NoticeCode : uint32_t {
   N_UNTRACED = 1,       // ptrace not permitted (or tracing off): the workload runs untraced

@@ -11,6 +11,10 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -165,6 +169,7 @@ class Loop {
   void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
   void add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
+  uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 
   Tracer& tr_;
   const StartOptions& opts_;
@@ -175,6 +180,7 @@ class Loop {
   char strbuf_[8192];
   ssize_t path_len_ = -1;  // length of the last path read into strbuf_
   char bigbuf_[65536];
+  std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection
   int main_pid_ = -1;
   int errfd_ = -1;
 };
@@ -416,6 +422,62 @@ void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
   close(dup);
 }
 
+// Whether some TCP socket listens on port `port` (of family AF_INET or
+// AF_INET6): a sock_diag dump of listening sockets only, which costs the same
+// however many connections the workload holds.
+static bool port_listens(int family, uint16_t port) {
+  int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (nl < 0) return false;
+  struct {
+    struct nlmsghdr nh;
+    struct inet_diag_req_v2 req;
+  } msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.nh.nlmsg_len = sizeof msg;
+  msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = (uint8_t)family;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
+  bool found = false, done = false;
+  if (send(nl, &msg, sizeof msg, 0) == (ssize_t)sizeof msg) {
+    alignas(8) char buf[8192];
+    while (!done && !found) {
+      ssize_t n = recv(nl, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      for (struct nlmsghdr* h = (struct nlmsghdr*)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        const struct inet_diag_msg* d = (const struct inet_diag_msg*)NLMSG_DATA(h);
+        if (ntohs(d->id.idiag_sport) == port) {
+          found = true;
+          break;
+        }
+      }
+    }
+  }
+  close(nl);
+  return found;
+}
+
+// Which side of a connected TCP socket the workload holds, when the event
+// does not tell (a dup2 of an fd whose accept was not stopped on): the
+// server's side has a listener on its local port. Decided at the stop, while
+// the listener still exists, once per socket.
+uint32_t Loop::tcp_role(uint64_t ino, const uint8_t* local) {
+  auto it = roles_.find(ino);
+  if (it != roles_.end()) return it->second;
+  uint16_t port;
+  std::memcpy(&port, local + 2, 2);  // sin_port and sin6_port are at the same offset
+  port = ntohs(port);
+  // an AF_INET6 listener on :: also accepts IPv4 connections, and the other way round for the peer
+  bool server = port_listens(AF_INET, port) || port_listens(AF_INET6, port);
+  if (roles_.size() > 4096) roles_.clear();  // bounded: inode numbers are reused
+  return roles_[ino] = server ? FR_SERVER : FR_CLIENT;
+}
+
 // The facts of each fd argument (A_FD), read while the tracee is stopped at
 // the syscall's record: the fd is the one the syscall used, whatever the
 // filter let pass unseen before (close, accept, socket, a descriptor received
@@ -464,6 +526,8 @@ void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t
         sl = sizeof f.peer;
         if (getpeername(dup, (struct sockaddr*)f.peer, &sl) == 0) f.peer_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.peer);
         close(dup);
+        if (f.peer_len && f.local_len >= 4 && f.sotype == SOCK_STREAM && (f.domain == AF_INET || f.domain == AF_INET6))
+          f.role = tcp_role(f.ino, f.local);
       }
     }
     std::memcpy(bigbuf_, &f, sizeof f);

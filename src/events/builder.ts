@@ -7,7 +7,7 @@
 import { ItemTag, RecordFlag, RecordKind, itemCreds, itemFdFacts, itemList, itemString, type FdFacts, type TraceRecord } from '../tracer/index.js';
 import type { FdInfo, FdType, ProcessInfo, SocketInfo, SyscallEvent } from './model.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
-import { O_CLOEXEC, hasListener, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
+import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
 
 /** Register order of each syscall's arguments, by Falco parameter name (null: not a parameter). */
 const REGS: Record<string, (string | null)[]> = {
@@ -193,7 +193,7 @@ export class EventBuilder {
     const facts = itemFdFacts(rec, ItemTag.Fd0 + i);
     const cached = p.fds.get(num) as FdEntry | undefined;
     if (facts === undefined) return this.lazyFds ? undefined : cached;
-    const fd = fdFromFacts(facts, cached, p.pid, rec.ts, isClient);
+    const fd = fdFromFacts(facts, cached, isClient);
     p.fds.set(num, fd);
     return fd;
   }
@@ -437,6 +437,7 @@ export class EventBuilder {
   }
 }
 
+const FD_ROLE_SERVER = 1;
 const S_IFMT = 0o170000;
 const S_IFSOCK = 0o140000;
 const S_IFDIR = 0o040000;
@@ -474,7 +475,7 @@ function sameEnds(s: SocketInfo, a: SockAddr, b: SockAddr): boolean {
  * it knows what the kernel cannot say (the path as opened, the open flags,
  * which side connected). `isClient`: the role when the event tells it.
  */
-export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, pid: number, ts: bigint, isClient?: boolean): FdEntry {
+export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: boolean): FdEntry {
   const local = f.local ? parseSockaddr(f.local) : undefined;
   const peer = f.peer ? parseSockaddr(f.peer) : undefined;
   const type = typeOf(f, local, peer);
@@ -500,9 +501,9 @@ export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, pid: number
   if (local === undefined) return base;
   let client = isClient;
   if (client === undefined && cached?.sock && (cached.ino === ino || (cached.ino === undefined && sameEnds(cached.sock, local, peer)))) client = cached.sock.isClient;
-  // The side whose port has a listener is the server (what accept gives);
-  // read once per connection, when no event told.
-  if (client === undefined) client = !(l4proto === 'tcp' && hasListener(pid, local.port ?? -1, ts));
+  // The side whose port has a listener is the server (what accept gives),
+  // as the tracer saw it at the stop (FdFacts.role)
+  if (client === undefined) client = f.role !== FD_ROLE_SERVER;
   return client ? withPeer(base, local, peer, true) : withPeer(base, peer, local, false);
 }
 

@@ -278,43 +278,6 @@ export function resolvePath(p: ProcessInfo, path: string, dirfd?: number): strin
   return posix.normalize(posix.join(base, path));
 }
 
-let listening: { at: bigint; ports: Set<number> } | undefined;
-
-/**
- * Whether a TCP port has a listener in the workload's network namespace
- * (/proc/PID/net/tcp and tcp6, state 0A): tells the server side of a
- * connection whose accept or connect the tracer did not stop on. The table
- * read last is reused for events that happened before it was read (the
- * analysis runs behind the workload), so a new listener is never missed and
- * a burst of events reads it once; a listener closed since still counts.
- */
-export function hasListener(pid: number, port: number, ts: bigint): boolean {
-  if (listening && listening.at >= ts && listening.ports.has(port)) return true;
-  if (listening && listening.at >= ts) return false;
-  const at = BigInt(Date.now()) * 1_000_000n;
-  const ports = new Set<number>();
-  for (const f of ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/net/${f}`, 'utf8');
-    } catch {
-      try {
-        text = readFileSync(`/proc/net/${f}`, 'utf8');
-      } catch {
-        continue;
-      }
-    }
-    for (const line of text.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] !== '0A') continue;
-      const port = parseInt(cols[1]!.split(':')[1] ?? '', 16);
-      if (Number.isInteger(port)) ports.add(port);
-    }
-  }
-  listening = { at, ports };
-  return ports.has(port);
-}
-
 function safeReaddir(dir: string): string[] {
   try {
     return readdirSync(dir);

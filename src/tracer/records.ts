@@ -95,12 +95,14 @@ export interface FdFacts {
   proto: number;
   local?: Buffer;
   peer?: Buffer;
+  /** connected TCP: 1 the local port has a listener (the accepted side, the server), 2 not (the client), 0 unknown */
+  role: number;
   /** readlink /proc/PID/fd/N */
   link: string;
 }
 
 /** Byte offsets of native/record.h's FdFacts (the readlink target follows it). */
-export const FD_FACTS_LAYOUT = { size: 296, fd: 0, mode: 4, flags: 8, domain: 12, sotype: 16, proto: 20, ino: 24, localLen: 32, peerLen: 34, local: 40, peer: 168, addrMax: 128 } as const;
+export const FD_FACTS_LAYOUT = { size: 296, fd: 0, mode: 4, flags: 8, domain: 12, sotype: 16, proto: 20, ino: 24, localLen: 32, peerLen: 34, role: 36, local: 40, peer: 168, addrMax: 128 } as const;
 
 export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined {
   const F = FD_FACTS_LAYOUT;
@@ -118,6 +120,7 @@ export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined 
     ino: b.readBigUInt64LE(F.ino),
     local: localLen ? b.subarray(F.local, F.local + localLen) : undefined,
     peer: peerLen ? b.subarray(F.peer, F.peer + peerLen) : undefined,
+    role: b.readUInt32LE(F.role),
     link: b.subarray(F.size).toString('utf8'),
   };
 }

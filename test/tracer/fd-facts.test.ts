@@ -45,6 +45,7 @@ test('dup2 of an accepted socket: its type and both ends, read at the dup2', asy
   assert.is(peer?.ip, '127.0.0.1');
   assert.ok(local!.port! > 0 && peer!.port! > 0 && local!.port !== peer!.port);
   assert.match(f!.link, /^socket:\[\d+\]$/);
+  assert.is(f!.role, 1, 'the accepted side: a listener holds its local port (decided at the stop, the listener may be gone by the analysis)');
 });
 
 test('close of a file: its path and type at the entry stop; an fd that is not open has no facts', async () => {
