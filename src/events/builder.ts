@@ -345,7 +345,10 @@ export class EventBuilder {
       case 'bind': {
         const addr = parseSockaddr(rec.items.get(ItemTag.Arg0 + 1));
         a.addr = renderSockaddr(addr);
-        const fd = this.fdArg(rec, p, 0, false);
+        // The facts are read at the bind's exit, the socket bound already: the
+        // bind event itself says what it binds, as in libsinsp.
+        const facts = this.fdArg(rec, p, 0, false);
+        const fd = facts?.sock && !facts.sock.connected && facts.type !== 'unix' ? { ...facts, sock: { domain: facts.sock.domain, l4proto: facts.sock.l4proto, connected: false } } : facts;
         evt.fd = fd;
         if (ok && fd?.sock && addr) {
           const sock = { ...fd.sock, serverIp: addr.ip, serverPort: addr.port, isClient: false, path: addr.path };
