@@ -494,7 +494,11 @@ export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: 
   if (f.domain < 0) return { num: f.fd, type, name: f.link, cloexec, ino };
   const l4proto = f.sotype === 1 ? 'tcp' : f.sotype === 2 ? 'udp' : f.sotype === 3 ? 'raw' : undefined;
   const base: FdEntry = { num: f.fd, type, name: '', sock: { domain: f.domain, l4proto, connected: false }, cloexec, ino };
+  // the state's entry for this socket (same inode, or one from a record that
+  // had no facts): it knows how the socket was bound and which side it is
+  const same = cached?.sock !== undefined && cached.type === type && (cached.ino === ino || cached.ino === undefined);
   if (peer === undefined) {
+    if (same && !cached!.sock!.connected) return { ...cached!, cloexec, ino };
     // not connected: a unix socket is named by its path; an inet one bound to a port is a server's
     if (type === 'unix') return { ...base, name: local?.path ?? '', sock: { ...base.sock!, path: local?.path } };
     if (local?.port) return { ...base, sock: { ...base.sock!, serverIp: local.ip, serverPort: local.port, isClient: false } };
@@ -503,7 +507,7 @@ export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: 
   if (type === 'unix') return { ...base, name: peer.path || local?.path || '', sock: { ...base.sock!, connected: true, path: peer.path || local?.path } };
   if (local === undefined) return base;
   let client = isClient;
-  if (client === undefined && cached?.sock && (cached.ino === ino || (cached.ino === undefined && sameEnds(cached.sock, local, peer)))) client = cached.sock.isClient;
+  if (client === undefined && same && (cached!.ino === ino || sameEnds(cached!.sock!, local, peer))) client = cached!.sock!.isClient;
   // The side whose port has a listener is the server (what accept gives),
   // as the tracer saw it at the stop (FdFacts.role)
   if (client === undefined) client = f.role !== FD_ROLE_SERVER;
