@@ -184,14 +184,18 @@ export class EventBuilder {
   }
 
   /**
-   * The fd of argument i: the kernel's facts in the record when the tracer
-   * read them (merged with the state's entry when it is the same object),
-   * else the state's entry, unless the state is lazy (then it may be stale).
+   * The fd of argument i. Lazy table: the kernel's facts in the record
+   * (merged with the state's entry when it is the same object), nothing
+   * without them (the entry may be stale). Exact table: the state's entry,
+   * the facts when it has none.
    */
   private fdArg(rec: TraceRecord, p: ProcessInfo, i: number, isClient?: boolean): FdEntry | undefined {
     const num = rec.args[i]! | 0;
     const facts = itemFdFacts(rec, ItemTag.Fd0 + i);
     const cached = p.fds.get(num) as FdEntry | undefined;
+    // An exact table is libsinsp's view, event by event (a capture is read
+    // back against it): the facts fill only what it does not know.
+    if (!this.lazyFds && cached) return cached;
     if (facts === undefined) return this.lazyFds ? undefined : cached;
     const fd = fdFromFacts(facts, cached, isClient);
     p.fds.set(num, fd);
