@@ -54,6 +54,9 @@ interface Workload {
   execs?: number;
   /** Signals delivered to the workload per operation (SIGCHLD of a reaped child): a stop each under ptrace. */
   signals?: number;
+  /** http: the server (out/bench/http-server.js or bench/workloads/http_server.c) and the client's connections. */
+  server?: 'node' | 'c';
+  conn?: 'keepalive' | 'close';
 }
 
 const WORKLOADS: Workload[] = [
@@ -63,7 +66,10 @@ const WORKLOADS: Workload[] = [
   { name: 'create_processes', title: 'create processes', kind: 'loop', args: ['2000'], target: '>= 2x strace', pdig: 0.285, tasks: 1, signals: 1 },
   { name: 'mem_alloc', title: 'memory allocations', kind: 'loop', args: ['20000000'], target: '>= 0.98 (and 2x strace)', pdig: 1.005 },
   { name: 'getppid_loop', title: 'untraced syscall (getppid)', kind: 'loop', args: ['2000000'], target: '>= 0.95' },
-  { name: 'http', title: 'HTTP server (node, keep-alive, 8 conns)', kind: 'http', target: '>= 0.9' },
+  { name: 'http_node_ka', title: 'HTTP server, Node.js, keep-alive (8 conns)', kind: 'http', server: 'node', conn: 'keepalive', target: '>= 0.9' },
+  { name: 'http_node_close', title: 'HTTP server, Node.js, connection per request (8 conns)', kind: 'http', server: 'node', conn: 'close', target: '>= 0.9' },
+  { name: 'http_c_ka', title: 'HTTP server, C epoll, keep-alive (8 conns)', kind: 'http', server: 'c', conn: 'keepalive', target: '>= 0.9' },
+  { name: 'http_c_close', title: 'HTTP server, C epoll, connection per request (8 conns)', kind: 'http', server: 'c', conn: 'close', target: '>= 0.9' },
   { name: 'first_insn', title: 'start-up: launch to the workload\'s first instruction (default rules, median of 20)', kind: 'first', target: '<= +15 ms' },
   { name: 'startup', title: 'whole run of `instrument true` vs `true` (exit waits for the analysis to drain), repo', kind: 'startup', target: '<= +150 ms' },
   { name: 'startup_dist', title: 'start-up, deployed tree (`npm run dist`: bundle + launcher)', kind: 'startup', target: '<= +150 ms' },
@@ -90,7 +96,7 @@ function tracedSyscalls(): string[] {
   const content = readFileSync(RULES, 'utf8');
   const { ruleset } = loadRuleFiles([{ name: RULES, content }], { ruleMatching: 'first', hostname: 'bench' });
   if (!ruleset) throw new Error(`${RULES}: rules failed to load`);
-  return syscallSet(ruleset).map((s) => s.name);
+  return syscallSet(ruleset, [], process.env.DRAIOS_BENCH_EXACT_STATE === '1').map((s) => s.name);
 }
 
 // ---------------------------------------------------------------- running
@@ -107,6 +113,8 @@ interface RunResult {
 }
 
 let straceList = '';
+/** When set, strace runs with -c into this file (its count of traced calls), not -o /dev/null. */
+let straceCountFile: string | undefined;
 /** bin/instrument of a `npm run dist` tree built into the temp dir (start-up of the shipped form). */
 let distInstrument = '';
 const agentEnv = (defaults = false): NodeJS.ProcessEnv => {
@@ -121,7 +129,8 @@ const agentEnv = (defaults = false): NodeJS.ProcessEnv => {
 function command(mode: Mode, cmd: string[], dist = false, defaults = false): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
   if (mode === 'agent') return { file: dist ? distInstrument : join(root, 'bin', 'instrument'), args: cmd, env: agentEnv(defaults) };
   if (mode === 'strace') {
-    return { file: 'strace', args: ['-f', '--seccomp-bpf', '-e', `trace=${straceList}`, '-o', '/dev/null', ...cmd], env: process.env };
+    const out = straceCountFile ? ['-c', '-o', straceCountFile] : ['-o', '/dev/null'];
+    return { file: 'strace', args: ['-f', '--seccomp-bpf', '-e', `trace=${straceList}`, ...out, ...cmd], env: process.env };
   }
   return { file: cmd[0]!, args: cmd.slice(1), env: process.env };
 }
@@ -211,8 +220,10 @@ interface Sample {
   hwmKb?: number;
   analysisHwmKb?: number;
   dropped?: number;
-  /** Ptrace stops per operation (loop workloads). */
+  /** Ptrace stops per operation (loop workloads) or per request answered (http, the server's start included). */
   stopsPerOp?: number;
+  /** http: requests answered over the whole run, warm-up included. */
+  total?: number;
 }
 
 async function runLoop(bin: string, w: Workload, mode: Mode): Promise<Sample> {
@@ -239,13 +250,31 @@ function stopCounts(bin: string, w: Workload): { strace: number; least: number }
   const r = spawnSync('strace', ['-f', '--seccomp-bpf', '-c', '-e', `trace=${straceList}`, '-o', out, join(bin, w.name), ...(w.args ?? [])], { encoding: 'utf8' });
   const m = /ns=(\d+) ops=(\d+)/.exec(r.stdout);
   const text = readFileSync(out, 'utf8');
-  const total = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+total$/m.exec(text);
-  if (!m || !total) return { strace: NaN, least: NaN };
+  const total = straceCalls(out);
+  if (!m || total === undefined) return { strace: NaN, least: NaN };
   const ops = Number(m[2]);
   const execCalls = Number(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+execve$/m.exec(text)?.[1] ?? 0);
-  const calls = Number(total[1]) / ops;
+  const calls = total / ops;
   const events = 2 * (w.tasks ?? 0) + (w.execs ?? 0) + (w.signals ?? 0);
   return { strace: 2 * calls + events, least: calls - execCalls / ops + events };
+}
+
+/** The total of calls in a `strace -c` report. */
+function straceCalls(file: string): number | undefined {
+  const total = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+total$/m.exec(readFileSync(file, 'utf8'));
+  return total ? Number(total[1]) : undefined;
+}
+
+/** strace's stops per request for an HTTP workload: one extra run with -c (twice the traced calls, per request answered). */
+async function straceStopsPerRequest(bin: string, w: Workload): Promise<number> {
+  straceCountFile = join(tmpdir(), `draios-bench-strace-c-${process.pid}`);
+  try {
+    const s = await runHttp(bin, 'strace', w);
+    const calls = straceCalls(straceCountFile);
+    return calls === undefined || !s.total ? NaN : (2 * calls) / s.total;
+  } finally {
+    straceCountFile = undefined;
+  }
 }
 
 /** Launch to the workload's first instruction: median of 20 (first_insn prints CLOCK_MONOTONIC, as hrtime reads it). */
@@ -263,15 +292,16 @@ async function runFirst(bin: string, mode: Mode, dist: boolean): Promise<Sample>
   return { value: median(t), hwmKb: hwm };
 }
 
-async function runHttp(bin: string, mode: Mode): Promise<Sample> {
+async function runHttp(bin: string, mode: Mode, w: Workload): Promise<Sample> {
   let load: Promise<string> | undefined;
   let serverPid = 0;
-  const server = run(mode, [process.execPath, join(root, 'out', 'bench', 'http-server.js')], (line) => {
+  const serverCmd = w.server === 'c' ? [join(bin, 'http_server')] : [process.execPath, join(root, 'out', 'bench', 'http-server.js')];
+  const server = run(mode, serverCmd, (line) => {
     const m = /port=(\d+) pid=(\d+)/.exec(line);
     if (!m || load) return;
     serverPid = Number(m[2]);
     load = new Promise((resolve, reject) => {
-      const l = spawn(join(bin, 'http_load'), [m[1]!, '8', String(httpSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const l = spawn(join(bin, 'http_load'), [m[1]!, '8', String(httpSeconds), w.conn ?? 'keepalive'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       l.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       l.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`http_load exit ${code}`))));
@@ -282,9 +312,10 @@ async function runHttp(bin: string, mode: Mode): Promise<Sample> {
   if (!load) throw new Error(`http server (${mode}) did not start`);
   const out = await load.finally(() => serverPid && process.kill(serverPid, 'SIGTERM'));
   const r = await server;
-  const m = /rps=([\d.]+) errors=(\d+)/.exec(out);
+  const m = /rps=([\d.]+) errors=(\d+) total=(\d+)/.exec(out);
   if (!m || m[2] !== '0') throw new Error(`http (${mode}): ${out}`);
-  return { value: Number(m[1]), hwmKb: r.hwmKb, dropped: r.dropped };
+  const total = Number(m[3]);
+  return { value: Number(m[1]), hwmKb: r.hwmKb, dropped: r.dropped, total, stopsPerOp: r.stops !== undefined ? r.stops / total : undefined };
 }
 
 async function runStartup(mode: Mode, dist: boolean): Promise<Sample> {
@@ -386,7 +417,7 @@ async function main(): Promise<void> {
           row.w.kind === 'loop'
             ? await runLoop(bin, row.w, mode)
             : row.w.kind === 'http'
-              ? await runHttp(bin, mode)
+              ? await runHttp(bin, mode, row.w)
               : row.w.kind === 'first'
                 ? await runFirst(bin, mode, false)
                 : await runStartup(mode, row.w.name === 'startup_dist');
@@ -403,11 +434,28 @@ async function main(): Promise<void> {
   const { md, summary } = table(rows);
   // Stops per operation: the agent's own count, strace's from `strace -c`.
   const stopLines = ['| Workload | Agent stops/op | strace stops/op | Least for ptrace | Agent / strace |', '|---|---|---|---|---|'];
-  for (const row of rows.filter((r) => r.w.kind === 'loop' && modes.includes('agent'))) {
+  for (const row of rows.filter((r) => (r.w.kind === 'loop' || r.w.kind === 'http') && modes.includes('agent'))) {
     const a = median(row.samples.agent.map((x) => x.stopsPerOp ?? NaN));
-    const st = modes.includes('strace') ? stopCounts(bin, row.w) : { strace: NaN, least: NaN };
-    stopLines.push(`| ${row.w.title} | ${a.toFixed(2)} | ${st.strace.toFixed(2)} | ${st.least.toFixed(2)} | ${st.strace ? (a / st.strace).toFixed(2) : '-'} |`);
+    const st = !modes.includes('strace')
+      ? { strace: NaN, least: NaN }
+      : row.w.kind === 'http'
+        ? { strace: await straceStopsPerRequest(bin, row.w), least: NaN }
+        : stopCounts(bin, row.w);
+    const digits = row.w.kind === 'http' ? 3 : 2;
+    stopLines.push(`| ${row.w.title}${row.w.kind === 'http' ? ' (per request)' : ''} | ${a.toFixed(digits)} | ${st.strace.toFixed(digits)} | ${Number.isNaN(st.least) ? '-' : st.least.toFixed(2)} | ${st.strace ? (a / st.strace).toFixed(2) : '-'} |`);
   }
+  // The machine is shared: each repetition runs the modes back to back, so
+  // the ratio within a repetition is steadier than the ratio of medians.
+  const pairLines: string[] = [];
+  for (const row of rows.filter((r) => r.w.kind === 'http')) {
+    const per = (m: Mode): number[] => row.samples[m].map((x, i) => x.value / (row.samples.native[i]?.value ?? NaN)).filter((x) => !Number.isNaN(x));
+    const fmt = (xs: number[]): string => (xs.length ? `${median(xs).toFixed(2)} [${Math.min(...xs).toFixed(2)} - ${Math.max(...xs).toFixed(2)}]` : 'n/a');
+    const nat = row.samples.native.map((x) => x.value);
+    pairLines.push(`| ${row.w.title} | ${Math.round(Math.min(...nat)).toLocaleString('en-US')} - ${Math.round(Math.max(...nat)).toLocaleString('en-US')} | ${modes.includes('agent') ? fmt(per('agent')) : ''} | ${modes.includes('strace') ? fmt(per('strace')) : ''} |`);
+  }
+  const pairBlock = pairLines.length
+    ? ['HTTP, per repetition (traced / native requests/s of the same repetition: median [min - max]):', '', '| Workload | Native req/s, range | Agent / native | strace / native |', '|---|---|---|---|', ...pairLines, ''].join('\n')
+    : '';
   const agentSamples = rows.flatMap((r) => r.samples.agent);
   const peak = Math.max(0, ...agentSamples.map((s) => s.hwmKb ?? 0));
   const analysisPeak = Math.max(0, ...agentSamples.map((s) => s.analysisHwmKb ?? 0));
@@ -438,7 +486,8 @@ async function main(): Promise<void> {
     '',
     md,
     '',
-    'Ptrace stops per operation (agent: its exit summary; strace and the least any ptrace tracer needs: from the calls `strace -c` counts, see stopCounts in bench/run.ts):',
+    ...(pairBlock ? [pairBlock] : []),
+    'Ptrace stops per operation (agent: its exit summary; strace and the least any ptrace tracer needs: from the calls `strace -c` counts, see stopCounts in bench/run.ts); for the HTTP servers per request answered, the server\'s own start-up included:',
     '',
     stopLines.join('\n'),
     '',

@@ -228,9 +228,25 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   F(c, tracer::Creds, pgid);
   F(c, tracer::Creds, tty);
   c.Set("startTicks", (double)offsetof(tracer::Creds, start_ticks));
-#undef F
   o.Set("hdr", h);
   o.Set("creds", c);
+  Napi::Object f = Napi::Object::New(env);
+  f.Set("size", (double)sizeof(tracer::FdFacts));
+  F(f, tracer::FdFacts, fd);
+  F(f, tracer::FdFacts, mode);
+  F(f, tracer::FdFacts, flags);
+  F(f, tracer::FdFacts, domain);
+  F(f, tracer::FdFacts, sotype);
+  F(f, tracer::FdFacts, proto);
+  F(f, tracer::FdFacts, ino);
+  f.Set("localLen", (double)offsetof(tracer::FdFacts, local_len));
+  f.Set("peerLen", (double)offsetof(tracer::FdFacts, peer_len));
+  F(f, tracer::FdFacts, role);
+  F(f, tracer::FdFacts, local);
+  F(f, tracer::FdFacts, peer);
+  f.Set("addrMax", (double)sizeof(tracer::FdFacts::local));
+  o.Set("fdFacts", f);
+#undef F
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("Syscall", (double)tracer::K_SYSCALL);
   kinds.Set("Clone", (double)tracer::K_CLONE);
@@ -259,6 +275,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   tags.Set("Text", (double)tracer::TAG_TEXT);
   tags.Set("Comm", (double)tracer::TAG_COMM);
   tags.Set("Dir0", (double)tracer::TAG_DIR0);
+  tags.Set("Fd0", (double)tracer::TAG_FD0);
   o.Set("tags", tags);
   Napi::Object notices = Napi::Object::New(env);
   notices.Set("Untraced", (double)tracer::N_UNTRACED);

@@ -39,6 +39,7 @@ enum ItemTag : uint16_t {
   TAG_TEXT = 26,     // K_NOTICE text
   TAG_COMM = 27,     // /proc/PID/comm
   TAG_DIR0 = 40,     // TAG_DIR0 + i: readlink /proc/PID/fd/N of a dirfd argument i (A_DIRFD)
+  TAG_FD0 = 48,      // TAG_FD0 + i: struct FdFacts + readlink target of the fd in argument i (A_FD)
 };
 
 struct RecHdr {
@@ -68,6 +69,27 @@ struct Creds {
   uint64_t start_ticks;  // start time in clock ticks since boot
 };
 static_assert(sizeof(Creds) == 88, "Creds layout");
+
+// What the kernel says about an fd the tracee holds, read while the tracee is
+// stopped at the syscall that names it (lazy fd state: the tracer does not
+// stop on close/accept/socket/... to keep a table; docs/BENCHMARKS.md).
+// Followed in the item by the readlink of /proc/PID/fd/N (no NUL).
+struct FdFacts {
+  int32_t fd;
+  uint32_t mode;      // st_mode (S_IFMT: file, directory, socket, fifo...)
+  uint32_t flags;     // F_GETFL: access mode and status flags
+  int32_t domain;     // sockets: SO_DOMAIN, SO_TYPE, SO_PROTOCOL; -1 otherwise
+  int32_t sotype;
+  int32_t proto;
+  uint64_t ino;
+  uint16_t local_len;  // getsockname / getpeername, 0 when unknown or unconnected
+  uint16_t peer_len;
+  uint32_t role;       // connected TCP: FR_SERVER when a listener holds the local port (an accepted socket), else FR_CLIENT
+  uint8_t local[128];
+  uint8_t peer[128];
+};
+static_assert(sizeof(FdFacts) == 296, "FdFacts layout");
+enum FdRole : uint32_t { FR_UNKNOWN = 0, FR_SERVER = 1, FR_CLIENT = 2 };
 
 enum NoticeCode : uint32_t {
   N_UNTRACED = 1,       // ptrace not permitted (or tracing off): the workload runs untraced

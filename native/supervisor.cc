@@ -699,7 +699,7 @@ int Supervisor::main(int argc, char** argv) {
     // build time; any configuration that may change it goes through the
     // analysis's configuration reader.
     bool custom = getenv("SYSDIG_EXTRA_ARGS") || getenv("SYSDIG_EXTRA_CONF") || getenv("DRAIOS_ANALYSIS_SCRIPT") ||
-                  getenv("DRAIOS_BENCH_NO_PREFILTER") || (getenv("SYSDIG_LOGGING") && !strcmp(getenv("SYSDIG_LOGGING"), "trace")) ||
+                  getenv("DRAIOS_BENCH_NO_PREFILTER") || getenv("DRAIOS_BENCH_EXACT_STATE") || (getenv("SYSDIG_LOGGING") && !strcmp(getenv("SYSDIG_LOGGING"), "trace")) ||
                   (getenv("SYSDIG_PRIORITY") && !strcmp(getenv("SYSDIG_PRIORITY"), "security"));
     need_plan_ = custom || !read_plan_file(default_plan_path_, plan);
     spawn_analysis();

@@ -10,6 +10,7 @@ namespace tracer {
 #define N A_NONE
 #define P A_PATH
 #define D A_DIRFD
+#define F A_FD
 
 const SyscallDef kSyscalls[] = {
     // files
@@ -17,16 +18,16 @@ const SyscallDef kSyscalls[] = {
     {"openat", SYS_openat, {D, P, N, N, N, N}, SF_OPEN},
     {"openat2", SYS_openat2, {D, P, A_OPEN_HOW, N, N, N}, SF_NONE},
     {"creat", SYS_creat, {P, N, N, N, N, N}, SF_OPEN},
-    {"close", SYS_close, {N, N, N, N, N, N}, SF_NONE},
-    {"dup", SYS_dup, {N, N, N, N, N, N}, SF_NONE},
-    {"dup2", SYS_dup2, {N, N, N, N, N, N}, SF_NONE},
-    {"dup3", SYS_dup3, {N, N, N, N, N, N}, SF_NONE},
-    {"fcntl", SYS_fcntl, {N, N, N, N, N, N}, SF_NONE},
+    {"close", SYS_close, {F, N, N, N, N, N}, SF_NONE},
+    {"dup", SYS_dup, {F, N, N, N, N, N}, SF_NONE},
+    {"dup2", SYS_dup2, {F, N, N, N, N, N}, SF_NONE},
+    {"dup3", SYS_dup3, {F, N, N, N, N, N}, SF_NONE},
+    {"fcntl", SYS_fcntl, {F, N, N, N, N, N}, SF_NONE},
     {"pipe", SYS_pipe, {A_FDPAIR_OUT, N, N, N, N, N}, SF_NONE},
     {"pipe2", SYS_pipe2, {A_FDPAIR_OUT, N, N, N, N, N}, SF_NONE},
     {"memfd_create", SYS_memfd_create, {P, N, N, N, N, N}, SF_NONE},
     {"chdir", SYS_chdir, {P, N, N, N, N, N}, SF_NONE},
-    {"fchdir", SYS_fchdir, {N, N, N, N, N, N}, SF_CWD},
+    {"fchdir", SYS_fchdir, {F, N, N, N, N, N}, SF_CWD},
     {"mkdir", SYS_mkdir, {P, N, N, N, N, N}, SF_NONE},
     {"mkdirat", SYS_mkdirat, {D, P, N, N, N, N}, SF_NONE},
     {"rmdir", SYS_rmdir, {P, N, N, N, N, N}, SF_NONE},
@@ -40,22 +41,22 @@ const SyscallDef kSyscalls[] = {
     {"link", SYS_link, {P, P, N, N, N, N}, SF_NONE},
     {"linkat", SYS_linkat, {D, P, D, P, N, N}, SF_NONE},
     {"chmod", SYS_chmod, {P, N, N, N, N, N}, SF_NONE},
-    {"fchmod", SYS_fchmod, {N, N, N, N, N, N}, SF_NONE},
+    {"fchmod", SYS_fchmod, {F, N, N, N, N, N}, SF_NONE},
     {"fchmodat", SYS_fchmodat, {D, P, N, N, N, N}, SF_NONE},
     {"mount", SYS_mount, {P, P, P, N, N, N}, SF_NONE},
     {"umount2", SYS_umount2, {P, N, N, N, N, N}, SF_NONE},
     // network
     {"socket", SYS_socket, {N, N, N, N, N, N}, SF_NONE},
     {"socketpair", SYS_socketpair, {N, N, N, A_FDPAIR_OUT, N, N}, SF_NONE},
-    {"connect", SYS_connect, {N, A_SOCKADDR, N, N, N, N}, SF_SOCKNAME},
-    {"bind", SYS_bind, {N, A_SOCKADDR, N, N, N, N}, SF_NONE},
-    {"listen", SYS_listen, {N, N, N, N, N, N}, SF_NONE},
-    {"accept", SYS_accept, {N, A_SOCKADDR_OUT, N, N, N, N}, SF_SOCKNAME},
-    {"accept4", SYS_accept4, {N, A_SOCKADDR_OUT, N, N, N, N}, SF_SOCKNAME},
-    {"sendto", SYS_sendto, {N, N, N, N, A_SOCKADDR, N}, SF_NONE},
-    {"sendmsg", SYS_sendmsg, {N, A_MSGHDR, N, N, N, N}, SF_NONE},
-    {"recvfrom", SYS_recvfrom, {N, N, N, N, A_SOCKADDR_OUT, N}, SF_NONE},
-    {"recvmsg", SYS_recvmsg, {N, A_MSGHDR_OUT, N, N, N, N}, SF_NONE},
+    {"connect", SYS_connect, {F, A_SOCKADDR, N, N, N, N}, SF_SOCKNAME},
+    {"bind", SYS_bind, {F, A_SOCKADDR, N, N, N, N}, SF_NONE},
+    {"listen", SYS_listen, {F, N, N, N, N, N}, SF_NONE},
+    {"accept", SYS_accept, {F, A_SOCKADDR_OUT, N, N, N, N}, SF_SOCKNAME},
+    {"accept4", SYS_accept4, {F, A_SOCKADDR_OUT, N, N, N, N}, SF_SOCKNAME},
+    {"sendto", SYS_sendto, {F, N, N, N, A_SOCKADDR, N}, SF_NONE},
+    {"sendmsg", SYS_sendmsg, {F, A_MSGHDR, N, N, N, N}, SF_NONE},
+    {"recvfrom", SYS_recvfrom, {F, N, N, N, A_SOCKADDR_OUT, N}, SF_NONE},
+    {"recvmsg", SYS_recvmsg, {F, A_MSGHDR_OUT, N, N, N, N}, SF_NONE},
     // processes
     {"execve", SYS_execve, {P, N, N, N, N, N}, SF_NONE},
     {"execveat", SYS_execveat, {D, P, N, N, N, N}, SF_NONE},
@@ -76,11 +77,11 @@ const SyscallDef kSyscalls[] = {
     {"setfsuid", SYS_setfsuid, {N, N, N, N, N, N}, SF_CREDS},
     {"setfsgid", SYS_setfsgid, {N, N, N, N, N, N}, SF_CREDS},
     {"capset", SYS_capset, {N, N, N, N, N, N}, SF_CREDS},
-    {"setns", SYS_setns, {N, N, N, N, N, N}, SF_NONE},
+    {"setns", SYS_setns, {F, N, N, N, N, N}, SF_NONE},
     {"unshare", SYS_unshare, {N, N, N, N, N, N}, SF_NONE},
     // kernel
     {"init_module", SYS_init_module, {N, N, P, N, N, N}, SF_NONE},
-    {"finit_module", SYS_finit_module, {N, P, N, N, N, N}, SF_NONE},
+    {"finit_module", SYS_finit_module, {F, P, N, N, N, N}, SF_NONE},
     {"delete_module", SYS_delete_module, {P, N, N, N, N, N}, SF_NONE},
     {"bpf", SYS_bpf, {N, N, N, N, N, N}, SF_NONE},
     {"userfaultfd", SYS_userfaultfd, {N, N, N, N, N, N}, SF_NONE},
@@ -90,6 +91,7 @@ const SyscallDef kSyscalls[] = {
 #undef N
 #undef P
 #undef D
+#undef F
 
 const int kSyscallCount = sizeof(kSyscalls) / sizeof(kSyscalls[0]);
 

@@ -18,6 +18,7 @@ enum ArgKind : uint8_t {
   A_OPEN_HOW,       // struct open_how (openat2) (entry)
   A_CLONE_ARGS,     // struct clone_args (clone3) (entry)
   A_DIRFD,          // a directory fd for the next path: its path from /proc when not AT_FDCWD (entry)
+  A_FD,             // an fd the event is about: its facts from the kernel at the record's stop (TAG_FD0 + i)
 };
 
 struct SyscallDef {

@@ -11,6 +11,10 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -164,6 +168,8 @@ class Loop {
   bool open_cannot_matter(int nr, const uint64_t* args);
   void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
+  void add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
+  uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 
   Tracer& tr_;
   const StartOptions& opts_;
@@ -174,6 +180,7 @@ class Loop {
   char strbuf_[8192];
   ssize_t path_len_ = -1;  // length of the last path read into strbuf_
   char bigbuf_[65536];
+  std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection
   int main_pid_ = -1;
   int errfd_ = -1;
 };
@@ -334,6 +341,10 @@ void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args,
         ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
         if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
         path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
+        // A path relative to the cwd: the kernel's cwd now, because the
+        // filter no longer stops on chdir/fchdir to follow it.
+        if (n >= 0 && (n == 0 || strbuf_[0] != '/') && (i == 0 || def->args[i - 1] != A_DIRFD || (int)args[i - 1] == AT_FDCWD))
+          add_proc_link(items, TAG_CWD, pid, "cwd");
         break;
       }
       case A_DIRFD: {
@@ -409,6 +420,119 @@ void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
   if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
     put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
   close(dup);
+}
+
+// Whether some TCP socket listens on port `port` (of family AF_INET or
+// AF_INET6): a sock_diag dump of listening sockets only, which costs the same
+// however many connections the workload holds.
+static bool port_listens(int family, uint16_t port) {
+  int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (nl < 0) return false;
+  struct {
+    struct nlmsghdr nh;
+    struct inet_diag_req_v2 req;
+  } msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.nh.nlmsg_len = sizeof msg;
+  msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = (uint8_t)family;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
+  bool found = false, done = false;
+  if (send(nl, &msg, sizeof msg, 0) == (ssize_t)sizeof msg) {
+    alignas(8) char buf[8192];
+    while (!done && !found) {
+      ssize_t n = recv(nl, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      for (struct nlmsghdr* h = (struct nlmsghdr*)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        const struct inet_diag_msg* d = (const struct inet_diag_msg*)NLMSG_DATA(h);
+        if (ntohs(d->id.idiag_sport) == port) {
+          found = true;
+          break;
+        }
+      }
+    }
+  }
+  close(nl);
+  return found;
+}
+
+// Which side of a connected TCP socket the workload holds, when the event
+// does not tell (a dup2 of an fd whose accept was not stopped on): the
+// server's side has a listener on its local port. Decided at the stop, while
+// the listener still exists, once per socket.
+uint32_t Loop::tcp_role(uint64_t ino, const uint8_t* local) {
+  auto it = roles_.find(ino);
+  if (it != roles_.end()) return it->second;
+  uint16_t port;
+  std::memcpy(&port, local + 2, 2);  // sin_port and sin6_port are at the same offset
+  port = ntohs(port);
+  // an AF_INET6 listener on :: also accepts IPv4 connections, and the other way round for the peer
+  bool server = port_listens(AF_INET, port) || port_listens(AF_INET6, port);
+  if (roles_.size() > 4096) roles_.clear();  // bounded: inode numbers are reused
+  return roles_[ino] = server ? FR_SERVER : FR_CLIENT;
+}
+
+// The facts of each fd argument (A_FD), read while the tracee is stopped at
+// the syscall's record: the fd is the one the syscall used, whatever the
+// filter let pass unseen before (close, accept, socket, a descriptor received
+// over a socket...). An fd that is not open gives no item.
+void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
+  for (int i = 0; i < 6; i++) {
+    if (def->args[i] != A_FD) continue;
+    int fd = (int)args[i];
+    if (fd < 0) continue;
+    FdFacts f;
+    std::memset(&f, 0, sizeof f);
+    f.fd = fd;
+    f.domain = f.sotype = f.proto = -1;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
+    char* name = bigbuf_ + sizeof f;
+    ssize_t n = readlink(link, name, sizeof bigbuf_ - sizeof f);
+    if (n < 0) continue;
+    struct stat st;
+    if (stat(link, &st) == 0) {
+      f.mode = st.st_mode;
+      f.ino = st.st_ino;
+    }
+    char info[64];
+    snprintf(info, sizeof info, "/proc/%d/fdinfo/%d", tid, fd);
+    char text[256];
+    ssize_t tn = read_file(info, text, sizeof text - 1);
+    if (tn > 0) {
+      text[tn] = 0;
+      const char* fl = std::strstr(text, "flags:");
+      if (fl) f.flags = (uint32_t)strtoul(fl + 6, nullptr, 8);
+    }
+    if (S_ISSOCK(f.mode)) {
+      int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+      int dup = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+      if (pidfd >= 0) close(pidfd);
+      if (dup >= 0) {
+        socklen_t l = sizeof f.domain;
+        getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &f.domain, &l);
+        l = sizeof f.sotype;
+        getsockopt(dup, SOL_SOCKET, SO_TYPE, &f.sotype, &l);
+        l = sizeof f.proto;
+        getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &f.proto, &l);
+        socklen_t sl = sizeof f.local;
+        if (getsockname(dup, (struct sockaddr*)f.local, &sl) == 0) f.local_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.local);
+        sl = sizeof f.peer;
+        if (getpeername(dup, (struct sockaddr*)f.peer, &sl) == 0) f.peer_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.peer);
+        close(dup);
+        if (f.peer_len && f.local_len >= 4 && f.sotype == SOCK_STREAM && (f.domain == AF_INET || f.domain == AF_INET6))
+          f.role = tcp_role(f.ino, f.local);
+      }
+    }
+    std::memcpy(bigbuf_, &f, sizeof f);
+    put_item(items, TAG_FD0 + i, bigbuf_, (uint32_t)(sizeof f + n));
+  }
 }
 
 static uint64_t parse_hex(const char* s) { return strtoull(s, nullptr, 16); }
@@ -594,7 +718,10 @@ void Loop::on_seccomp(int tid, Task& t) {
     return;
   }
   items_.clear();
-  if (def) add_entry_items(tid, def, si.seccomp.args, items_);
+  if (def) {
+    add_entry_items(tid, def, si.seccomp.args, items_);
+    add_fd_facts(tid, t.tgid, def, si.seccomp.args, items_);
+  }
   emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, si.seccomp.args, &items_);
   ptrace(PTRACE_CONT, tid, nullptr, nullptr);
 }
@@ -636,6 +763,7 @@ void Loop::on_syscall_stop(int tid, Task& t) {
     const SyscallDef* def = syscall_by_nr(t.nr);
     if (def) {
       add_exit_items(tid, def, t.args, ret, t.items);
+      add_fd_facts(tid, t.tgid, def, t.args, t.items);
       if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
       if (def->flags & SF_CWD && ret == 0) add_proc_link(t.items, TAG_CWD, tid, "cwd");
       if (def->flags & SF_SOCKNAME) {

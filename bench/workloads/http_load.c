@@ -1,7 +1,10 @@
-// HTTP load generator: C keep-alive connections to 127.0.0.1:PORT, one GET in
-// flight per connection, for S seconds after a 0.5 s warm-up. Prints
-// "requests=N seconds=S rps=R errors=E".
-// Usage: http_load PORT [CONNECTIONS] [SECONDS]
+// HTTP load generator: C connections to 127.0.0.1:PORT, one GET in flight
+// per connection, for S seconds after a 0.5 s warm-up. Keep-alive by
+// default; with "close", a new connection for every request ("Connection:
+// close", the server closes), as clients without pooling and load balancer
+// health checks do. Prints "requests=N seconds=S rps=R errors=E total=T"
+// (total: every request answered, warm-up included).
+// Usage: http_load PORT [CONNECTIONS] [SECONDS] [keepalive|close]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +20,12 @@
 #include "common.h"
 
 #define MAXC 256
-static const char kReq[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+static const char kReqKa[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+static const char kReqClose[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+static const char* kReq = kReqKa;
+static size_t kReqLen = sizeof kReqKa - 1;
+static struct sockaddr_in sa;
+static int ep;
 
 struct Conn {
   int fd;
@@ -42,30 +50,40 @@ static size_t response_len(const char* b, size_t n) {
   return head + (size_t)body <= n ? head + (size_t)body : 0;
 }
 
+// A new connection in slot i with its first request sent; 0 on success.
+static int open_conn(struct Conn* x, unsigned i) {
+  x->fd = socket(AF_INET, SOCK_STREAM, 0);
+  x->len = 0;
+  int one = 1;
+  setsockopt(x->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(x->fd, (struct sockaddr*)&sa, sizeof sa) != 0) return perror("connect"), -1;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+  epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev);
+  if (write(x->fd, kReq, kReqLen) < 0) return perror("write"), -1;
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  if (argc < 2) return fprintf(stderr, "usage: http_load PORT [CONNS] [SECONDS]\n"), 2;
+  if (argc < 2) return fprintf(stderr, "usage: http_load PORT [CONNS] [SECONDS] [keepalive|close]\n"), 2;
   int port = atoi(argv[1]);
   int nc = argc > 2 ? atoi(argv[2]) : 8;
   double secs = argc > 3 ? atof(argv[3]) : 3;
+  int per_request = argc > 4 && !strcmp(argv[4], "close");
+  if (per_request) {
+    kReq = kReqClose;
+    kReqLen = sizeof kReqClose - 1;
+  }
   if (nc < 1 || nc > MAXC) nc = 8;
   static struct Conn c[MAXC];
-  int ep = epoll_create1(0);
-  struct sockaddr_in sa = {0};
+  ep = epoll_create1(0);
   sa.sin_family = AF_INET;
   sa.sin_port = htons((unsigned short)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  for (int i = 0; i < nc; i++) {
-    c[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(c[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(c[i].fd, (struct sockaddr*)&sa, sizeof sa) != 0) return perror("connect"), 1;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
-    epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
-    if (write(c[i].fd, kReq, sizeof kReq - 1) < 0) return perror("write"), 1;
-  }
+  for (int i = 0; i < nc; i++)
+    if (open_conn(&c[i], (unsigned)i)) return 1;
   unsigned long long start = bench_now_ns(), warm = start + 500000000ull;
   unsigned long long stop = warm + (unsigned long long)(secs * 1e9), t = start;
-  long counted = 0, errors = 0;
+  long counted = 0, errors = 0, total = 0;
   struct epoll_event evs[MAXC];
   while (t < stop) {
     int n = epoll_wait(ep, evs, MAXC, 100);
@@ -82,13 +100,21 @@ int main(int argc, char** argv) {
       while ((rl = response_len(x->buf, x->len)) > 0) {
         if (strncmp(x->buf, "HTTP/1.1 200", 12)) errors++;
         if (t >= warm && t < stop) counted++;
+        total++;
         memmove(x->buf, x->buf + rl, x->len - rl);
         x->len -= rl;
-        if (write(x->fd, kReq, sizeof kReq - 1) < 0) errors++;
+        if (per_request) {
+          // the server closes; our side closes and opens the next one
+          epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL);
+          close(x->fd);
+          if (open_conn(x, evs[k].data.u32)) return 1;
+          break;
+        }
+        if (write(x->fd, kReq, kReqLen) < 0) errors++;
       }
     }
   }
   double elapsed = (double)(stop - warm) / 1e9;
-  printf("requests=%ld seconds=%.3f rps=%.1f errors=%ld\n", counted, elapsed, counted / elapsed, errors);
+  printf("requests=%ld seconds=%.3f rps=%.1f errors=%ld total=%ld\n", counted, elapsed, counted / elapsed, errors, total);
   return 0;
 }

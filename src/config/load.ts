@@ -38,6 +38,8 @@ export interface AgentConfig extends OptionValues {
   ecsMetadataUri: string | undefined;
   /** DRAIOS_BENCH_NO_PREFILTER=1: the open pre-filter off (bench/'s A/B switch). */
   noOpenPrefilter: boolean;
+  /** DRAIOS_BENCH_EXACT_STATE=1: the exact fd table, every fd-table syscall stops (bench/'s A/B switch). */
+  exactState: boolean;
 }
 
 export interface LoadedConfig {
@@ -202,6 +204,7 @@ function defaults(env: NodeJS.ProcessEnv): AgentConfig {
     logPort: portOf(env.SYSDIG_LOG_PORT),
     ecsMetadataUri: trimmed(env.ECS_CONTAINER_METADATA_URI_V4),
     noOpenPrefilter: env.DRAIOS_BENCH_NO_PREFILTER === '1',
+    exactState: env.DRAIOS_BENCH_EXACT_STATE === '1',
   };
 }
 

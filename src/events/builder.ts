@@ -4,8 +4,8 @@
 // (clone, exec, exit) update the state only. State changes that an event
 // causes (a new fd, a closed fd, a new cwd) are applied here, in the order
 // Falco applies them: the event sees the fd it opened, and the fd it closed.
-import { ItemTag, RecordFlag, RecordKind, itemCreds, itemList, itemString, type TraceRecord } from '../tracer/index.js';
-import type { FdInfo, ProcessInfo, SocketInfo, SyscallEvent } from './model.js';
+import { ItemTag, RecordFlag, RecordKind, itemCreds, itemFdFacts, itemList, itemString, type FdFacts, type TraceRecord } from '../tracer/index.js';
+import type { FdInfo, FdType, ProcessInfo, SocketInfo, SyscallEvent } from './model.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
 import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
 
@@ -99,9 +99,16 @@ const EINPROGRESS = 115;
 
 export class EventBuilder {
   private num = 0;
+  /**
+   * lazyFds: the tracer does not stop on every syscall that changes an fd
+   * table (close, accept, socket...: detection.ts syscallSet), so the
+   * state's table may hold fds closed since: an event's fd comes from the
+   * kernel's facts in its record (FdFacts), never from the table alone.
+   */
   constructor(
     private readonly state: ProcessTable,
     private readonly names: Map<number, string>,
+    private readonly lazyFds = false,
   ) {}
 
   /** Applies a record to the state; returns the Falco event for syscall records. */
@@ -157,6 +164,9 @@ export class EventBuilder {
       }
     }
     if (hasRet) args.res = res;
+    // The kernel's cwd, read at a relative path's stop: chdir may be untraced.
+    const cwd = itemString(rec, ItemTag.Cwd);
+    if (cwd !== undefined) proc.cwd = cwd;
     // A dirfd's path as the kernel has it (native A_DIRFD): the fd may be one
     // the state never saw (an open the pre-filter skipped, an fd received
     // over a socket); relative paths below resolve through it.
@@ -171,6 +181,25 @@ export class EventBuilder {
     const evt: SyscallEvent = { num: ++this.num, ts: rec.ts, type, tid: rec.tid, res, args, proc };
     this.decode(type, rec, evt, proc, hasRet);
     return evt;
+  }
+
+  /**
+   * The fd of argument i. Lazy table: the kernel's facts in the record
+   * (merged with the state's entry when it is the same object), nothing
+   * without them (the entry may be stale). Exact table: the state's entry,
+   * the facts when it has none.
+   */
+  private fdArg(rec: TraceRecord, p: ProcessInfo, i: number, isClient?: boolean): FdEntry | undefined {
+    const num = rec.args[i]! | 0;
+    const facts = itemFdFacts(rec, ItemTag.Fd0 + i);
+    const cached = p.fds.get(num) as FdEntry | undefined;
+    // An exact table is libsinsp's view, event by event (a capture is read
+    // back against it): the facts fill only what it does not know.
+    if (!this.lazyFds && cached) return cached;
+    if (facts === undefined) return this.lazyFds ? undefined : cached;
+    const fd = fdFromFacts(facts, cached, isClient);
+    p.fds.set(num, fd);
+    return fd;
   }
 
   /** Per-family decoding and state changes. */
@@ -210,20 +239,20 @@ export class EventBuilder {
       }
       case 'close': {
         const num = a.fd as number;
-        evt.fd = p.fds.get(num);
+        evt.fd = this.fdArg(rec, p, 0);
         if (!hasRet || evt.res === 0) p.fds.delete(num);
         return;
       }
       case 'dup':
       case 'dup2':
       case 'dup3': {
-        const old = p.fds.get(a.oldfd as number);
+        const old = this.fdArg(rec, p, 0);
         evt.fd = old;
         if (ok) duplicate(p, old, evt.res, type === 'dup3' && ((a.flags as number) & O_CLOEXEC) !== 0);
         return;
       }
       case 'fcntl': {
-        const fd = p.fds.get(a.fd as number) as FdEntry | undefined;
+        const fd = this.fdArg(rec, p, 0);
         evt.fd = fd;
         const cmd = a.cmd as number;
         if (ok && (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC)) {
@@ -237,7 +266,7 @@ export class EventBuilder {
         if (ok) p.cwd = resolvePath(p, (a.path as string) ?? '');
         return;
       case 'fchdir': {
-        const d = p.fds.get(a.fd as number);
+        const d = this.fdArg(rec, p, 0);
         evt.fd = d;
         // the kernel's answer (native SF_CWD): the fd may be one we never saw
         if (ok) p.cwd = itemString(rec, ItemTag.Cwd) ?? d?.name ?? p.cwd;
@@ -304,7 +333,7 @@ export class EventBuilder {
         const regIdx = type === 'connect' ? 1 : type === 'sendto' ? 4 : 1;
         const remote = parseSockaddr(rec.items.get(ItemTag.Arg0 + regIdx));
         const local = parseSockaddr(rec.items.get(ItemTag.Local));
-        const fd = p.fds.get(a.fd as number) as FdEntry | undefined;
+        const fd = this.fdArg(rec, p, 0, type === 'connect' ? true : undefined);
         if (remote !== undefined) a.addr = renderSockaddr(remote);
         const connected = type === 'connect' && hasRet && (evt.res === 0 || evt.res === -EINPROGRESS);
         if (fd && remote !== undefined && (connected || (type !== 'connect' && ok))) {
@@ -320,7 +349,10 @@ export class EventBuilder {
       case 'bind': {
         const addr = parseSockaddr(rec.items.get(ItemTag.Arg0 + 1));
         a.addr = renderSockaddr(addr);
-        const fd = p.fds.get(a.fd as number);
+        // The facts are read at the bind's exit, the socket bound already: the
+        // bind event itself says what it binds, as in libsinsp.
+        const facts = this.fdArg(rec, p, 0, false);
+        const fd = facts?.sock && !facts.sock.connected && facts.type !== 'unix' ? { ...facts, sock: { domain: facts.sock.domain, l4proto: facts.sock.l4proto, connected: false } } : facts;
         evt.fd = fd;
         if (ok && fd?.sock && addr) {
           // named by the address as bound (libsinsp: `127.0.0.1:0`, a unix path), seen by the bind itself;
@@ -334,11 +366,11 @@ export class EventBuilder {
         return;
       }
       case 'listen':
-        evt.fd = p.fds.get(a.fd as number);
+        evt.fd = this.fdArg(rec, p, 0, false);
         return;
       case 'accept':
       case 'accept4': {
-        const listener = p.fds.get(a.fd as number);
+        const listener = this.fdArg(rec, p, 0, false);
         const peer = parseSockaddr(rec.items.get(ItemTag.Out0 + 1));
         const local = parseSockaddr(rec.items.get(ItemTag.Local));
         if (ok) {
@@ -360,7 +392,7 @@ export class EventBuilder {
       }
       case 'recvfrom':
       case 'recvmsg': {
-        evt.fd = p.fds.get(a.fd as number);
+        evt.fd = this.fdArg(rec, p, 0);
         const from = parseSockaddr(rec.items.get(ItemTag.Out0 + (type === 'recvfrom' ? 4 : 1)));
         if (from && evt.fd) a.tuple = `${renderSockaddr(from)}->${evt.fd.name}`;
         return;
@@ -386,7 +418,7 @@ export class EventBuilder {
       case 'fchmod':
       case 'finit_module':
       case 'setns':
-        evt.fd = p.fds.get(a.fd as number);
+        evt.fd = this.fdArg(rec, p, 0);
         return;
       case 'unlinkat':
       case 'mkdirat':
@@ -415,6 +447,80 @@ export class EventBuilder {
         return;
     }
   }
+}
+
+const FD_ROLE_SERVER = 1;
+const S_IFMT = 0o170000;
+const S_IFSOCK = 0o140000;
+const S_IFDIR = 0o040000;
+const S_IFIFO = 0o010000;
+const ANON_TYPES: Record<string, FdType> = {
+  '[eventfd]': 'event', '[eventpoll]': 'eventpoll', '[signalfd]': 'signalfd', inotify: 'inotify',
+  '[timerfd]': 'timerfd', '[userfaultfd]': 'userfaultfd', '[io_uring]': 'io_uring',
+};
+
+function typeOf(f: FdFacts, local: SockAddr | undefined, peer: SockAddr | undefined): FdType {
+  const fmt = f.mode & S_IFMT;
+  if (fmt === S_IFSOCK) {
+    // an AF_INET6 socket whose ends are IPv4-mapped is an ipv4 fd, as in libsinsp
+    if (f.domain === AF_INET6) return (peer ?? local)?.family === AF_INET ? 'ipv4' : 'ipv6';
+    return f.domain === AF_INET ? 'ipv4' : f.domain === AF_UNIX ? 'unix' : f.domain === AF_NETLINK ? 'netlink' : 'unknown';
+  }
+  if (fmt === S_IFDIR) return 'directory';
+  if (fmt === S_IFIFO) return 'pipe';
+  if (f.link.startsWith('/memfd:')) return 'memfd';
+  if (f.link.startsWith('anon_inode:')) {
+    const kind = f.link.slice('anon_inode:'.length);
+    return ANON_TYPES[kind] ?? (kind.startsWith('bpf') ? 'bpf' : 'unknown');
+  }
+  return f.link.startsWith('/') ? 'file' : 'unknown';
+}
+
+function sameEnds(s: SocketInfo, a: SockAddr, b: SockAddr): boolean {
+  const ends = [`${s.clientIp}:${s.clientPort}`, `${s.serverIp}:${s.serverPort}`].sort().join(' ');
+  return ends === [`${a.ip}:${a.port}`, `${b.ip}:${b.port}`].sort().join(' ');
+}
+
+/**
+ * An fd entry from the kernel's facts. `cached` is the state's entry for the
+ * same number, kept when it is the same object (same path, same socket):
+ * it knows what the kernel cannot say (the path as opened, the open flags,
+ * which side connected). `isClient`: the role when the event tells it.
+ */
+export function fdFromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: boolean): FdEntry {
+  const local = f.local ? parseSockaddr(f.local) : undefined;
+  const peer = f.peer ? parseSockaddr(f.peer) : undefined;
+  const type = typeOf(f, local, peer);
+  const cloexec = (f.flags & O_CLOEXEC) !== 0;
+  const ino = Number(f.ino);
+  if (type === 'file' || type === 'directory') {
+    const name = f.link.replace(/ \(deleted\)$/, '');
+    if (cached && cached.type === type && cached.name === name) return { ...cached, cloexec, ino };
+    return { num: f.fd, type, name, openFlags: f.flags & ~O_CLOEXEC, cloexec, ino };
+  }
+  if (type === 'memfd') return { num: f.fd, type, name: f.link.replace(/^\/memfd:/, 'memfd:').replace(/ \(deleted\)$/, ''), cloexec, ino };
+  if (type === 'pipe') return { num: f.fd, type, name: '', cloexec, ino };
+  if (f.domain < 0) return { num: f.fd, type, name: f.link, cloexec, ino };
+  const l4proto = f.sotype === 1 ? 'tcp' : f.sotype === 2 ? 'udp' : f.sotype === 3 ? 'raw' : undefined;
+  const base: FdEntry = { num: f.fd, type, name: '', sock: { domain: f.domain, l4proto, connected: false }, cloexec, ino };
+  // the state's entry for this socket (same inode, or one from a record that
+  // had no facts): it knows how the socket was bound and which side it is
+  const same = cached?.sock !== undefined && cached.type === type && (cached.ino === ino || cached.ino === undefined);
+  if (peer === undefined) {
+    if (same && !cached!.sock!.connected) return { ...cached!, cloexec, ino };
+    // not connected: a unix socket is named by its path; an inet one bound to a port is a server's
+    if (type === 'unix') return { ...base, name: local?.path ?? '', sock: { ...base.sock!, path: local?.path } };
+    if (local?.port) return { ...base, sock: { ...base.sock!, serverIp: local.ip, serverPort: local.port, isClient: false } };
+    return base;
+  }
+  if (type === 'unix') return { ...base, name: peer.path || local?.path || '', sock: { ...base.sock!, connected: true, path: peer.path || local?.path } };
+  if (local === undefined) return base;
+  let client = isClient;
+  if (client === undefined && same && (cached!.ino === ino || sameEnds(cached!.sock!, local, peer))) client = cached!.sock!.isClient;
+  // The side whose port has a listener is the server (what accept gives),
+  // as the tracer saw it at the stop (FdFacts.role)
+  if (client === undefined) client = f.role !== FD_ROLE_SERVER;
+  return client ? withPeer(base, local, peer, true) : withPeer(base, peer, local, false);
 }
 
 /** `to` becomes a copy of `from`; a copy of an fd we do not know leaves `to` unknown (whatever it was is gone). */

@@ -30,6 +30,8 @@ export const ItemTag = {
   Comm: 27,
   /** Dir0 + i: the path of dirfd argument i, from /proc (not for AT_FDCWD). */
   Dir0: 40,
+  /** Fd0 + i: what the kernel says of the fd in argument i at the record's stop (FdFacts). */
+  Fd0: 48,
 } as const;
 
 export const NoticeCode = {
@@ -89,6 +91,51 @@ export const LAYOUT = {
 const H = LAYOUT.hdr;
 const C = LAYOUT.creds;
 const HDR = H.size;
+
+/** native/record.h FdFacts: an fd as the kernel had it while the tracee was stopped. */
+export interface FdFacts {
+  fd: number;
+  /** st_mode */
+  mode: number;
+  /** open flags (fdinfo), O_CLOEXEC included */
+  flags: number;
+  ino: bigint;
+  /** sockets: SO_DOMAIN, SO_TYPE, SO_PROTOCOL; -1 otherwise */
+  domain: number;
+  sotype: number;
+  proto: number;
+  local?: Buffer;
+  peer?: Buffer;
+  /** connected TCP: 1 the local port has a listener (the accepted side, the server), 2 not (the client), 0 unknown */
+  role: number;
+  /** readlink /proc/PID/fd/N */
+  link: string;
+}
+
+/** Byte offsets of native/record.h's FdFacts (the readlink target follows it; checked like LAYOUT). */
+export const FD_FACTS_LAYOUT = { size: 296, fd: 0, mode: 4, flags: 8, domain: 12, sotype: 16, proto: 20, ino: 24, localLen: 32, peerLen: 34, role: 36, local: 40, peer: 168, addrMax: 128 } as const;
+
+export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined {
+  const F = FD_FACTS_LAYOUT;
+  const b = rec.items.get(tag);
+  if (b === undefined || b.length < F.size) return undefined;
+  const localLen = Math.min(b.readUInt16LE(F.localLen), F.addrMax);
+  const peerLen = Math.min(b.readUInt16LE(F.peerLen), F.addrMax);
+  return {
+    fd: b.readInt32LE(F.fd),
+    mode: b.readUInt32LE(F.mode),
+    flags: b.readUInt32LE(F.flags),
+    domain: b.readInt32LE(F.domain),
+    sotype: b.readInt32LE(F.sotype),
+    proto: b.readInt32LE(F.proto),
+    ino: b.readBigUInt64LE(F.ino),
+    local: localLen ? b.subarray(F.local, F.local + localLen) : undefined,
+    peer: peerLen ? b.subarray(F.peer, F.peer + peerLen) : undefined,
+    role: b.readUInt32LE(F.role),
+    link: b.subarray(F.size).toString('utf8'),
+  };
+}
+
 
 function i64(buf: Buffer, off: number): number {
   const lo = buf.readUInt32LE(off);

@@ -19,23 +19,69 @@ import type { Pipeline } from './lifecycle.js';
 import type { Capture, CaptureOptions } from '../capture/recorder.js';
 
 /**
- * Syscalls the state needs whatever the rules say: fd tables (open, close,
- * dup, pipes, sockets), cwd, credentials. Process lifecycle comes from ptrace
- * events and costs no syscall stop.
+ * Syscalls that only keep the fd table: an event's fd comes from the kernel
+ * at the event's own stop instead (native add_fd_facts, FdFacts in the
+ * record), so they stop the workload only when a rule evaluates them, or
+ * when a rule reads the whole table (fd.types, proc.fdopencount), which
+ * facts about one fd cannot give.
  */
-export const STATE_SYSCALLS = [
+export const FD_TABLE_SYSCALLS = [
   'open', 'openat', 'openat2', 'creat', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'pipe', 'pipe2', 'memfd_create',
-  'chdir', 'fchdir', 'socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind',
-  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'capset',
+  'socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind',
 ];
+
+/**
+ * The cwd: a relative path's record carries the kernel's cwd (read at its
+ * stop) and an exec's record its new cwd, so chdir/fchdir stop only for a
+ * rule that reads proc.cwd on other events, where it would otherwise be the
+ * cwd of the last exec.
+ */
+export const CWD_SYSCALLS = ['chdir', 'fchdir'];
+
+/**
+ * Syscalls the state needs whatever the rules say: credentials change at
+ * these calls and nothing else tells the tracer when (reading /proc/PID/status
+ * at every event instead would cost each event ~10 us; these calls are rare).
+ * Process lifecycle comes from ptrace events and costs no syscall stop.
+ */
+export const STATE_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'capset'];
 
 /** Syscalls whose exit value nothing needs: one stop instead of two. */
 const ENTRY_ONLY = new Set(['close']);
 
-/** The seccomp set for a rule set: its event types (that the tracer knows) plus the state's. */
-export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { name: string; exit: boolean }[] {
+/** Why state syscalls beyond STATE_SYSCALLS are in the set: the first rule that needs each group. */
+export interface StateNeeds {
+  /** A rule reads the whole fd table: every FD_TABLE_SYSCALLS stops (the state is exact, not lazy). */
+  fdTable?: { rule: string; field: string };
+  cwd?: { rule: string };
+}
+
+const EXEC_TYPES = new Set(['execve', 'execveat']);
+
+export function stateNeeds(rs: Ruleset | undefined, exact = false): StateNeeds {
+  const out: StateNeeds = {};
+  // A capture, or the A/B switch of bench/: the seccomp set as it was before the fd state was lazy
+  if (exact) {
+    out.fdTable = { rule: '(exact state: capture or DRAIOS_BENCH_EXACT_STATE)', field: 'fd.types' };
+    out.cwd = { rule: '(exact state: capture or DRAIOS_BENCH_EXACT_STATE)' };
+  }
+  for (const r of rs?.rules ?? []) {
+    const whole = r.fields.find((f) => f.startsWith('fd.types') || f === 'proc.fdopencount');
+    if (whole && !out.fdTable) out.fdTable = { rule: r.name, field: whole };
+    // an exec's record carries the cwd already (read at the exec event)
+    const beyondExec = r.evttypes === 'all' || [...r.evttypes].some((t) => !EXEC_TYPES.has(t));
+    if (!out.cwd && beyondExec && r.fields.includes('proc.cwd')) out.cwd = { rule: r.name };
+  }
+  return out;
+}
+
+/** The seccomp set for a rule set: its event types (that the tracer knows) plus what the state needs. */
+export function syscallSet(rs: Ruleset | undefined, extra: string[] = [], exact = false): { name: string; exit: boolean }[] {
   const known = knownSyscalls();
   const names = new Set<string>(STATE_SYSCALLS);
+  const needs = stateNeeds(rs, exact);
+  if (needs.fdTable) for (const n of FD_TABLE_SYSCALLS) names.add(n);
+  if (needs.cwd) for (const n of CWD_SYSCALLS) names.add(n);
   const types = rs?.eventTypes() ?? 'all';
   if (types === 'all') for (const n of Object.keys(known)) names.add(n);
   else for (const t of types) if (t in known) names.add(t);
@@ -48,6 +94,25 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = []): { nam
     names.delete('execveat');
   }
   return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
+}
+
+/** Whether the fd table is lazy under this set: some fd-table syscall does not stop. */
+export function lazyFdTable(set: { name: string }[]): boolean {
+  const names = new Set(set.map((s) => s.name));
+  return FD_TABLE_SYSCALLS.some((n) => !names.has(n));
+}
+
+/** For the log: which rule made the tracer stop on each fd-table or cwd syscall. */
+function stateStopsBy(rs: Ruleset | undefined, needs: StateNeeds): Record<string, string> {
+  const by: Record<string, string> = {};
+  if (needs.fdTable) for (const n of FD_TABLE_SYSCALLS) by[n] = `rule "${needs.fdTable.rule}" reads ${needs.fdTable.field}`;
+  if (needs.cwd) for (const n of CWD_SYSCALLS) by[n] ??= `rule "${needs.cwd.rule}" reads proc.cwd`;
+  for (const r of rs?.rules ?? []) {
+    for (const n of [...FD_TABLE_SYSCALLS, ...CWD_SYSCALLS]) {
+      if (by[n] === undefined && (r.evttypes === 'all' || r.evttypes.has(n))) by[n] = `rule "${r.name}" evaluates ${n}`;
+    }
+  }
+  return by;
 }
 
 export interface DetectionOptions {
@@ -99,6 +164,8 @@ export interface PlanOptions {
   syscallsExtra?: string[];
   /** The open pre-filter off (bench/'s A/B switch, DRAIOS_BENCH_NO_PREFILTER). */
   noOpenPrefilter?: boolean;
+  /** The exact fd table (every fd-table syscall stops): a capture, or bench/'s A/B switch DRAIOS_BENCH_EXACT_STATE. */
+  exactState?: boolean;
   /** SYSDIG_PRIORITY=security: a full ring makes the workload wait. */
   backpressure?: boolean;
   cpu?: number;
@@ -108,7 +175,7 @@ export interface PlanOptions {
 /** What the supervisor's tracer must do for a rule set (also the build-time plan of the default rules). */
 export function tracePlan(rs: Ruleset | undefined, o: PlanOptions, traceView: boolean): TracePlan {
   return {
-    syscalls: syscallSet(rs, o.syscallsExtra),
+    syscalls: syscallSet(rs, o.syscallsExtra, o.exactState === true),
     readEnv: true,
     backpressure: o.backpressure ?? false,
     cpu: o.cpu,
@@ -142,7 +209,6 @@ export function createDetection(o: DetectionOptions): Detection {
   const names = new Map<number, string>(Object.entries(knownSyscalls()).map(([n, nr]) => [nr, n]));
   const users = new UserDb();
   const state = new ProcessTable(o.container, users);
-  const builder = new EventBuilder(state, names);
   // loaded only when asked for: the capture code stays out of every other start-up
   let capture: Capture | undefined;
   const captureReady = o.capture
@@ -154,9 +220,13 @@ export function createDetection(o: DetectionOptions): Detection {
   const host = o.hostname ?? osHostname();
   let rs = o.ruleset;
   const traceView = o.log.isLevelEnabled('trace');
-  // a capture records every open: the pre-filter would leave most of them out
+  // a capture records every open: the pre-filter would leave most of them out;
+  // and it is read back against the state its events rebuild: the exact fd table
   const everyOpen = traceView || o.capture !== undefined || o.plan.noOpenPrefilter === true;
-  const plan = tracePlan(rs, o.plan, everyOpen);
+  const planOptions = { ...o.plan, exactState: o.plan.exactState === true || o.capture !== undefined };
+  const plan = tracePlan(rs, planOptions, everyOpen);
+  const lazy = lazyFdTable(plan.syscalls);
+  const builder = new EventBuilder(state, names, lazy);
   const filterSet = new Set(plan.syscalls.map((s) => s.name));
   let tracer: SupervisorLink | undefined;
   const prefilter = nativePathFilter(rs, everyOpen);
@@ -236,6 +306,7 @@ export function createDetection(o: DetectionOptions): Detection {
       tracer = link;
       droppedBase = link.stats().dropped;
       o.log.info({ openPrefilter: describeFilter(prefilter) }, 'open pre-filter');
+      o.log.info({ lazyFdTable: lazy, syscalls: plan.syscalls.length, stateStopsBy: stateStopsBy(rs, stateNeeds(rs, planOptions.exactState)) }, 'syscall set');
     },
     onRecords,
     ruleset: () => rs,
@@ -248,6 +319,12 @@ export function createDetection(o: DetectionOptions): Detection {
         if (r.evttypes === 'all') continue;
         const missing = [...r.evttypes].filter((t) => t in known && !filterSet.has(t));
         if (missing.length) degraded.push(`${r.name} (${missing.join(', ')})`);
+      }
+      // A rule over the whole fd table needs the fd syscalls the workload
+      // was started without: its fields see only the fds events named.
+      const needs = stateNeeds(next);
+      if (lazy && needs.fdTable && !degraded.some((d) => d.startsWith(`${needs.fdTable!.rule} (`))) {
+        degraded.push(`${needs.fdTable.rule} (${needs.fdTable.field}: fd table not kept)`);
       }
       // Everything that can fail is computed before the swap, so a set that
       // throws here is never the one in force.

@@ -171,7 +171,7 @@ export async function main(): Promise<number> {
     container,
     sinks: alerting.sinks,
     log,
-    plan: { syscallsExtra: config.syscallsExtra, noOpenPrefilter: config.noOpenPrefilter, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
+    plan: { syscallsExtra: config.syscallsExtra, noOpenPrefilter: config.noOpenPrefilter, exactState: config.exactState, backpressure: config.priority === 'security', cpu: resolveTracerCpu(config.tracerCpu), ringBytes: config.ringBytes },
     identityReady: alerting.linkReady,
     alertFormat: { timeFormatIso8601: config.timeFormatIso8601, containerFields: config.alertContainerFields },
     capture,

@@ -183,6 +183,33 @@ test('Redirect STDOUT/STDIN to Network Connection in Container', async () => {
   }
 });
 
+test('Redirect STDOUT/STDIN to Network Connection in Container: bind shell (accepted socket onto stdin/stdout)', async () => {
+  // The tracer stops on neither accept nor close under the stable rules: the
+  // socket's facts (type, tuple, which side listens) come from the kernel at
+  // the dup2 itself.
+  const portFile = join(dir, 'bind-port');
+  const py = [
+    'import socket, os',
+    'l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)',
+    'c = socket.create_connection(l.getsockname())',
+    's, peer = l.accept()',
+    'open(' + JSON.stringify(portFile) + ', "w").write("%d %d" % (l.getsockname()[1], peer[1]))',
+    'os.dup2(s.fileno(), 0); os.dup2(s.fileno(), 1)',
+  ].join('\n');
+  const { alerts } = await run([PY, '-c', py]);
+  const [lport, cport] = readFileSync(portFile, 'utf8').split(' ').map(Number);
+  const hits = alerts.filter((a) => a.rule === 'Redirect STDOUT/STDIN to Network Connection in Container');
+  assert.ok(hits.length >= 1, `expected the redirect rule, got ${JSON.stringify(alerts.map((a) => a.rule))}`);
+  for (const a of hits) {
+    assert.is(a.output_fields['fd.type'], 'ipv4');
+    assert.is(a.output_fields['fd.name'], `127.0.0.1:${cport}->127.0.0.1:${lport}`);
+    assert.is(a.output_fields['fd.lport'], lport);
+    assert.is(a.output_fields['fd.rport'], cport);
+  }
+  assert.ok(hits.length >= 2, 'one alert for stdin, one for stdout');
+  assert.is(hits[0]!.output_fields['fd.sip'], '127.0.0.1');
+});
+
 test('Linux Kernel Module Injection Detected (finit_module attempt)', async () => {
   const { alerts } = await run([PY, '-c', 'import ctypes; ctypes.CDLL(None).syscall(313, -1, b"", 0)']);
   const a = one(alerts, 'Linux Kernel Module Injection Detected');
