@@ -471,14 +471,6 @@ async function main(): Promise<void> {
       `${fmtLoop(median(floor))} per call vs ${fmtLoop(median(getppid.samples.native.map((x) => x.value)))} without (speed ` +
       `${(median(getppid.samples.native.map((x) => x.value)) / median(floor)).toFixed(3)}): what any seccomp filter costs on this kernel.`
     : '';
-  // Node reads NODE_EXTRA_CA_CERTS eagerly at start (~35 ms for a system
-  // bundle here): the repository's bin/instrument, a node script, pays it;
-  // the deployed launcher sets it aside for the workload (scripts/dist-launcher.c).
-  const caLine = process.env.NODE_EXTRA_CA_CERTS && rows.some((r) => r.w.name === 'startup')
-    ? `NODE_EXTRA_CA_CERTS is set in this environment (${process.env.NODE_EXTRA_CA_CERTS}): the repository's \`bin/instrument\` ` +
-      `(a node script) pays Node's eager read of it at every start; the deployed tree's launcher keeps it (with NODE_OPTIONS, ` +
-      `LD_PRELOAD...) away from the agent's node and restores it for the workload.`
-    : '';
   const cmd = `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`;
   const block = [
     `Machine: ${machine()}.`,
@@ -493,7 +485,6 @@ async function main(): Promise<void> {
     '',
     peakLine,
     ...(floorLine ? ['', floorLine] : []),
-    ...(caLine ? ['', caLine] : []),
   ].join('\n');
   console.log(block);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ label, summary, peakKb: peak, dropped, rows: rows.map((r) => ({ w: r.w.name, samples: r.samples })) }, null, 2));
