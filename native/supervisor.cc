@@ -289,6 +289,10 @@ class Supervisor : public tracer::Hooks {
 
   bool main_done_ = false;
   int main_status_ = 0;
+  // Processes entering the container (docs/ecs-exec.md): /proc scanned every
+  // enter_scan_ms_ (0: off) from the trace loop's timed work.
+  long enter_scan_ms_ = 0;
+  uint64_t next_scan_ = 1;  // due at once (0 would read as "nothing timed")
   uint64_t flush_deadline_ = 0;
   std::atomic<bool> flushed_{false};
 
@@ -516,6 +520,7 @@ int Supervisor::timeout_ms() {
   uint64_t next = 0;
   if (restart_at_) next = restart_at_;
   if (main_done_ && (!next || flush_deadline_ < next)) next = flush_deadline_;
+  if (enter_scan_ms_ > 0 && !main_done_ && (!next || next_scan_ < next)) next = next_scan_;
   if (!next) return -1;
   // Wake at least every 50 ms meanwhile: a pending restart must not wait
   // for the next stop.
@@ -524,6 +529,13 @@ int Supervisor::timeout_ms() {
 
 void Supervisor::tick() {
   if (restart_at_ && now_ms() >= restart_at_ && analysis_.load() < 0) spawn_analysis();
+  if (enter_scan_ms_ > 0 && !main_done_ && tracer_) {
+    uint64_t now = now_ms();
+    if (now >= next_scan_) {
+      tracer_->scan_entered();
+      next_scan_ = now + (uint64_t)enter_scan_ms_;
+    }
+  }
   service_analysis_nonblocking();
 }
 
@@ -696,6 +708,12 @@ int Supervisor::main(int argc, char** argv) {
     opts.backpressure = plan.backpressure;
     opts.cpu = plan.cpu;
     if (!plan.trace) opts.trace = false;
+    // As PID 1 every process of the container's PID namespace is in our
+    // /proc: those that entered it from outside (ECS Exec, runc exec,
+    // nsenter) are found by a scan. Elsewhere /proc is the host's: only on
+    // request (DRAIOS_ENTER_SCAN_MS).
+    enter_scan_ms_ = env_number("DRAIOS_ENTER_SCAN_MS", self_ == 1 ? 50 : 0, 0, 60000);
+    opts.entered = enter_scan_ms_ > 0;
     shm_->capacity = plan.ring_bytes;
     tr->set_path_filter(plan.filter);
   } else {

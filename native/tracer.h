@@ -27,6 +27,7 @@ struct StartOptions {
   bool read_env = true;            // read /proc/PID/environ at exec
   bool backpressure = false;       // a full ring makes the workload wait instead of dropping
   int cpu = -1;                    // >= 0: pin the supervisor and the workload to this CPU
+  bool entered = false;            // trace processes that enter the PID namespace (scan_entered)
   // What the workload inherits: the signal mask and, per signal, whether it
   // was ignored (SIG_IGN survives exec; handlers cannot).
   sigset_t mask;
@@ -72,6 +73,9 @@ class Tracer {
   Stats& stats() { return shm_->stats; }
   // A notice record (supervisor events: analysis restarts...), from the loop's thread only.
   void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
+  // Finds processes that entered the container since the last call and
+  // seizes them (native/entered.h); from the loop's thread only (Hooks::tick).
+  void scan_entered();
   // errno of the workload's failed exec (0: it ran).
   int exec_error() const { return exec_error_; }
 
