@@ -84,6 +84,12 @@ constexpr size_t kMaxRingBytes = 1u << 30;
 constexpr size_t kMaxMessage = 256 * 1024;
 
 volatile sig_atomic_t g_workload = 0;
+volatile sig_atomic_t g_scan_due = 0;
+
+// The entered-process scan's timer: a thread-directed signal that
+// interrupts the trace loop's blocking waitpid (no SA_RESTART), so the loop
+// keeps its cheapest wait per stop and still wakes when the workload is idle.
+void on_scan_timer(int) { g_scan_due = 1; }
 
 uint64_t now_ms() {
   struct timespec ts;
@@ -292,7 +298,10 @@ class Supervisor : public tracer::Hooks {
   // Processes entering the container (docs/ecs-exec.md): /proc scanned every
   // enter_scan_ms_ (0: off) from the trace loop's timed work.
   long enter_scan_ms_ = 0;
-  uint64_t next_scan_ = 1;  // due at once (0 would read as "nothing timed")
+  timer_t scan_timer_{};
+  bool scan_timer_on_ = false;
+  void start_scan_timer();
+  void stop_scan_timer();
   uint64_t flush_deadline_ = 0;
   std::atomic<bool> flushed_{false};
 
@@ -506,7 +515,37 @@ bool Supervisor::reap(int pid, int status) {
   return true;
 }
 
+void Supervisor::start_scan_timer() {
+  int sig = SIGRTMIN + 4;  // glibc keeps the first ones for itself
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_scan_timer;
+  sigfillset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0) return;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = sig;
+  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  if (timer_create(CLOCK_MONOTONIC, &sev, &scan_timer_) != 0) return;
+  struct itimerspec its;
+  its.it_interval.tv_sec = enter_scan_ms_ / 1000;
+  its.it_interval.tv_nsec = (enter_scan_ms_ % 1000) * 1000000L;
+  its.it_value.tv_sec = 0;
+  its.it_value.tv_nsec = 1000000;  // the first scan at once
+  scan_timer_on_ = timer_settime(scan_timer_, 0, &its, nullptr) == 0;
+}
+
+// Once the workload is gone nothing enters worth the wake-ups, and the
+// supervisor's last blocking waits must not be interrupted.
+void Supervisor::stop_scan_timer() {
+  if (!scan_timer_on_) return;
+  timer_delete(scan_timer_);
+  scan_timer_on_ = false;
+}
+
 void Supervisor::main_exited(int status) {
+  stop_scan_timer();
   main_done_ = true;
   main_status_ = status;
   shm_->workload_status.store(status);
@@ -520,7 +559,6 @@ int Supervisor::timeout_ms() {
   uint64_t next = 0;
   if (restart_at_) next = restart_at_;
   if (main_done_ && (!next || flush_deadline_ < next)) next = flush_deadline_;
-  if (enter_scan_ms_ > 0 && !main_done_ && (!next || next_scan_ < next)) next = next_scan_;
   if (!next) return -1;
   // Wake at least every 50 ms meanwhile: a pending restart must not wait
   // for the next stop.
@@ -529,12 +567,9 @@ int Supervisor::timeout_ms() {
 
 void Supervisor::tick() {
   if (restart_at_ && now_ms() >= restart_at_ && analysis_.load() < 0) spawn_analysis();
-  if (enter_scan_ms_ > 0 && !main_done_ && tracer_) {
-    uint64_t now = now_ms();
-    if (now >= next_scan_) {
-      tracer_->scan_entered();
-      next_scan_ = now + (uint64_t)enter_scan_ms_;
-    }
+  if (g_scan_due && !main_done_ && tracer_) {
+    g_scan_due = 0;
+    tracer_->scan_entered();
   }
   service_analysis_nonblocking();
 }
@@ -741,8 +776,10 @@ int Supervisor::main(int argc, char** argv) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   pthread_sigmask(SIG_SETMASK, &chld, nullptr);  // pending forwarded signals are delivered now
+  if (opts.entered && res.traced) start_scan_timer();
 
   tr->run();
+  stop_scan_timer();
 
   if (!main_done_) {
     // The loop ended without the main exit (should not happen): reap it.

@@ -860,7 +860,10 @@ int Loop::wait_any(int* status) {
     if (timeout < 0) {
       int pid = waitpid(-1, status, wait_flags_);
       if (pid >= 0) return pid;
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        tr_.hooks_.tick();  // a timer of the supervisor's (the entered-process scan)
+        continue;
+      }
       return -1;  // ECHILD: nothing left to trace or reap
     }
     int pid = waitpid(-1, status, wait_flags_ | WNOHANG);

@@ -51,7 +51,8 @@ class Hooks {
   virtual void main_exited(int status) = 0;
   // -1: nothing timed to do (the loop may block in waitpid); else how long it may block.
   virtual int timeout_ms() = 0;
-  // Timed work (restarts, the flush deadline); called when the loop wakes.
+  // Timed work (restarts, the flush deadline, the entered-process scan);
+  // called when the loop wakes, also from a blocking wait a signal interrupted.
   virtual void tick() = 0;
   // True once the loop should end (the workload exited and the analysis drained).
   virtual bool done() = 0;
