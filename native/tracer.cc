@@ -687,6 +687,27 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   resume(tid, t, 0);
 }
 
+// What an exec record tells of a process's image (items_): exe, cwd,
+// cmdline, comm, environment, credentials.
+void Loop::process_items(int tid) {
+  items_.clear();
+  add_proc_link(items_, TAG_EXE, tid, "exe");
+  add_proc_link(items_, TAG_CWD, tid, "cwd");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
+  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
+  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
+  snprintf(path, sizeof path, "/proc/%d/comm", tid);
+  n = read_file(path, strbuf_, 64);
+  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
+  if (opts_.read_env) {
+    snprintf(path, sizeof path, "/proc/%d/environ", tid);
+    n = read_file(path, bigbuf_, sizeof bigbuf_);
+    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
+  }
+  add_creds(tid, items_);
+}
+
 void Loop::on_exec(int tid) {
   unsigned long former = 0;
   ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former);
@@ -721,114 +742,6 @@ void Loop::on_exec(int tid) {
     t.want_exit = false;
   }
   resume(tid, t, 0);
-}
-
-// ---- processes that entered the container (native/entered.h) ----
-
-// A syscall stop of a process that entered the container: it has no filter
-// of ours, so it stops at every entry and exit and we make the filter's
-// decision here. False: an exit stop on_syscall_stop reports.
-bool Loop::on_entered_syscall(int tid, Task& t) {
-  SyscallInfo si;
-  std::memset(&si, 0, sizeof si);
-  long r = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si);
-  if (r > 0 && si.op == SI_ENTRY) {
-    int nr = (int)si.entry.nr;
-    if (si.arch != AUDIT_ARCH_X86_64 || (nr & 0x40000000)) {
-      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | FD_FOREIGN);  // as the filter does
-      return true;
-    }
-    uint8_t want = nr >= 0 && (size_t)nr < entered_want_.size() ? entered_want_[nr] : 0;
-    if (want)
-      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | (want == 2 ? FD_WANT_EXIT : 0));
-    else
-      resume(tid, t, 0);
-    return true;
-  }
-  if (r > 0 && si.op == SI_EXIT && t.want_exit) return false;
-  resume(tid, t, 0);
-  return true;
-}
-
-// Seizes a process found in /proc and tells the analysis about it as if its
-// exec had just been seen: an exec record (flagged RF_ENTERED, with its
-// parent inside the namespace) and a successful execve.
-void Loop::adopt_entered(const EnteredProc& p) {
-  // The workload's options but EXITKILL: without our filter an entered
-  // process loses nothing when the tracer goes, it just runs on untraced.
-  long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-           PTRACE_O_TRACESECCOMP;
-  std::vector<int> tids;
-  int err = EnteredScanner::seize(p.pid, o, tids);
-  if (err) {
-    // Already ours: a new task of the workload whose fork event is still unread.
-    if (err == EPERM && traced_by(p.pid, getpid())) return;
-    entered_.ignore(p.pid);  // logged once, not retried
-    char text[256];
-    snprintf(text, sizeof text, "process %d (%s) entered the container but cannot be traced (%s): it runs untraced", p.pid,
-             p.comm.c_str(), strerror(err));
-    notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
-    return;
-  }
-  for (int tid : tids) {
-    Task& t = tasks_[tid];
-    t.tgid = p.pid;
-    t.entered = true;
-  }
-  int parent = p.ppid == getpid() ? 0 : p.ppid;  // an orphan reparented to us: the supervisor is invisible
-  process_items(p.pid);
-  uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
-  emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
-  for (int tid : tids) {
-    if (tid == p.pid) continue;
-    uint64_t targs[6] = {(uint64_t)p.pid, 0, 0, 0, 0, 0};
-    emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
-  }
-  items_.clear();
-  add_proc_link(items_, TAG_ARG0, p.pid, "exe");
-  uint64_t none[6] = {0, 0, 0, 0, 0, 0};
-  emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
-  tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Loop::scan_entered() {
-  if (entered_want_.empty()) {
-    entered_want_.assign(512, 0);
-    for (const auto& s : opts_.syscalls)
-      if (s.nr >= 0 && (size_t)s.nr < entered_want_.size())
-        entered_want_[s.nr] = std::max<uint8_t>(entered_want_[s.nr], s.want_exit ? 2 : 1);
-  }
-  int self = getpid();
-  auto known = [&](int pid) { return pid == self || tasks_.count(pid) != 0 || tr_.hooks_.is_agent(pid); };
-  auto found = entered_.scan(known);
-  for (const EnteredProc& p : found) {
-    if (tr_.hooks_.is_agent(p.sid)) {
-      entered_.ignore(p.pid);  // started by the analysis process (its own session)
-      continue;
-    }
-    adopt_entered(p);
-  }
-}
-
-// What an exec record tells of a process's image (items_): exe, cwd,
-// cmdline, comm, environment, credentials.
-void Loop::process_items(int tid) {
-  items_.clear();
-  add_proc_link(items_, TAG_EXE, tid, "exe");
-  add_proc_link(items_, TAG_CWD, tid, "cwd");
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
-  snprintf(path, sizeof path, "/proc/%d/comm", tid);
-  n = read_file(path, strbuf_, 64);
-  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
-  if (opts_.read_env) {
-    snprintf(path, sizeof path, "/proc/%d/environ", tid);
-    n = read_file(path, bigbuf_, sizeof bigbuf_);
-    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
-  }
-  add_creds(tid, items_);
 }
 
 // The child reports, before exec, what went wrong on its side (8-byte
@@ -993,6 +906,93 @@ void Loop::run_untraced(int main_pid, int errfd) {
     } else {
       tr_.hooks_.reap(pid, status);
     }
+  }
+}
+
+// ---- processes that entered the container (native/entered.h) ----
+
+// A syscall stop of a process that entered the container: it has no filter
+// of ours, so it stops at every entry and exit and we make the filter's
+// decision here. False: an exit stop on_syscall_stop reports.
+bool Loop::on_entered_syscall(int tid, Task& t) {
+  SyscallInfo si;
+  std::memset(&si, 0, sizeof si);
+  long r = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si);
+  if (r > 0 && si.op == SI_ENTRY) {
+    int nr = (int)si.entry.nr;
+    if (si.arch != AUDIT_ARCH_X86_64 || (nr & 0x40000000)) {
+      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | FD_FOREIGN);  // as the filter does
+      return true;
+    }
+    uint8_t want = nr >= 0 && (size_t)nr < entered_want_.size() ? entered_want_[nr] : 0;
+    if (want)
+      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | (want == 2 ? FD_WANT_EXIT : 0));
+    else
+      resume(tid, t, 0);
+    return true;
+  }
+  if (r > 0 && si.op == SI_EXIT && t.want_exit) return false;
+  resume(tid, t, 0);
+  return true;
+}
+
+// Seizes a process found in /proc and tells the analysis about it as if its
+// exec had just been seen: an exec record (flagged RF_ENTERED, with its
+// parent inside the namespace) and a successful execve.
+void Loop::adopt_entered(const EnteredProc& p) {
+  // The workload's options but EXITKILL: without our filter an entered
+  // process loses nothing when the tracer goes, it just runs on untraced.
+  long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+           PTRACE_O_TRACESECCOMP;
+  std::vector<int> tids;
+  int err = EnteredScanner::seize(p.pid, o, tids);
+  if (err) {
+    // Already ours: a new task of the workload whose fork event is still unread.
+    if (err == EPERM && traced_by(p.pid, getpid())) return;
+    entered_.ignore(p.pid);  // logged once, not retried
+    char text[256];
+    snprintf(text, sizeof text, "process %d (%s) entered the container but cannot be traced (%s): it runs untraced", p.pid,
+             p.comm.c_str(), strerror(err));
+    notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
+    return;
+  }
+  for (int tid : tids) {
+    Task& t = tasks_[tid];
+    t.tgid = p.pid;
+    t.entered = true;
+  }
+  int parent = p.ppid == getpid() ? 0 : p.ppid;  // an orphan reparented to us: the supervisor is invisible
+  process_items(p.pid);
+  uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
+  emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
+  for (int tid : tids) {
+    if (tid == p.pid) continue;
+    uint64_t targs[6] = {(uint64_t)p.pid, 0, 0, 0, 0, 0};
+    emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
+  }
+  items_.clear();
+  add_proc_link(items_, TAG_ARG0, p.pid, "exe");
+  uint64_t none[6] = {0, 0, 0, 0, 0, 0};
+  emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
+  tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Loop::scan_entered() {
+  if (entered_want_.empty()) {
+    entered_want_.assign(512, 0);
+    for (const auto& s : opts_.syscalls)
+      if (s.nr >= 0 && (size_t)s.nr < entered_want_.size())
+        entered_want_[s.nr] = std::max<uint8_t>(entered_want_[s.nr], s.want_exit ? 2 : 1);
+  }
+  int self = getpid();
+  auto known = [&](int pid) { return pid == self || tasks_.count(pid) != 0 || tr_.hooks_.is_agent(pid); };
+  auto found = entered_.scan(known);
+  for (const EnteredProc& p : found) {
+    if (tr_.hooks_.is_agent(p.sid)) {
+      entered_.ignore(p.pid);  // started by the analysis process (its own session)
+      continue;
+    }
+    adopt_entered(p);
   }
 }
 
