@@ -148,6 +148,32 @@ test('a long-lived entered shell: the session rule fires once, its later cat /et
   assert.is(byRule(c.alerts, SESSION_RULE).length, 1);
 });
 
+test('after an analysis restart the entered shell is still known as entered, with its ancestry', async () => {
+  const c = await startContainer();
+  const shell = enter(c, ['sh']);
+  await enteredChild(shell.pid!);
+  await until(() => byRule(c.alerts, SESSION_RULE).length > 0, 20_000, 'the session alert');
+  const analysis = () => children(c.sup).find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('/out/src/wrapper/main');
+    } catch {
+      return false;
+    }
+  });
+  const first = analysis()!;
+  process.kill(first, 'SIGKILL');
+  await until(() => analysis() !== undefined && analysis() !== first, 20_000, 'a new analysis process');
+  // The new analysis rebuilt its state from /proc: the shell is known as entered.
+  shell.stdin!.write('cat /etc/shadow > /dev/null\n');
+  await until(() => byRule(c.alerts, 'Test cat ancestry').length > 0, 20_000, 'the ancestry alert after the restart');
+  const f = byRule(c.alerts, 'Test cat ancestry')[0]!.output_fields;
+  assert.equal([f['proc.pname'], f['proc.aname[2]'], f['proc.is_entered']], ['sh', null, true]);
+  shell.stdin!.end();
+  await shell;
+  const r = await c.stop();
+  assert.is(r.exitCode, 0);
+});
+
 test('transparency: an entered command (nsenter -a where allowed) keeps its output, exit code and signals; detection latency', async () => {
   const c = await startContainer();
   // All namespaces where this machine allows it (nsenter -a), else PID and mount.
