@@ -148,6 +148,27 @@ test('a long-lived entered shell: the session rule fires once, its later cat /et
   assert.is(byRule(c.alerts, SESSION_RULE).length, 1);
 });
 
+test('a multi-threaded entered process (as the SSM agent is): a child forked by one of its other threads is followed', async () => {
+  const c = await startContainer();
+  // On each input line a worker thread runs cat /etc/shadow: the fork comes from that thread.
+  const script = `process.stdin.on('data', () => new (require('worker_threads').Worker)("require('child_process').execFileSync('cat', ['/etc/shadow'])", { eval: true }))`;
+  const node = enter(c, [process.execPath, '-e', script]);
+  const pid = await enteredChild(node.pid!);
+  await until(() => tracerOf(pid) === c.sup, 20_000, 'the entered node traced');
+  const threads = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s*(\d+)/m)![1];
+  assert.ok(Number(threads) > 1, 'node runs several threads');
+  node.stdin!.write('go\n');
+  await until(() => byRule(c.alerts, CREDENTIAL_RULE).length > 0, 60_000, 'the credential-read alert');
+  const a = byRule(c.alerts, CREDENTIAL_RULE)[0]!;
+  assert.is(a.output_fields['proc.cmdline'], 'cat /etc/shadow');
+  assert.is(a.output_fields['proc.pname'], 'node');
+  node.stdin!.end();
+  const n = await node;
+  assert.is(n.exitCode, 0, n.stderr);
+  const r = await c.stop();
+  assert.is(r.exitCode, 0);
+});
+
 test('after an analysis restart the entered shell is still known as entered, with its ancestry', async () => {
   const c = await startContainer();
   const shell = enter(c, ['sh']);
