@@ -10,7 +10,7 @@ import { execa, type ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INSTRUMENT, ROOT, readAlerts, testEnv, tmp, until } from '../helpers.js';
+import { INSTRUMENT, ROOT, procState, readAlerts, testEnv, tmp, until } from '../helpers.js';
 
 const SESSION_RULE = 'Fargate interactive session entered the container';
 const CREDENTIAL_RULE = 'Fargate credential file read';
@@ -155,8 +155,8 @@ test('a multi-threaded entered process (as the SSM agent is): a child forked by 
   const node = enter(c, [process.execPath, '-e', script]);
   const pid = await enteredChild(node.pid!);
   await until(() => tracerOf(pid) === c.sup, 20_000, 'the entered node traced');
-  const threads = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s*(\d+)/m)![1];
-  assert.ok(Number(threads) > 1, 'node runs several threads');
+  const threads = () => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s*(\d+)/m)![1]);
+  await until(() => threads() > 1, 20_000, 'node running several threads');
   node.stdin!.write('go\n');
   await until(() => byRule(c.alerts, CREDENTIAL_RULE).length > 0, 60_000, 'the credential-read alert');
   const a = byRule(c.alerts, CREDENTIAL_RULE)[0]!;
@@ -165,6 +165,37 @@ test('a multi-threaded entered process (as the SSM agent is): a child forked by 
   node.stdin!.end();
   const n = await node;
   assert.is(n.exitCode, 0, n.stderr);
+  const r = await c.stop();
+  assert.is(r.exitCode, 0);
+});
+
+test('an interactive session on a terminal (as ECS Exec gives): tty in the alert, Ctrl-Z and fg work, exit code unchanged', async () => {
+  const c = await startContainer();
+  // script(1) gives the entered shell a pseudo-terminal, as the SSM agent does.
+  const sess = execa('script', ['-qfec', `nsenter -t ${c.sup} -p -m bash --norc --noprofile -i`, '/dev/null'], { reject: false, stdin: 'pipe', timeout: 60_000 });
+  let out = '';
+  sess.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await until(() => children(sess.pid!).length > 0, 20_000, 'nsenter');
+  const bash = await enteredChild(children(sess.pid!)[0]!);
+  await until(() => byRule(c.alerts, SESSION_RULE).length > 0, 20_000, 'the session alert');
+  const session = byRule(c.alerts, SESSION_RULE)[0]!;
+  assert.is(session.output_fields['proc.name'], 'bash');
+  assert.ok(Number(session.output_fields['proc.tty']) > 0, 'the session has a terminal');
+  // A foreground job stopped with Ctrl-Z, then continued with fg and ended with Ctrl-D.
+  sess.stdin!.write('cat\n');
+  await until(() => children(bash).length > 0, 20_000, 'cat in the foreground');
+  const cat = children(bash)[0]!;
+  await until(() => tracerOf(cat) === c.sup, 20_000, 'cat traced');
+  sess.stdin!.write('\x1a');
+  await until(() => /Stopped/.test(out), 20_000, 'the job stopped');
+  sess.stdin!.write('fg\n');
+  await until(() => procState(cat) === 'S' || procState(cat) === 'R', 20_000, 'the job continued');
+  sess.stdin!.write('\x04');
+  sess.stdin!.write('echo "marker $((40 + 2))"\n');
+  await until(() => out.includes('marker 42'), 20_000, 'the shell back at its prompt');
+  sess.stdin!.write('exit 5\n');
+  const s = await sess;
+  assert.is(s.exitCode, 5, out);
   const r = await c.stop();
   assert.is(r.exitCode, 0);
 });
