@@ -121,6 +121,36 @@ bool traced_by_us(pid_t pid) {
   return t && atoi(t + 11) == (int)getpid();
 }
 
+// The parent of pid from /proc/PID/stat (async-signal-safe), -1 if unknown.
+int parent_of(pid_t pid) {
+  char path[48];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')');
+  return p && p[1] == ' ' && p[2] && p[3] == ' ' ? atoi(p + 4) : -1;
+}
+
+// A process of the workload: traced by us and descended from us. A process
+// that entered the container (docs/ecs-exec.md) is traced too, but its
+// ancestry leaves the namespace (a parent 0): its signals are an outsider's
+// (`kill 1` from an ECS Exec shell reaches the workload as it would natively).
+bool from_workload(pid_t pid) {
+  if (!traced_by_us(pid)) return false;
+  for (int depth = 0; depth < 64; depth++) {
+    int ppid = parent_of(pid);
+    if (ppid == (int)getpid()) return true;
+    if (ppid <= 0) return ppid < 0;  // unreadable (gone): as before, the workload's
+    pid = ppid;
+  }
+  return true;
+}
+
 // Forwarding (async-signal-safe). Not forwarded: what the workload got
 // itself - a signal from the terminal to our process group (si_code
 // SI_KERNEL: the workload is in that group too) or one a process of the
@@ -130,7 +160,7 @@ void on_signal(int sig, siginfo_t* si, void*) {
   int saved = errno;
   bool forward = g_workload > 0;
   if (si && si->si_code == SI_KERNEL) forward = false;
-  if (forward && si && si->si_code <= 0 && si->si_pid > 0 && (si->si_pid == getpid() || traced_by_us(si->si_pid))) forward = false;
+  if (forward && si && si->si_code <= 0 && si->si_pid > 0 && (si->si_pid == getpid() || from_workload(si->si_pid))) forward = false;
   if (forward) kill(g_workload, sig);
   errno = saved;
 }

@@ -278,6 +278,18 @@ test('fast-exiting entered commands: exit codes and output unchanged, the worklo
   assert.is(r.exitCode, 0, r.stderr.slice(-2000));
 });
 
+test('kill -TERM 1 from an entered shell reaches the workload (an outsider\'s signal to PID 1 is forwarded)', async () => {
+  const c = await startContainer();
+  const shell = enter(c, ['sh']);
+  const pid = await enteredChild(shell.pid!);
+  await until(() => tracerOf(pid) === c.sup, 20_000, 'the entered shell traced');
+  shell.stdin!.end('kill -TERM 1\n');
+  // The workload (sh, not PID 1 here) dies of it; the supervisor exits 128+15.
+  const r = await c.run;
+  assert.is(r.exitCode, 143, r.stderr.slice(-2000));
+  await shell;
+});
+
 test('a process that cannot be seized (already traced) runs untraced and is logged once', async () => {
   const c = await startContainer();
   // strace, outside the container, traces nsenter and so the shell it
