@@ -71,6 +71,17 @@ bool traced_by(int pid, int tracer) {
   return t && atoi(t + 11) == tracer;
 }
 
+bool same_mount_ns(int pid) {
+  static char self[64];
+  static ssize_t self_len = -1;
+  if (self_len < 0) self_len = readlink("/proc/self/ns/mnt", self, sizeof self);
+  char path[48], link[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+  ssize_t n = readlink(path, link, sizeof link);
+  // Unreadable (no rights, gone): let the seize decide and report.
+  return n < 0 || self_len < 0 || (n == self_len && std::memcmp(link, self, (size_t)n) == 0);
+}
+
 std::vector<EnteredProc> EnteredScanner::scan(const std::function<bool(int)>& known) {
   std::vector<EnteredProc> out;
   DIR* d = opendir("/proc");

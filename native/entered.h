@@ -42,5 +42,7 @@ class EnteredScanner {
 
 // Whether /proc/PID/status names us as its tracer.
 bool traced_by(int pid, int tracer);
+// Whether pid is in our mount namespace (the container's filesystem view).
+bool same_mount_ns(int pid);
 
 }  // namespace tracer

@@ -992,6 +992,12 @@ void Loop::scan_entered() {
       entered_.ignore(p.pid);  // started by the analysis process (its own session)
       continue;
     }
+    if (!same_mount_ns(p.pid)) {
+      // Another container sharing the task's PID namespace (pidMode task),
+      // not a session in ours: ECS Exec and runc exec join every namespace.
+      entered_.ignore(p.pid);
+      continue;
+    }
     adopt_entered(p);
   }
 }

@@ -278,6 +278,25 @@ test('fast-exiting entered commands: exit codes and output unchanged, the worklo
   assert.is(r.exitCode, 0, r.stderr.slice(-2000));
 });
 
+test('a process in the PID namespace but another mount namespace (another container of a pidMode task) is left alone', async () => {
+  const c = await startContainer();
+  const other = enter(c, ['sh', '-c', 'echo up; read x; exit 6'], ['-p']);
+  const otherPid = await enteredChild(other.pid!);
+  // A session entered after it exists is found by a later scan, which saw the other one too.
+  const shell = enter(c, ['sh']);
+  await until(() => byRule(c.alerts, SESSION_RULE).length > 0, 20_000, 'the later session');
+  assert.is(tracerOf(otherPid), 0);
+  assert.is(byRule(c.alerts, SESSION_RULE).length, 1);
+  shell.stdin!.end();
+  other.stdin!.end('x\n');
+  const o = await other;
+  assert.is(o.stdout, 'up');
+  assert.is(o.exitCode, 6);
+  await shell;
+  const r = await c.stop();
+  assert.is(r.exitCode, 0);
+});
+
 test('kill -TERM 1 from an entered shell reaches the workload (an outsider\'s signal to PID 1 is forwarded)', async () => {
   const c = await startContainer();
   const shell = enter(c, ['sh']);
