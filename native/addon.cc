@@ -262,6 +262,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   flags.Set("Leader", (double)tracer::RF_LEADER);
   flags.Set("Foreign", (double)tracer::RF_FOREIGN);
   flags.Set("Main", (double)tracer::RF_MAIN);
+  flags.Set("Entered", (double)tracer::RF_ENTERED);
   o.Set("flags", flags);
   Napi::Object tags = Napi::Object::New(env);
   tags.Set("Arg0", (double)tracer::TAG_ARG0);
@@ -282,6 +283,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   notices.Set("NoSeccomp", (double)tracer::N_NO_SECCOMP);
   notices.Set("ExecFailed", (double)tracer::N_EXEC_FAILED);
   notices.Set("Analysis", (double)tracer::N_ANALYSIS);
+  notices.Set("EnteredUntraced", (double)tracer::N_ENTERED_UNTRACED);
   o.Set("notices", notices);
   return o;
 }

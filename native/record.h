@@ -24,6 +24,7 @@ enum RecFlags : uint32_t {
   RF_LEADER = 4,     // K_EXIT: the thread group leader (process gone)
   RF_FOREIGN = 8,    // K_SYSCALL: non-x86_64 ABI; nr is that ABI's number
   RF_MAIN = 16,      // K_EXIT/K_EXEC: the workload's main process
+  RF_ENTERED = 64,   // K_EXEC/K_SYSCALL: a process found entering the container (args[1] of K_EXEC: its parent in the namespace, 0 outside)
 };
 
 enum ItemTag : uint16_t {
@@ -96,6 +97,7 @@ enum NoticeCode : uint32_t {
   N_NO_SECCOMP = 2,     // seccomp filter refused: lifecycle only
   N_EXEC_FAILED = 3,    // args[1] = errno of the workload's exec
   N_ANALYSIS = 4,       // the analysis process ended (args[1] = wait status) and was restarted
+  N_ENTERED_UNTRACED = 5,  // a process that entered the container could not be seized (args[1] = errno): it runs untraced
 };
 
 }  // namespace tracer

@@ -88,6 +88,12 @@ constexpr size_t kMaxMessage = 256 * 1024;
 constexpr int kCrashLoop = 3;
 
 volatile sig_atomic_t g_workload = 0;
+volatile sig_atomic_t g_scan_due = 0;
+
+// The entered-process scan's timer: a thread-directed signal that
+// interrupts the trace loop's blocking waitpid (no SA_RESTART), so the loop
+// keeps its cheapest wait per stop and still wakes when the workload is idle.
+void on_scan_timer(int) { g_scan_due = 1; }
 
 uint64_t now_ms() {
   struct timespec ts;
@@ -119,6 +125,36 @@ bool traced_by_us(pid_t pid) {
   return t && atoi(t + 11) == (int)getpid();
 }
 
+// The parent of pid from /proc/PID/stat (async-signal-safe), -1 if unknown.
+int parent_of(pid_t pid) {
+  char path[48];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')');
+  return p && p[1] == ' ' && p[2] && p[3] == ' ' ? atoi(p + 4) : -1;
+}
+
+// A process of the workload: traced by us and descended from us. A process
+// that entered the container (docs/ecs-exec.md) is traced too, but its
+// ancestry leaves the namespace (a parent 0): its signals are an outsider's
+// (`kill 1` from an ECS Exec shell reaches the workload as it would natively).
+bool from_workload(pid_t pid) {
+  if (!traced_by_us(pid)) return false;
+  for (int depth = 0; depth < 64; depth++) {
+    int ppid = parent_of(pid);
+    if (ppid == (int)getpid()) return true;
+    if (ppid <= 0) return ppid < 0;  // unreadable (gone): as before, the workload's
+    pid = ppid;
+  }
+  return true;
+}
+
 // Forwarding (async-signal-safe). Not forwarded: what the workload got
 // itself - a signal from the terminal to our process group (si_code
 // SI_KERNEL: the workload is in that group too) or one a process of the
@@ -128,7 +164,7 @@ void on_signal(int sig, siginfo_t* si, void*) {
   int saved = errno;
   bool forward = g_workload > 0;
   if (si && si->si_code == SI_KERNEL) forward = false;
-  if (forward && si && si->si_code <= 0 && si->si_pid > 0 && (si->si_pid == getpid() || traced_by_us(si->si_pid))) forward = false;
+  if (forward && si && si->si_code <= 0 && si->si_pid > 0 && (si->si_pid == getpid() || from_workload(si->si_pid))) forward = false;
   if (forward) kill(g_workload, sig);
   errno = saved;
 }
@@ -293,6 +329,13 @@ class Supervisor : public tracer::Hooks {
 
   bool main_done_ = false;
   int main_status_ = 0;
+  // Processes entering the container (docs/ecs-exec.md): /proc scanned every
+  // enter_scan_ms_ (0: off) from the trace loop's timed work.
+  long enter_scan_ms_ = 0;
+  timer_t scan_timer_{};
+  bool scan_timer_on_ = false;
+  void start_scan_timer();
+  void stop_scan_timer();
   uint64_t flush_deadline_ = 0;
   std::atomic<bool> flushed_{false};
 
@@ -516,7 +559,37 @@ bool Supervisor::reap(int pid, int status) {
   return true;
 }
 
+void Supervisor::start_scan_timer() {
+  int sig = SIGRTMIN + 4;  // glibc keeps the first ones for itself
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_scan_timer;
+  sigfillset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0) return;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = sig;
+  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  if (timer_create(CLOCK_MONOTONIC, &sev, &scan_timer_) != 0) return;
+  struct itimerspec its;
+  its.it_interval.tv_sec = enter_scan_ms_ / 1000;
+  its.it_interval.tv_nsec = (enter_scan_ms_ % 1000) * 1000000L;
+  its.it_value.tv_sec = 0;
+  its.it_value.tv_nsec = 1000000;  // the first scan at once
+  scan_timer_on_ = timer_settime(scan_timer_, 0, &its, nullptr) == 0;
+}
+
+// Once the workload is gone nothing enters worth the wake-ups, and the
+// supervisor's last blocking waits must not be interrupted.
+void Supervisor::stop_scan_timer() {
+  if (!scan_timer_on_) return;
+  timer_delete(scan_timer_);
+  scan_timer_on_ = false;
+}
+
 void Supervisor::main_exited(int status) {
+  stop_scan_timer();
   main_done_ = true;
   main_status_ = status;
   shm_->workload_status.store(status);
@@ -538,6 +611,10 @@ int Supervisor::timeout_ms() {
 
 void Supervisor::tick() {
   if (restart_at_ && now_ms() >= restart_at_ && analysis_.load() < 0) spawn_analysis();
+  if (g_scan_due && !main_done_ && tracer_) {
+    g_scan_due = 0;
+    tracer_->scan_entered();
+  }
   service_analysis_nonblocking();
 }
 
@@ -713,6 +790,12 @@ int Supervisor::main(int argc, char** argv) {
     opts.backpressure = plan.backpressure;
     opts.cpu = plan.cpu;
     if (!plan.trace) opts.trace = false;
+    // As PID 1 every process of the container's PID namespace is in our
+    // /proc: those that entered it from outside (ECS Exec, runc exec,
+    // nsenter) are found by a scan. Elsewhere /proc is the host's: only on
+    // request (DRAIOS_ENTER_SCAN_MS).
+    enter_scan_ms_ = env_number("DRAIOS_ENTER_SCAN_MS", self_ == 1 ? 50 : 0, 0, 60000);
+    opts.entered = enter_scan_ms_ > 0;
     shm_->capacity = plan.ring_bytes;
     tr->set_path_filter(plan.filter);
   } else {
@@ -740,8 +823,10 @@ int Supervisor::main(int argc, char** argv) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   pthread_sigmask(SIG_SETMASK, &chld, nullptr);  // pending forwarded signals are delivered now
+  if (opts.entered && res.traced) start_scan_timer();
 
   tr->run();
+  stop_scan_timer();
 
   if (!main_done_) {
     // The loop ended without the main exit (should not happen): reap it.

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -31,6 +32,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "entered.h"
 #include "record.h"
 #include "syscalls.h"
 
@@ -124,6 +126,7 @@ struct Task {
   int tgid = 0;
   bool started = false;     // past its first (auto-attach) stop
   bool want_exit = false;   // resume with PTRACE_SYSCALL to see the exit
+  bool entered = false;     // entered the container (or a child of such): no filter of ours, stops at every syscall
   int deny = 0;             // errno the pending syscall returns (skipped by the tracer)
   int nr = -1;
   uint64_t args[6] = {};
@@ -145,6 +148,7 @@ class Loop {
   Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o) {}
   void run_traced(int main_pid, int errfd);
   void run_untraced(int main_pid, int errfd);
+  void scan_entered();
   void emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
             const std::vector<uint8_t>* items, uint64_t ts = 0);
   void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
@@ -154,6 +158,10 @@ class Loop {
   bool reserve_wait(size_t size, uint8_t** p);
   void resume(int tid, Task& t, int sig);
   void on_seccomp(int tid, Task& t);
+  void trace_entry(int tid, Task& t, int nr, const uint64_t* args, uint32_t data);
+  bool on_entered_syscall(int tid, Task& t);
+  void adopt_entered(const EnteredProc& p);
+  void process_items(int tid);
   void on_syscall_stop(int tid, Task& t);
   void on_exec(int tid);
   Task* learn(int tid);
@@ -183,6 +191,8 @@ class Loop {
   std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection
   int main_pid_ = -1;
   int errfd_ = -1;
+  EnteredScanner entered_;
+  std::vector<uint8_t> entered_want_;  // by syscall nr: 0 not traced, 1 entry, 2 entry and exit
 };
 
 void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
@@ -603,7 +613,7 @@ void Loop::add_creds(int tid, std::vector<uint8_t>& items) {
 }
 
 void Loop::resume(int tid, Task& t, int sig) {
-  ptrace(t.want_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
+  ptrace(t.want_exit || t.entered ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
 }
 
 Task* Loop::learn(int tid) {
@@ -620,9 +630,12 @@ Task* Loop::learn(int tid) {
     p = std::strstr(bigbuf_, "\nPPid:");
     if (p) ppid = atoi(p + 6);
   }
+  bool thread = tgid != tid;
+  auto from = tasks_.find(thread ? tgid : ppid);
+  bool entered = from != tasks_.end() && from->second.entered;
   Task& t = tasks_[tid];
   t.tgid = tgid;
-  bool thread = tgid != tid;
+  t.entered = entered;
   uint64_t args[6] = {(uint64_t)(thread ? tgid : ppid), 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
   emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
@@ -635,12 +648,21 @@ Task* Loop::learn(int tid) {
 // docs/BENCHMARKS.md). Falls back to learn() when the flags cannot be read or
 // CLONE_PARENT makes the parent someone else.
 Task* Loop::learn_child(int child, int parent, int event) {
-  auto known = tasks_.find(child);
-  if (known != tasks_.end()) return &known->second;  // its own first stop came first
   auto pit = tasks_.find(parent);
+  bool entered = pit != tasks_.end() && pit->second.entered;
+  auto known = tasks_.find(child);
+  if (known != tasks_.end()) {
+    // its own first stop came first (with CLONE_PARENT, learn() looked at the wrong parent)
+    known->second.entered |= entered;
+    return &known->second;
+  }
   if (pit == tasks_.end()) return learn(child);
   int parent_tgid = pit->second.tgid;
-  if (event != PTRACE_EVENT_CLONE && event != PTRACE_EVENT_FORK && event != PTRACE_EVENT_VFORK) return learn(child);
+  if (event != PTRACE_EVENT_CLONE && event != PTRACE_EVENT_FORK && event != PTRACE_EVENT_VFORK) {
+    Task* c = learn(child);
+    c->entered |= entered;
+    return c;
+  }
   // The event kind alone does not tell: clone(CLONE_PARENT|SIGCHLD) reports
   // a FORK event, a thread with exit_signal 0 a CLONE event. One GETREGS.
   uint64_t flags = 0;
@@ -655,9 +677,14 @@ Task* Loop::learn_child(int child, int parent, int event) {
     return learn(child);
   }
   bool thread = (flags & CLONE_THREAD) != 0;
-  if (!thread && (flags & CLONE_PARENT)) return learn(child);  // its parent is our parent's parent
+  if (!thread && (flags & CLONE_PARENT)) {
+    Task* c = learn(child);  // its parent is our parent's parent
+    c->entered |= entered;
+    return c;
+  }
   Task& t = tasks_[child];
   t.tgid = thread ? parent_tgid : child;
+  t.entered = entered;
   uint64_t args[6] = {(uint64_t)parent_tgid, 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
   emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
@@ -679,17 +706,24 @@ void Loop::on_seccomp(int tid, Task& t) {
     // ENOSYS, and so do we.
     tr_.stats().foreign_seccomp.fetch_add(1, std::memory_order_relaxed);
     skip_syscall(tid);
-    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    resume(tid, t, 0);
     return;
   }
+  trace_entry(tid, t, nr, si.seccomp.args, data);
+}
+
+// A traced syscall's entry, from our filter's seccomp stop or, for a process
+// that entered the container, from its syscall-entry stop; `data` as our
+// filter's SECCOMP_RET_DATA.
+void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uint32_t data) {
   tr_.stats().syscalls.fetch_add(1, std::memory_order_relaxed);
   if (data & FD_FOREIGN) {
-    emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, si.seccomp.args, nullptr);
-    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, entry_args, nullptr);
+    resume(tid, t, 0);
     return;
   }
   const SyscallDef* def = syscall_by_nr(nr);
-  if (nr == SYS_ptrace && si.seccomp.args[0] != PTRACE_TRACEME && tr_.hooks_.is_agent((int)si.seccomp.args[1])) {
+  if (nr == SYS_ptrace && entry_args[0] != PTRACE_TRACEME && tr_.hooks_.is_agent((int)entry_args[1])) {
     // The agent's own processes are not the workload's to inspect.
     tr_.stats().denied.fetch_add(1, std::memory_order_relaxed);
     if (skip_syscall(tid)) {
@@ -701,7 +735,7 @@ void Loop::on_seccomp(int tid, Task& t) {
     t.want_exit = true;
     t.nr = nr;
     t.ts = now_ns();
-    std::memcpy(t.args, si.seccomp.args, sizeof t.args);
+    std::memcpy(t.args, entry_args, sizeof t.args);
     t.items.clear();
     path_len_ = -1;
     if (def) add_entry_items(tid, def, t.args, t.items);
@@ -711,7 +745,7 @@ void Loop::on_seccomp(int tid, Task& t) {
       // an untraced syscall does).
       t.want_exit = false;
       tr_.stats().opens_skipped.fetch_add(1, std::memory_order_relaxed);
-      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      resume(tid, t, 0);
       return;
     }
     ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
@@ -719,11 +753,13 @@ void Loop::on_seccomp(int tid, Task& t) {
   }
   items_.clear();
   if (def) {
-    add_entry_items(tid, def, si.seccomp.args, items_);
-    add_fd_facts(tid, t.tgid, def, si.seccomp.args, items_);
+    add_entry_items(tid, def, entry_args, items_);
+    add_fd_facts(tid, t.tgid, def, entry_args, items_);
   }
-  emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, si.seccomp.args, &items_);
-  ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
+  // resume, not a bare PTRACE_CONT: an entered process keeps stopping at
+  // every syscall (it has no filter of ours)
+  resume(tid, t, 0);
 }
 
 // readlink /proc/PID/REL (or /proc/PID/REL/FD) as an item: the kernel's own
@@ -778,7 +814,28 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   }
   t.want_exit = false;
   t.deny = 0;
-  ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  resume(tid, t, 0);
+}
+
+// What an exec record tells of a process's image (items_): exe, cwd,
+// cmdline, comm, environment, credentials.
+void Loop::process_items(int tid) {
+  items_.clear();
+  add_proc_link(items_, TAG_EXE, tid, "exe");
+  add_proc_link(items_, TAG_CWD, tid, "cwd");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
+  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
+  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
+  snprintf(path, sizeof path, "/proc/%d/comm", tid);
+  n = read_file(path, strbuf_, 64);
+  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
+  if (opts_.read_env) {
+    snprintf(path, sizeof path, "/proc/%d/environ", tid);
+    n = read_file(path, bigbuf_, sizeof bigbuf_);
+    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
+  }
+  add_creds(tid, items_);
 }
 
 void Loop::on_exec(int tid) {
@@ -803,22 +860,7 @@ void Loop::on_exec(int tid) {
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
   if (tid == main_pid_) read_errpipe();
 
-  items_.clear();
-  add_proc_link(items_, TAG_EXE, tid, "exe");
-  add_proc_link(items_, TAG_CWD, tid, "cwd");
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
-  snprintf(path, sizeof path, "/proc/%d/comm", tid);
-  n = read_file(path, strbuf_, 64);
-  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
-  if (opts_.read_env) {
-    snprintf(path, sizeof path, "/proc/%d/environ", tid);
-    n = read_file(path, bigbuf_, sizeof bigbuf_);
-    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
-  }
-  add_creds(tid, items_);
+  process_items(tid);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
   emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
   if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
@@ -872,7 +914,10 @@ int Loop::wait_any(int* status) {
     if (timeout < 0) {
       int pid = waitpid(-1, status, wait_flags_);
       if (pid >= 0) return pid;
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        tr_.hooks_.tick();  // a timer of the supervisor's (the entered-process scan)
+        continue;
+      }
       return -1;  // ECHILD: nothing left to trace or reap
     }
     int pid = waitpid(-1, status, wait_flags_ | WNOHANG);
@@ -931,6 +976,7 @@ void Loop::run_traced(int main_pid, int errfd) {
 
     if (sig == (SIGTRAP | 0x80)) {
       if (!t) t = learn(tid);
+      if (t->entered && on_entered_syscall(tid, *t)) continue;
       on_syscall_stop(tid, *t);
       continue;
     }
@@ -1007,6 +1053,99 @@ void Loop::run_untraced(int main_pid, int errfd) {
     } else {
       tr_.hooks_.reap(pid, status);
     }
+  }
+}
+
+// ---- processes that entered the container (native/entered.h) ----
+
+// A syscall stop of a process that entered the container: it has no filter
+// of ours, so it stops at every entry and exit and we make the filter's
+// decision here. False: an exit stop on_syscall_stop reports.
+bool Loop::on_entered_syscall(int tid, Task& t) {
+  SyscallInfo si;
+  std::memset(&si, 0, sizeof si);
+  long r = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid, (void*)sizeof si, &si);
+  if (r > 0 && si.op == SI_ENTRY) {
+    int nr = (int)si.entry.nr;
+    if (si.arch != AUDIT_ARCH_X86_64 || (nr & 0x40000000)) {
+      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | FD_FOREIGN);  // as the filter does
+      return true;
+    }
+    uint8_t want = nr >= 0 && (size_t)nr < entered_want_.size() ? entered_want_[nr] : 0;
+    if (want)
+      trace_entry(tid, t, nr, si.entry.args, FD_MAGIC | (want == 2 ? FD_WANT_EXIT : 0));
+    else
+      resume(tid, t, 0);
+    return true;
+  }
+  if (r > 0 && si.op == SI_EXIT && t.want_exit) return false;
+  resume(tid, t, 0);
+  return true;
+}
+
+// Seizes a process found in /proc and tells the analysis about it as if its
+// exec had just been seen: an exec record (flagged RF_ENTERED, with its
+// parent inside the namespace) and a successful execve.
+void Loop::adopt_entered(const EnteredProc& p) {
+  // The workload's options but EXITKILL: without our filter an entered
+  // process loses nothing when the tracer goes, it just runs on untraced.
+  long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+           PTRACE_O_TRACESECCOMP;
+  std::vector<int> tids;
+  int err = EnteredScanner::seize(p.pid, o, tids);
+  if (err) {
+    // Already ours: a new task of the workload whose fork event is still unread.
+    if (err == EPERM && traced_by(p.pid, getpid())) return;
+    entered_.ignore(p.pid);  // logged once, not retried
+    char text[256];
+    snprintf(text, sizeof text, "process %d (%s) entered the container but cannot be traced (%s): it runs untraced", p.pid,
+             p.comm.c_str(), strerror(err));
+    notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
+    return;
+  }
+  for (int tid : tids) {
+    Task& t = tasks_[tid];
+    t.tgid = p.pid;
+    t.entered = true;
+  }
+  int parent = p.ppid == getpid() ? 0 : p.ppid;  // an orphan reparented to us: the supervisor is invisible
+  process_items(p.pid);
+  uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
+  emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
+  for (int tid : tids) {
+    if (tid == p.pid) continue;
+    uint64_t targs[6] = {(uint64_t)p.pid, 0, 0, 0, 0, 0};
+    emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
+  }
+  items_.clear();
+  add_proc_link(items_, TAG_ARG0, p.pid, "exe");
+  uint64_t none[6] = {0, 0, 0, 0, 0, 0};
+  emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
+  tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Loop::scan_entered() {
+  if (entered_want_.empty()) {
+    entered_want_.assign(512, 0);
+    for (const auto& s : opts_.syscalls)
+      if (s.nr >= 0 && (size_t)s.nr < entered_want_.size())
+        entered_want_[s.nr] = std::max<uint8_t>(entered_want_[s.nr], s.want_exit ? 2 : 1);
+  }
+  int self = getpid();
+  auto known = [&](int pid) { return pid == self || tasks_.count(pid) != 0 || tr_.hooks_.is_agent(pid); };
+  auto found = entered_.scan(known);
+  for (const EnteredProc& p : found) {
+    if (tr_.hooks_.is_agent(p.sid)) {
+      entered_.ignore(p.pid);  // started by the analysis process (its own session)
+      continue;
+    }
+    if (!same_mount_ns(p.pid)) {
+      // Another container sharing the task's PID namespace (pidMode task),
+      // not a session in ours: ECS Exec and runc exec join every namespace.
+      entered_.ignore(p.pid);
+      continue;
+    }
+    adopt_entered(p);
   }
 }
 
@@ -1165,6 +1304,10 @@ StartResult Tracer::start(const StartOptions& opts) {
   untraced_why_ = res.message;
   shm_->workload_pid.store(pid);
   return res;
+}
+
+void Tracer::scan_entered() {
+  if (loop_ && traced_ && opts_.entered) loop_->scan_entered();
 }
 
 void Tracer::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {

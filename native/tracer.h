@@ -27,6 +27,7 @@ struct StartOptions {
   bool read_env = true;            // read /proc/PID/environ at exec
   bool backpressure = false;       // a full ring makes the workload wait instead of dropping
   int cpu = -1;                    // >= 0: pin the supervisor and the workload to this CPU
+  bool entered = false;            // trace processes that enter the PID namespace (scan_entered)
   // What the workload inherits: the signal mask and, per signal, whether it
   // was ignored (SIG_IGN survives exec; handlers cannot).
   sigset_t mask;
@@ -50,7 +51,8 @@ class Hooks {
   virtual void main_exited(int status) = 0;
   // -1: nothing timed to do (the loop may block in waitpid); else how long it may block.
   virtual int timeout_ms() = 0;
-  // Timed work (restarts, the flush deadline); called when the loop wakes.
+  // Timed work (restarts, the flush deadline, the entered-process scan);
+  // called when the loop wakes, also from a blocking wait a signal interrupted.
   virtual void tick() = 0;
   // True once the loop should end (the workload exited and the analysis drained).
   virtual bool done() = 0;
@@ -72,6 +74,9 @@ class Tracer {
   Stats& stats() { return shm_->stats; }
   // A notice record (supervisor events: analysis restarts...), from the loop's thread only.
   void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
+  // Finds processes that entered the container since the last call and
+  // seizes them (native/entered.h); from the loop's thread only (Hooks::tick).
+  void scan_entered();
   // errno of the workload's failed exec (0: it ran).
   int exec_error() const { return exec_error_; }
 

@@ -40,7 +40,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Programs run by the launcher; bin/instrument is the supervisor itself,
 // which runs lib/analysis.mjs (the bundle of `instrument`'s analysis).
 const PROGRAMS = ['logwriter', 'orchestrator', 'agentctl'];
-const SUPERVISOR_SOURCES = ['supervisor.cc', 'tracer.cc', 'seccomp.cc', 'syscalls.cc', 'prefilter.cc'];
+const SUPERVISOR_SOURCES = ['supervisor.cc', 'tracer.cc', 'entered.cc', 'seccomp.cc', 'syscalls.cc', 'prefilter.cc'];
 const LOADER = 'ld-linux-x86-64.so.2';
 
 // The first lines of every bundle, after scripts/bundle.mjs's own: the

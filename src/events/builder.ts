@@ -7,7 +7,7 @@
 import { ItemTag, RecordFlag, RecordKind, itemCreds, itemFdFacts, itemList, itemString, type FdFacts, type TraceRecord } from '../tracer/index.js';
 import type { FdInfo, FdType, ProcessInfo, SocketInfo, SyscallEvent } from './model.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
-import { O_CLOEXEC, resolvePath, type FdEntry, type ProcessTable } from '../state/processes.js';
+import { O_CLOEXEC, resolvePath, type ExecFacts, type FdEntry, type ProcessTable } from '../state/processes.js';
 
 /** Register order of each syscall's arguments, by Falco parameter name (null: not a parameter). */
 export const REGS: Record<string, (string | null)[]> = {
@@ -97,6 +97,18 @@ const F_DUPFD_CLOEXEC = 1030;
 const O_DIRECTORY = 0o200000;
 const EINPROGRESS = 115;
 
+/** What an exec record tells of the new image. */
+function execFacts(rec: TraceRecord): ExecFacts {
+  return {
+    exepath: itemString(rec, ItemTag.Exe),
+    cmdline: itemList(rec, ItemTag.Cmdline),
+    comm: itemString(rec, ItemTag.Comm),
+    cwd: itemString(rec, ItemTag.Cwd),
+    env: itemList(rec, ItemTag.Env),
+    creds: itemCreds(rec),
+  };
+}
+
 export class EventBuilder {
   private num = 0;
   /**
@@ -120,17 +132,14 @@ export class EventBuilder {
         this.state.onClone(rec.tid, rec.pid, rec.args[0]!, (rec.flags & RecordFlag.Thread) !== 0, rec.ts);
         return undefined;
       case RecordKind.Exec:
+        if (rec.flags & RecordFlag.Entered) {
+          this.state.onEnter(rec.pid, rec.args[1]!, execFacts(rec));
+          return undefined;
+        }
         this.state.onExec(
           rec.pid,
           rec.args[0]! || rec.pid,
-          {
-            exepath: itemString(rec, ItemTag.Exe),
-            cmdline: itemList(rec, ItemTag.Cmdline),
-            comm: itemString(rec, ItemTag.Comm),
-            cwd: itemString(rec, ItemTag.Cwd),
-            env: itemList(rec, ItemTag.Env),
-            creds: itemCreds(rec),
-          },
+          execFacts(rec),
           (rec.flags & RecordFlag.Main) !== 0,
         );
         return undefined;

@@ -151,6 +151,12 @@ export interface ProcessInfo {
    * wrapper is invisible: the entrypoint looks like a container's PID 1).
    */
   parent?: ProcessInfo;
+  /**
+   * True when the process entered the container from outside its entrypoint
+   * (ECS Exec, runc exec, nsenter), or descends from one that did
+   * (proc.is_entered; docs/ecs-exec.md).
+   */
+  entered?: boolean;
   /** True once the process has exited (kept while children refer to it). */
   exited: boolean;
   fds: Map<number, FdInfo>;

@@ -430,6 +430,7 @@ def('proc.pid.ts', 'abstime', 'process start time', (e) => e.proc.startTs);
 def('proc.ppid.ts', 'abstime', 'parent start time', (e) => e.proc.parent?.startTs);
 defProc('is_exe_writable', 'bool', 'executable is writable by the user', (p) => p.exeWritable);
 defProc('is_exe_upper_layer', 'bool', 'executable in the overlayfs upper layer', (p) => p.exeUpperLayer);
+defProc('is_entered', 'bool', 'entered the container from outside its entrypoint (ECS Exec, runc exec, nsenter), or descends from such a process', (p) => p.entered === true);
 defProc('is_exe_from_memfd', 'bool', 'executable is a memfd', (p) => p.exeFromMemfd);
 defProc('exe_ino', 'int', 'executable inode', (p) => p.exeIno);
 defProc('exe_ino.ctime', 'abstime', 'executable ctime', (p) => p.exeInoCtime);

@@ -10,6 +10,16 @@ import type { UserDb } from './users.js';
 
 export const O_CLOEXEC = 0o2000000;
 
+/** What an exec record tells of a process's new image. */
+export interface ExecFacts {
+  exepath?: string;
+  cmdline?: string[];
+  comm?: string;
+  cwd?: string;
+  env?: string[];
+  creds?: Creds;
+}
+
 /** FdInfo plus the close-on-exec bit, which only the state needs. */
 export interface FdEntry extends FdInfo {
   cloexec?: boolean;
@@ -99,12 +109,7 @@ export class ProcessTable {
   }
 
   /** exec: a new image in process pid (formerTid: the thread that called it). */
-  onExec(
-    pid: number,
-    formerTid: number,
-    facts: { exepath?: string; cmdline?: string[]; comm?: string; cwd?: string; env?: string[]; creds?: Creds },
-    isMain: boolean,
-  ): ProcessInfo {
+  onExec(pid: number, formerTid: number, facts: ExecFacts, isMain: boolean): ProcessInfo {
     if (formerTid !== pid) this.threads.delete(formerTid);
     let p = this.procs.get(pid);
     if (p === undefined) {
@@ -128,6 +133,18 @@ export class ProcessTable {
     if (facts.creds) this.applyCreds(p, facts.creds);
     // close-on-exec descriptors are gone in the new image
     for (const [n, fd] of p.fds) if ((fd as FdEntry).cloexec) p.fds.delete(n);
+    return p;
+  }
+
+  /**
+   * A process found entering the container from outside (the tracer seized
+   * it already running): its image as an exec tells it, its parent inside
+   * the namespace (0: outside it, so none in the rules' view).
+   */
+  onEnter(pid: number, parentPid: number, facts: ExecFacts): ProcessInfo {
+    const p = this.onExec(pid, pid, facts, false);
+    p.parent = parentPid > 0 ? this.procs.get(parentPid) : undefined;
+    p.entered = true;
     return p;
   }
 
@@ -177,7 +194,10 @@ export class ProcessTable {
    * descendant of `root` (the supervisor) but `skip` (this analysis
    * process), parents before children, with credentials, threads and the
    * fds that name a path. Used when the analysis restarts while the workload
-   * runs; sockets and pipes are learned again at their next use.
+   * runs; sockets and pipes are learned again at their next use. When the
+   * supervisor is PID 1 of the namespace, the processes whose parent is
+   * outside it (ppid 0) entered the container: they and their descendants
+   * are read too, marked entered.
    */
   rescan(root: number, skip: number, mainPid: number): number {
     const children = new Map<number, number[]>();
@@ -191,7 +211,8 @@ export class ProcessTable {
       children.set(ppid, list);
     }
     let n = 0;
-    const queue = [...(children.get(root) ?? [])];
+    const entered = new Set(root === 1 ? (children.get(0) ?? []).filter((pid) => pid !== root) : []);
+    const queue = [...(children.get(root) ?? []), ...entered];
     while (queue.length) {
       const pid = queue.shift()!;
       queue.push(...(children.get(pid) ?? []));
@@ -199,6 +220,7 @@ export class ProcessTable {
       if (st === undefined) continue;
       const p = this.fromProc(pid);
       p.parent = pid === mainPid ? undefined : this.procs.get(st.ppid);
+      if (entered.has(pid) || p.parent?.entered) p.entered = true;
       const creds = procCreds(pid, st);
       if (creds) this.applyCreds(p, creds);
       for (const fd of safeReaddir(`/proc/${pid}/fd`)) {

@@ -15,6 +15,8 @@ export const RecordFlag = {
   Leader: 4,
   Foreign: 8,
   Main: 16,
+  /** Exec/Syscall: a process found entering the container from outside (Exec args[1]: its parent in the namespace, 0 outside). */
+  Entered: 64,
 } as const;
 
 export const ItemTag = {
@@ -40,6 +42,8 @@ export const NoticeCode = {
   ExecFailed: 3,
   /** The analysis process ended (args[1]: wait status) and was restarted. */
   Analysis: 4,
+  /** A process that entered the container could not be traced (args[1]: errno): it runs untraced. */
+  EnteredUntraced: 5,
 } as const;
 
 export interface TraceRecord {

@@ -209,6 +209,16 @@ test('write below binary directory', () => {
   quiet(r, openat(proc({ comm: 'node' }), '/usr/local/bin/node'), openat(proc({ comm: 'node' }), '/app/bin/x', O_WRONLY));
 });
 
+test('interactive session entered the container', () => {
+  const r = 'Fargate interactive session entered the container';
+  // The entered shell itself (its parent outside the namespace), and the first shell under the SSM agent.
+  fires(r, execve(proc({ comm: 'sh', entered: true })), execve(procChain('bash', ['amazon-ssm-agent', 'ssm-session-worker'], { entered: true })));
+  // A shell it starts, a program it runs, the workload's own shell, a failed exec.
+  const entered = proc({ comm: 'sh', entered: true });
+  quiet(r, execve(proc({ comm: 'bash', parent: entered, entered: true })), execve(proc({ comm: 'cat', parent: entered, entered: true })),
+    execve(proc({ comm: 'sh' })), execve(proc({ comm: 'sh', entered: true }), -2));
+});
+
 test('an ordinary workload fires nothing', () => {
   const node = proc({ comm: 'node', exe: 'node', exepath: '/usr/local/bin/node', args: ['server.js'] });
   const benign: SyscallEvent[] = [
