@@ -17,7 +17,6 @@ import { parseAllDocuments } from 'yaml';
 import type { LoggerLike } from '../alerts/alert-queue.js';
 import { MAX_RULESET_BYTES, encode, type RuleFile } from '../alerts/protocol.js';
 // Messages with lines and columns (installs the position-keeping parser).
-import '../rules/yaml-positions.js';
 
 export interface RuleSet {
   version: string;
@@ -82,7 +81,8 @@ export async function validateWorkerMain(): Promise<number> {
     // The one place the orchestrator calls the engine: the same bounded
     // validation the agent applies (src/rules validateRuleSet).
     const { validateRuleSet } = await import('../rules/index.js');
-    const r = validateRuleSet(files);
+    const { parseWithPositions } = await import('../rules/yaml-positions.js');
+    const r = validateRuleSet(files, parseWithPositions);
     result = r.ok ? { errors: [], rules: r.rules } : { errors: r.errors.length ? r.errors : ['rules engine refused the rule set'] };
   } catch (e) {
     result = { errors: [`rules engine failed on the rule set: ${(e as Error).message.split('\n')[0]}`] };

@@ -10,6 +10,7 @@ import { formatAlert as formatAlertImpl, type AlertFormat } from './formatter.js
 export { alertJson, type AlertFormat } from './formatter.js';
 import { loadFiles, PRIORITIES, type CompiledRule, type FileLoadResult } from './loader.js';
 import { parseField } from './parser.js';
+import type { PositionParser } from './yaml-tree.js';
 import { ruleSetVersion } from './version.js';
 import { describeLoadErrors } from './load-errors.js';
 
@@ -25,6 +26,8 @@ export interface LoadOptions {
   hostname?: string;
   /** Resolves host names used with fd.*ip.name (once, at load time). */
   resolveHost?: (name: string) => string[] | undefined;
+  /** The position-keeping parser (yaml-positions.ts parseWithPositions): messages with lines and columns. */
+  positions?: PositionParser;
 }
 
 export interface RulesetCounters {
@@ -164,7 +167,7 @@ export function loadRuleFiles(
   opts: LoadOptions = {},
 ): { ruleset: Ruleset | undefined; results: FileLoadResult[]; positions?: false } {
   const ctx: FieldContext = { hostname: opts.hostname ?? '', resolveHost: opts.resolveHost };
-  const { rules, results, positions } = loadFiles(files, ctx);
+  const { rules, results, positions } = loadFiles(files, ctx, opts.positions);
   if (results.some((r) => !r.successful)) return { ruleset: undefined, results, ...(positions === false ? { positions } : {}) };
   const minRank = PRIORITIES.indexOf(opts.priorityMin ?? 'Debug');
   const enabled = rules.filter((r) => r.enabled && PRIORITIES.indexOf(r.priority) <= minRank);
@@ -187,8 +190,8 @@ export async function loadRuleFilesReporting(
 ): Promise<{ ruleset: Ruleset | undefined; results: FileLoadResult[] }> {
   const first = loadRuleFiles(files, opts);
   if (first.positions !== false) return first;
-  await import('./yaml-positions.js');
-  return loadRuleFiles(files, opts);
+  const { parseWithPositions } = await import('./yaml-positions.js');
+  return loadRuleFiles(files, { ...opts, positions: parseWithPositions });
 }
 
 /** A Falco JSON alert for a rule that matched an event. */
@@ -207,8 +210,8 @@ export { readRulesFile, MAX_RULES_FILE_BYTES } from './files.js';
  * (file, message, item, code); `results` are falco -V's per-file results.
  * Never throws.
  */
-export function validateRuleSet(files: { name: string; content: string }[]): { ok: boolean; errors: string[]; warnings: number; rules: number; results: FileLoadResult[] } {
-  const { rules, results } = loadFiles(files, { hostname: '' });
+export function validateRuleSet(files: { name: string; content: string }[], positions?: PositionParser): { ok: boolean; errors: string[]; warnings: number; rules: number; results: FileLoadResult[] } {
+  const { rules, results } = loadFiles(files, { hostname: '' }, positions);
   const errors = describeLoadErrors(results);
   return { ok: results.every((r) => r.successful), errors, warnings: results.reduce((n, r) => n + r.warnings.length, 0), rules: rules.length, results };
 }

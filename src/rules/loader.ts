@@ -804,7 +804,7 @@ export interface LoadOutput {
  * Reads and compiles rule files stacked in order. Returns every compiled
  * rule (enabled or not) and the per-file results.
  */
-export function loadFiles(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
+export function loadFiles(files: { name: string; content: string }[], ctxFields: FieldContext, positions?: PositionParser): LoadOutput {
   // Bad input never escapes as an exception (a stack trace, a dead agent):
   // an oversized file, or anything the loader did not foresee, is an error
   // in the results.
@@ -814,7 +814,7 @@ export function loadFiles(files: { name: string; content: string }[], ctxFields:
       big.includes(files[i]!) ? `Could not read file ${files[i]!.name}: ${files[i]!.content.length} characters, more than the limit of ${MAX_RULES_FILE_BYTES}` : undefined);
   }
   try {
-    return loadFilesChecked(files, ctxFields);
+    return loadFilesChecked(files, ctxFields, positions);
   } catch (e) {
     const msg = e instanceof RangeError ? `rules too large or too deeply nested to load (${e.message})` : `internal error while loading the rules: ${(e as Error)?.message ?? String(e)}`;
     return failed(files, 'LOAD_ERR_VALIDATE', (_f, i) => (i === 0 ? msg : undefined));
@@ -831,12 +831,12 @@ function failed(files: { name: string }[], code: string, message: (f: { name: st
   return { rules: [], results };
 }
 
-function loadFilesChecked(files: { name: string; content: string }[], ctxFields: FieldContext): LoadOutput {
+function loadFilesChecked(files: { name: string; content: string }[], ctxFields: FieldContext, positions: PositionParser | undefined): LoadOutput {
   // Start-up cost: js-yaml reads a rules file about 5x faster than the
   // position-keeping parser. Positions only appear in errors and warnings, so
   // a load that yields none is final; anything else (including a file the
-  // fast parser rejects) is loaded again with positions, when that parser is
-  // installed (see yaml-positions.ts), and that answer wins.
+  // fast parser rejects) is loaded again with positions, when the caller
+  // gave that parser (src/rules/yaml-positions.ts), and that answer wins.
   let fast: LoadOutput | undefined;
   try {
     fast = loadFilesWith(files, ctxFields, true);
@@ -844,25 +844,13 @@ function loadFilesChecked(files: { name: string; content: string }[], ctxFields:
     if (!(e instanceof FastParseFailed)) throw e;
   }
   if (fast && fast.results.every((r) => r.errors.length === 0 && r.warnings.length === 0)) return fast;
-  if (positionParser) return loadFilesWith(files, ctxFields, false);
+  if (positions) return loadFilesWith(files, ctxFields, false, positions);
   if (fast) return { ...fast, positions: false };
-  // The fast parser refused a file and nothing else is installed.
+  // The fast parser refused a file and no other parser was given.
   return {
     ...failed(files, 'LOAD_ERR_YAML_PARSE', (_f, i) => (i === 0 ? 'Invalid yaml (load the position-keeping parser, src/rules/yaml-positions.ts, for details)' : undefined)),
     positions: false,
   };
-}
-
-let positionParser: PositionParser | undefined;
-
-/** Installs the position-keeping parser (done by importing yaml-positions.ts). */
-export function setPositionParser(p: PositionParser): void {
-  positionParser = p;
-}
-
-/** Whether loads report positions (the position-keeping parser is installed). */
-export function hasPositionParser(): boolean {
-  return positionParser !== undefined;
 }
 
 class FastParseFailed extends Error {}
@@ -886,10 +874,10 @@ function fastDocuments(content: string): (YNode | null)[] {
 
 /**
  * One load with one parser: `fast` (js-yaml, no positions) or with positions
- * (the installed position parser). Exported for tests.
+ * (the position parser given). Exported for tests.
  */
-export function loadFilesWith(files: { name: string; content: string }[], ctxFields: FieldContext, fast: boolean): LoadOutput {
-  if (!fast && !positionParser) throw new Error('no position-keeping parser installed (import src/rules/yaml-positions.ts)');
+export function loadFilesWith(files: { name: string; content: string }[], ctxFields: FieldContext, fast: boolean, positions?: PositionParser): LoadOutput {
+  if (!fast && !positions) throw new Error('no position-keeping parser given (src/rules/yaml-positions.ts parseWithPositions)');
   const results: FileLoadResult[] = files.map((f) => ({ name: f.name, successful: true, errors: [], warnings: [] }));
   const byFile = new Map<string, FileLoadResult>();
   files.forEach((f, i) => byFile.set(f.name, results[i]!));
@@ -905,7 +893,7 @@ export function loadFilesWith(files: { name: string; content: string }[], ctxFie
     if (fast) {
       roots = fastDocuments(f.content);
     } else {
-      const parsed = positionParser!(f.content);
+      const parsed = positions!(f.content);
       if ('error' in parsed) {
         error(new LoadError('LOAD_ERR_YAML_PARSE', parsed.error.message, { file, itemType: '', itemName: '', offset: parsed.error.offset }));
         readFailed = true;

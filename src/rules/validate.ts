@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { CODE_DESC, loadFiles, withSchema, type FileLoadResult, type LoadMessage } from './loader.js';
 import { readRulesFile } from './files.js';
 // Messages with lines and columns (installs the position-keeping parser).
-import './yaml-positions.js';
+import { parseWithPositions } from './yaml-positions.js';
 import { defaultRulesPath } from './default-path.js';
 
 const USAGE = `usage: agentctl validate [--json] [FILE...]
@@ -79,7 +79,7 @@ export async function validateCommand(args: string[]): Promise<number> {
       warnings: [],
     }));
   }
-  const results = unreadable.length ? unreadable : loadFiles(files, { hostname: '' }).results;
+  const results = unreadable.length ? unreadable : loadFiles(files, { hostname: '' }, parseWithPositions).results;
   process.stdout.write(json ? JSON.stringify({ falco_load_results: results }) + '\n' : textReport(results));
   return results.every((r) => r.successful) ? 0 : 1;
 }

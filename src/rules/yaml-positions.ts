@@ -1,9 +1,9 @@
 // The position-keeping reader of rules files (the `yaml` package), for
-// messages with lines and columns. Importing this module installs it in the
-// loader; the agent imports it only when a load has something to report
-// (src/wrapper/main.ts), tools and the orchestrator at start.
+// messages with lines and columns: pass parseWithPositions to a load
+// (LoadOptions.positions). The agent imports it only when a load has
+// something to report (loadRuleFilesReporting); tools and the orchestrator
+// at start. Importing it changes nothing by itself.
 import { parseAllDocuments, isMap, isScalar, isSeq, type Node } from 'yaml';
-import { setPositionParser } from './loader.js';
 import type { PositionParser, YNode } from './yaml-tree.js';
 
 function convert(n: Node | null | undefined): YNode | null {
@@ -33,4 +33,3 @@ export const parseWithPositions: PositionParser = (content) => {
   return { roots: list.map((d) => convert(d.contents as Node | null)) };
 };
 
-setPositionParser(parseWithPositions);

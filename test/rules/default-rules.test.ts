@@ -6,11 +6,11 @@ import * as assert from 'uvu/assert';
 import type { ProcessInfo, SyscallEvent } from '../../src/events/model.js';
 import { defaultRulesPath, loadRuleFiles } from '../../src/rules/index.js';
 import { CONTAINER, connect, event, execve, fileFd, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain, tcpFd } from './events.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 
 const path = new URL('../../../rules/default.yaml', import.meta.url);
 const content = readFileSync(path, 'utf8');
-const { ruleset, results } = loadRuleFiles([{ name: 'default.yaml', content }], { ruleMatching: 'all' });
+const { ruleset, results } = loadRuleFiles([{ name: 'default.yaml', content }], { ruleMatching: 'all', positions: parseWithPositions });
 if (!ruleset) throw new Error(JSON.stringify(results));
 const rs = ruleset;
 const tested = new Set<string>();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadFiles, loadFilesWith, type LoadOutput } from '../../src/rules/loader.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shared = join(root, 'rules', 'upstream');
@@ -35,7 +35,7 @@ for (const [label, files] of [
 ] as const) {
   test(`${label}: the fast parser and the position-keeping parser give the same rules`, () => {
     const fast = loadFilesWith([...files], ctx, true);
-    const precise = loadFilesWith([...files], ctx, false);
+    const precise = loadFilesWith([...files], ctx, false, parseWithPositions);
     assert.ok(precise.rules.length > 0);
     assert.equal(summary(fast), summary(precise));
   });
@@ -43,7 +43,7 @@ for (const [label, files] of [
 
 test('a file with a warning is reported with its position (the precise path answers)', () => {
   const content = '- list: unused\n  items: [a]\n- rule: r\n  desc: d\n  condition: evt.type=execve\n  output: o\n  priority: INFO\n';
-  const out = loadFiles([{ name: 'w.yaml', content }], ctx);
+  const out = loadFiles([{ name: 'w.yaml', content }], ctx, parseWithPositions);
   const w = out.results[0]!.warnings[0] as unknown as { context: { locations: { position: { line: number } }[] } };
   assert.ok(w, 'a warning');
   assert.is(w.context.locations[1]!.position.line, 0); // 0-based, after the whole-file location
@@ -52,12 +52,12 @@ test('a file with a warning is reported with its position (the precise path answ
 test('an alias takes the position-keeping path, so both parsers agree on it', () => {
   const content = '- list: a\n  items: &x [bash]\n- list: b\n  items: *x\n- rule: r\n  desc: d\n  condition: proc.name in (a, b)\n  output: o\n  priority: INFO\n';
   assert.throws(() => loadFilesWith([{ name: 'a.yaml', content }], ctx, true));
-  const out = loadFiles([{ name: 'a.yaml', content }], ctx);
-  assert.equal(summary(out), summary(loadFilesWith([{ name: 'a.yaml', content }], ctx, false)));
+  const out = loadFiles([{ name: 'a.yaml', content }], ctx, parseWithPositions);
+  assert.equal(summary(out), summary(loadFilesWith([{ name: 'a.yaml', content }], ctx, false, parseWithPositions)));
 });
 
 test('a YAML syntax error is reported by the position-keeping parser', () => {
-  const out = loadFiles([{ name: 'bad.yaml', content: '- rule: x\n  desc: [unclosed\n' }], ctx);
+  const out = loadFiles([{ name: 'bad.yaml', content: '- rule: x\n  desc: [unclosed\n' }], ctx, parseWithPositions);
   assert.is(out.results[0]!.errors[0]!.code, 'LOAD_ERR_YAML_PARSE');
   assert.ok((out.results[0]!.errors[0] as unknown as { context: { locations: { position: { line: number } }[] } }).context.locations.at(-1)!.position.line >= 1);
 });

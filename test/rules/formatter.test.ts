@@ -5,7 +5,6 @@ import { formatAlert, loadRuleFiles } from '../../src/rules/index.js';
 import { alertJson, compileOutput, formatMessage, outputFields, outputTime } from '../../src/rules/formatter.js';
 import { CompileError } from '../../src/rules/compiler.js';
 import { event, openat, proc, procChain } from './events.js';
-import '../../src/rules/yaml-positions.js';
 
 const ctx = { hostname: 'h' };
 

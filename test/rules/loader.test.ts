@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { asString, loadRuleFiles, type FileLoadResult } from '../../src/rules/index.js';
 import { exceptionsText } from '../../src/rules/loader.js';
 import { execve, openat, proc, RULES_DIR } from './events.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 
 const upstream = (n: string) => ({ name: n, content: readFileSync(new URL(n, RULES_DIR), 'utf8') });
 const STABLE = 'falco_rules.yaml';
@@ -14,7 +14,7 @@ const INCUBATING = 'falco-incubating_rules.yaml';
 const SANDBOX = 'falco-sandbox_rules.yaml';
 
 function load(...contents: string[]) {
-  return loadRuleFiles(contents.map((c, i) => ({ name: `f${i}.yaml`, content: c })));
+  return loadRuleFiles(contents.map((c, i) => ({ name: `f${i}.yaml`, content: c })), { positions: parseWithPositions });
 }
 function codes(results: FileLoadResult[], kind: 'errors' | 'warnings'): string[] {
   return results.flatMap((r) => r[kind].map((m) => m.code));
@@ -30,12 +30,12 @@ const condOf = (r: ReturnType<typeof load>, name: string) => r.ruleset!.rules.fi
 
 test('the three upstream files load alone and stacked without errors', () => {
   for (const set of [[STABLE], [INCUBATING], [SANDBOX], [STABLE, INCUBATING], [STABLE, INCUBATING, SANDBOX]]) {
-    const { ruleset, results } = loadRuleFiles(set.map(upstream));
+    const { ruleset, results } = loadRuleFiles(set.map(upstream), { positions: parseWithPositions });
     assert.equal(codes(results, 'errors'), [], set.join('+'));
     assert.ok(ruleset, set.join('+'));
     assert.ok(results.every((r) => r.successful));
   }
-  const all = loadRuleFiles([STABLE, INCUBATING, SANDBOX].map(upstream)).ruleset!;
+  const all = loadRuleFiles([STABLE, INCUBATING, SANDBOX].map(upstream), { positions: parseWithPositions }).ruleset!;
   assert.ok(all.rules.length > 60);
   const types = all.eventTypes();
   assert.ok(types !== 'all' && types.has('execve') && types.has('openat') && types.has('ptrace'));
@@ -261,16 +261,16 @@ test('exception validation errors', () => {
 
 test('priorities: case-insensitive, info, long names, priorityMin filter', () => {
   const src = rule('a', 'evt.type=open').replace('WARNING', 'info') + rule('b', 'evt.type=open').replace('WARNING', 'critical') + rule('c', 'evt.type=open').replace('WARNING', 'Debug');
-  const all = loadRuleFiles([{ name: 'p.yaml', content: src }]).ruleset!;
+  const all = loadRuleFiles([{ name: 'p.yaml', content: src }], { positions: parseWithPositions }).ruleset!;
   assert.equal(all.rules.map((r) => r.priority), ['Informational', 'Critical', 'Debug']);
-  const min = loadRuleFiles([{ name: 'p.yaml', content: src }], { priorityMin: 'Warning' }).ruleset!;
+  const min = loadRuleFiles([{ name: 'p.yaml', content: src }], { priorityMin: 'Warning', positions: parseWithPositions }).ruleset!;
   assert.equal(min.rules.map((r) => r.name), ['b']);
 });
 
 test('rule_matching first vs all; evt.type index', () => {
   const src = rule('a', 'evt.type in (openat, execve) and proc.name = x') + rule('b', 'evt.type = openat and proc.name = x') + rule('c', 'evt.type = connect');
-  const first = loadRuleFiles([{ name: 'm.yaml', content: src }]).ruleset!;
-  const all = loadRuleFiles([{ name: 'm.yaml', content: src }], { ruleMatching: 'all' }).ruleset!;
+  const first = loadRuleFiles([{ name: 'm.yaml', content: src }], { positions: parseWithPositions }).ruleset!;
+  const all = loadRuleFiles([{ name: 'm.yaml', content: src }], { ruleMatching: 'all', positions: parseWithPositions }).ruleset!;
   const e = openat(proc({ comm: 'x' }), '/x');
   assert.equal(first.evaluate(e).map((r) => r.name), ['a']);
   assert.equal(all.evaluate(e).map((r) => r.name), ['a', 'b']);

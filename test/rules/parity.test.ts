@@ -8,19 +8,19 @@ import { loadRuleFiles } from '../../src/rules/index.js';
 import { loadFiles } from '../../src/rules/loader.js';
 import { execve, proc } from './events.js';
 import { asString } from '../../src/rules/parser.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 import { CASES, conditionFile, type ParityCase } from './parity-cases.js';
 
 /** Why a case disagrees with upstream, or undefined when it agrees. */
 export function disagreement(c: ParityCase): string | undefined {
   if (c.kind === 'eval') {
-    const { ruleset, results } = loadRuleFiles([{ name: 'case.yaml', content: conditionFile(c.cond) }]);
+    const { ruleset, results } = loadRuleFiles([{ name: 'case.yaml', content: conditionFile(c.cond) }], { positions: parseWithPositions });
     if (!ruleset) return `rejected: ${results.flatMap((r) => r.errors)[0]?.message}`;
     const got = ruleset.evaluate(execve(proc({ comm: c.comm ?? 'app', exe: '/usr/bin/' + (c.comm ?? 'app') }))).length === 1;
     return got === c.expect ? undefined : `evaluated ${got}, libsinsp ${c.expect}`;
   }
   const content = c.kind === 'condition' ? conditionFile(c.cond) : c.yaml;
-  const { rules, results } = loadFiles([{ name: 'case.yaml', content }], { hostname: '' });
+  const { rules, results } = loadFiles([{ name: 'case.yaml', content }], { hostname: '' }, parseWithPositions);
   const errors = results.flatMap((r) => r.errors);
   const warnings = results.flatMap((r) => r.warnings);
   const accepted = errors.length === 0;

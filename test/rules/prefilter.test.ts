@@ -7,10 +7,10 @@ import * as assert from 'uvu/assert';
 import { loadRuleFiles } from '../../src/rules/index.js';
 import { execEntryNeeded, openPathFilter, type PathPattern } from '../../src/rules/prefilter.js';
 import { SHARED_RULES } from '../helpers.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 
 function filterOf(yaml: string) {
-  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }]);
+  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }], { positions: parseWithPositions });
   assert.ok(ruleset, JSON.stringify(results));
   return openPathFilter(ruleset!.rules);
 }
@@ -98,21 +98,21 @@ test('rules reading the fd table on other events: a socket type or a path keeps 
 
 test('the upstream stable rules compile to a filter; stacked with incubating it is off (a tar rule reads any file)', () => {
   const read = (f: string) => ({ name: f, content: readFileSync(join(SHARED_RULES, f), 'utf8') });
-  const stable = loadRuleFiles([read('falco_rules.yaml')]).ruleset!;
+  const stable = loadRuleFiles([read('falco_rules.yaml')], { positions: parseWithPositions }).ruleset!;
   const f = openPathFilter(stable.rules);
   assert.ok(f.patterns && f.patterns.length > 0);
   assert.ok(has(f.patterns, 'exact', '/etc/shadow'), 'sensitive files');
   assert.not.ok(has(f.patterns, 'prefix', '/etc/'), 'not every file under /etc (the loader reads /etc/ld.so.cache at every exec)');
   assert.ok(has(f.patterns, 'suffix', 'release_agent'));
   assert.not.ok(f.patterns!.some((p) => p.value === '/' || p.value === ''), 'not everything');
-  const stacked = loadRuleFiles([read('falco_rules.yaml'), read('falco-incubating_rules.yaml')]).ruleset!;
+  const stacked = loadRuleFiles([read('falco_rules.yaml'), read('falco-incubating_rules.yaml')], { positions: parseWithPositions }).ruleset!;
   const g = openPathFilter(stacked.rules);
   assert.is(g.patterns, null);
   assert.is(g.disabledBy?.rule, 'Exfiltrating Artifacts via Kubernetes Control Plane');
 });
 
 function rulesOf(yaml: string) {
-  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }]);
+  const { ruleset, results } = loadRuleFiles([{ name: 't.yaml', content: yaml }], { positions: parseWithPositions });
   assert.ok(ruleset, JSON.stringify(results));
   return ruleset!.rules;
 }
@@ -127,9 +127,9 @@ test('the exec entry stop: needed when a rule may match a failed exec or reads a
   assert.equal(execEntryNeeded(rulesOf(rule('any', 'evt.type = execve and proc.name = sh'))), { needed: true, rule: 'any' });
   assert.equal(execEntryNeeded(rulesOf(rule('arg', 'evt.type = execve and evt.res = SUCCESS and evt.arg.filename = /bin/sh'))), { needed: true, rule: 'arg' });
   // Upstream's spawned_process is evt.type in (execve, execveat): failed execs match it.
-  const { ruleset } = loadRuleFiles([{ name: 'stable', content: readFileSync(join(SHARED_RULES, 'falco_rules.yaml'), 'utf8') }]);
+  const { ruleset } = loadRuleFiles([{ name: 'stable', content: readFileSync(join(SHARED_RULES, 'falco_rules.yaml'), 'utf8') }], { positions: parseWithPositions });
   assert.ok(execEntryNeeded(ruleset!.rules).needed);
-  const ours = loadRuleFiles([{ name: 'default', content: readFileSync(join(SHARED_RULES, '..', 'default.yaml'), 'utf8') }]).ruleset!;
+  const ours = loadRuleFiles([{ name: 'default', content: readFileSync(join(SHARED_RULES, '..', 'default.yaml'), 'utf8') }], { positions: parseWithPositions }).ruleset!;
   assert.equal(execEntryNeeded(ours.rules), { needed: false }, 'the default rules only match successful execs');
 });
 

@@ -6,11 +6,12 @@ import * as assert from 'uvu/assert';
 import type { SyscallEvent } from '../../src/events/model.js';
 import { loadRuleFiles } from '../../src/rules/index.js';
 import { CONTAINER, connect, event, execve, fileFd, openat, O_CREAT, O_TRUNC, O_WRONLY, proc, procChain, RULES_DIR, tcpFd } from './events.js';
-import '../../src/rules/yaml-positions.js';
+import { parseWithPositions } from '../../src/rules/yaml-positions.js';
 
 const content = readFileSync(new URL('falco_rules.yaml', RULES_DIR), 'utf8');
 const { ruleset, results } = loadRuleFiles([{ name: 'falco_rules.yaml', content }], {
   ruleMatching: 'all',
+  positions: parseWithPositions,
   resolveHost: (h) => (h === 'kubernetes.default.svc.cluster.local' ? ['10.96.0.1'] : undefined),
 });
 if (!ruleset) throw new Error(JSON.stringify(results));
