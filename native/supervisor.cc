@@ -598,12 +598,14 @@ void Supervisor::main_exited(int status) {
   flush_deadline_ = now_ms() + (uint64_t)env_number("DRAIOS_FLUSH_TIMEOUT_MS", 10000, 0, 600000);
 }
 
+// Asked before every wait of the trace loop, that is at every stop: nothing
+// but two flags unless timed work is pending.
 int Supervisor::timeout_ms() {
-  uint64_t now = now_ms();
   uint64_t next = 0;
   if (restart_at_) next = restart_at_;
   if (main_done_ && (!next || flush_deadline_ < next)) next = flush_deadline_;
   if (!next) return -1;
+  uint64_t now = now_ms();
   // Wake at least every 50 ms meanwhile: a pending restart must not wait
   // for the next stop.
   return next <= now ? 0 : (int)std::min<uint64_t>(next - now, 50);
