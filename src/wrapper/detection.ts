@@ -174,15 +174,22 @@ export interface PlanOptions {
 
 /** What the supervisor's tracer must do for a rule set (also the build-time plan of the default rules). */
 export function tracePlan(rs: Ruleset | undefined, o: PlanOptions, traceView: boolean): TracePlan {
-  return {
+  return planWithFilter(rs, o, traceView).plan;
+}
+
+/** The plan and the pre-filter it carries (with why it is off): the filter is computed once, at start-up. */
+function planWithFilter(rs: Ruleset | undefined, o: PlanOptions, traceView: boolean): { plan: TracePlan; prefilter: ReturnType<typeof nativePathFilter> } {
+  const prefilter = nativePathFilter(rs, traceView || o.noOpenPrefilter === true);
+  const plan: TracePlan = {
     syscalls: syscallSet(rs, o.syscallsExtra, o.exactState === true),
     readEnv: true,
     backpressure: o.backpressure ?? false,
     cpu: o.cpu,
     trace: true,
     ringBytes: o.ringBytes,
-    pathFilter: nativePathFilter(rs, traceView || o.noOpenPrefilter === true).patterns,
+    pathFilter: prefilter.patterns,
   };
+  return { plan, prefilter };
 }
 
 /**
@@ -224,12 +231,11 @@ export function createDetection(o: DetectionOptions): Detection {
   // and it is read back against the state its events rebuild: the exact fd table
   const everyOpen = traceView || o.capture !== undefined || o.plan.noOpenPrefilter === true;
   const planOptions = { ...o.plan, exactState: o.plan.exactState === true || o.capture !== undefined };
-  const plan = tracePlan(rs, planOptions, everyOpen);
+  const { plan, prefilter } = planWithFilter(rs, planOptions, everyOpen);
   const lazy = lazyFdTable(plan.syscalls);
   const builder = new EventBuilder(state, names, lazy);
   const filterSet = new Set(plan.syscalls.map((s) => s.name));
   let tracer: SupervisorLink | undefined;
-  const prefilter = nativePathFilter(rs, everyOpen);
   const describeFilter = (f: typeof prefilter) =>
     f.patterns ? { patterns: f.patterns.length } : { off: f.disabledBy ? `rule "${f.disabledBy.rule}" may match any ${f.disabledBy.evtType}` : 'debug view, capture or A/B switch' };
   const c = { events: 0, alerts: 0, foreign: 0, lost: 0, ruleErrors: 0 };
