@@ -5,7 +5,8 @@
 // EventBuilder, ProcessTable, rules engine and alert formatting run on it.
 // evt.num is the event's ordinal in the file, as sysdig numbers it.
 import { ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../tracer/index.js';
-import { EventBuilder, REGS, STRING_PARAMS } from '../events/builder.js';
+import { REGS, STRING_PARAMS } from '../events/decode.js';
+import { EventBuilder } from '../state/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
 import type { ContainerInfo, FdInfo, L4Proto, ProcessInfo, SyscallEvent } from '../events/model.js';

@@ -288,7 +288,7 @@ function rawArg(name: string): Extractor {
 def('evt.num', 'uint', 'event number', (e) => e.num);
 def('evt.count', 'uint', 'always 1 (for counting in aggregations)', () => 1);
 def('syscall.type', 'string', 'the system call name, for syscall events', (e) => e.type);
-// Paths the builder already made absolute from dirfd + name (src/events/builder.ts resolveRel).
+// Paths the builder already made absolute from dirfd + name (src/state/builder.ts resolveRel).
 const ABS_SRC: Record<string, string> = { renameat: 'oldpath', renameat2: 'oldpath', linkat: 'oldpath', symlinkat: 'target', rename: 'oldpath', link: 'oldpath', symlink: 'target' };
 const ABS_DST: Record<string, string> = { renameat: 'newpath', renameat2: 'newpath', linkat: 'newpath', symlinkat: 'linkpath', rename: 'newpath', link: 'newpath', symlink: 'linkpath' };
 const ABS_ONE: Record<string, string> = { unlinkat: 'name', unlink: 'pathname', mkdirat: 'path', mkdir: 'path', rmdir: 'path', fchmodat: 'filename', chmod: 'filename' };

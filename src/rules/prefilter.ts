@@ -23,7 +23,7 @@ export interface PathPattern {
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat']);
 
 /**
- * Event types whose fd comes from the state's fd table (src/events/builder.ts):
+ * Event types whose fd comes from the state's fd table (src/state/builder.ts):
  * a rule on them that reads fd.* could see an fd a skipped open returned.
  */
 const FD_TABLE_TYPES = new Set([

@@ -1,29 +1,13 @@
 // The process table: threads grouped into processes, the process tree (kept
 // by reference, so ancestry survives a parent's exit and re-parenting), and
-// each process's file-descriptor table. Fed by the tracer's lifecycle records;
-// syscall records change fds and cwd through the helpers at the end.
+// each process's file-descriptor table (whose changes are fds.ts). Fed by the
+// tracer's lifecycle records (builder.ts).
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { posix } from 'node:path';
 import type { ContainerInfo, FdInfo, ProcessInfo } from '../events/model.js';
+import type { ExecFacts } from '../events/decode.js';
 import type { Creds } from '../tracer/index.js';
+import * as fds from './fds.js';
 import type { UserDb } from './users.js';
-
-export const O_CLOEXEC = 0o2000000;
-
-/** What an exec record tells of a process's new image. */
-export interface ExecFacts {
-  exepath?: string;
-  cmdline?: string[];
-  comm?: string;
-  cwd?: string;
-  env?: string[];
-  creds?: Creds;
-}
-
-/** FdInfo plus the close-on-exec bit, which only the state needs. */
-export interface FdEntry extends FdInfo {
-  cloexec?: boolean;
-}
 
 const CLK_TCK = 100;
 
@@ -88,14 +72,12 @@ export class ProcessTable {
     const parent = this.procs.get(parentPid);
     let p: ProcessInfo;
     if (parent !== undefined) {
-      const fds = new Map<number, FdInfo>();
-      for (const [n, fd] of parent.fds) fds.set(n, fd);
       p = {
         ...parent,
         pid: tgid,
         vpid: parent.vpid === parent.pid ? tgid : 0,
         parent,
-        fds,
+        fds: fds.inherit(parent),
         startTs: ts,
         exited: false,
         args: parent.args,
@@ -131,8 +113,7 @@ export class ProcessTable {
     if (facts.cwd !== undefined) p.cwd = facts.cwd;
     if (facts.env !== undefined) p.env = facts.env;
     if (facts.creds) this.applyCreds(p, facts.creds);
-    // close-on-exec descriptors are gone in the new image
-    for (const [n, fd] of p.fds) if ((fd as FdEntry).cloexec) p.fds.delete(n);
+    fds.exec(p);
     return p;
   }
 
@@ -238,7 +219,7 @@ export class ProcessTable {
         } catch {
           // a deleted file: still a file
         }
-        p.fds.set(num, { num, type, name: target.replace(/ \(deleted\)$/, '') } as FdEntry);
+        fds.set(p, { num, type, name: target.replace(/ \(deleted\)$/, '') });
       }
       this.procs.set(pid, p);
       for (const t of safeReaddir(`/proc/${pid}/task`)) this.threads.set(Number(t), pid);
@@ -298,18 +279,6 @@ export class ProcessTable {
     this.setExe(p, exepath);
     return p;
   }
-}
-
-/** Absolute path of `path` as the process sees it: relative to dirfd or cwd, normalised. */
-export function resolvePath(p: ProcessInfo, path: string, dirfd?: number): string {
-  if (path.startsWith('/')) return posix.normalize(path);
-  let base = p.cwd;
-  if (dirfd !== undefined && dirfd !== -100) {
-    const d = p.fds.get(dirfd);
-    if (d !== undefined) base = d.name;
-  }
-  if (path === '') return base;
-  return posix.normalize(posix.join(base, path));
 }
 
 function safeReaddir(dir: string): string[] {

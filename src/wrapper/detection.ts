@@ -4,7 +4,7 @@
 import { hostname as osHostname } from 'node:os';
 import { knownSyscalls, RecordKind, RecordFlag, type NativePathPattern, type TraceRecord, type SupervisorLink, type TracePlan } from '../tracer/index.js';
 import { execEntryNeeded, openPathFilter } from '../rules/prefilter.js';
-import { EventBuilder } from '../events/builder.js';
+import { EventBuilder } from '../state/builder.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
 import type { Ruleset } from '../rules/index.js';

@@ -4,11 +4,13 @@
 // and event they must make.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventBuilder } from '../../src/events/builder.js';
-import { ProcessTable, type FdEntry } from '../../src/state/processes.js';
+import { EventBuilder } from '../../src/state/builder.js';
+import type { FdEntry } from '../../src/state/fds.js';
+import { ProcessTable } from '../../src/state/processes.js';
 import { UserDb } from '../../src/state/users.js';
 import { initialContainer } from '../../src/state/container.js';
 import { ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../../src/tracer/index.js';
+import { FD_FACTS_LAYOUT } from '../../src/tracer/records.js';
 import { loadAddon } from '../../src/tracer/native.js';
 
 const NR = loadAddon().syscalls();
@@ -39,9 +41,33 @@ function sin(ip: string, port: number): Buffer {
   return b;
 }
 
-function setup() {
+/** native FdFacts: what the tracer read of an fd at the stop (readlink target after the struct). */
+function facts(f: { fd: number; mode: number; flags?: number; ino?: number; domain?: number; sotype?: number; local?: Buffer; peer?: Buffer; role?: number; link: string }): Buffer {
+  const L = FD_FACTS_LAYOUT;
+  const b = Buffer.alloc(L.size);
+  b.writeInt32LE(f.fd, L.fd);
+  b.writeUInt32LE(f.mode, L.mode);
+  b.writeUInt32LE(f.flags ?? 0, L.flags);
+  b.writeInt32LE(f.domain ?? -1, L.domain);
+  b.writeInt32LE(f.sotype ?? -1, L.sotype);
+  b.writeInt32LE(-1, L.proto);
+  b.writeBigUInt64LE(BigInt(f.ino ?? 0), L.ino);
+  if (f.local) {
+    b.writeUInt16LE(f.local.length, L.localLen);
+    f.local.copy(b, L.local);
+  }
+  if (f.peer) {
+    b.writeUInt16LE(f.peer.length, L.peerLen);
+    f.peer.copy(b, L.peer);
+  }
+  b.writeUInt32LE(f.role ?? 0, L.role);
+  return Buffer.concat([b, str(f.link)]);
+}
+const S_IFREG = 0o100000, S_IFSOCK = 0o140000;
+
+function setup(lazy = false) {
   const state = new ProcessTable(initialContainer({ id: 'test' }), new UserDb());
-  const b = new EventBuilder(state, NAMES);
+  const b = new EventBuilder(state, NAMES, lazy);
   b.apply(
     rec(RecordKind.Exec, PID, {
       flags: RecordFlag.Main,
@@ -161,6 +187,76 @@ test('socket and connect: the fd becomes an ipv4 tuple client->server, local add
   b.apply(sys('socket', [2, 1, 0], 9));
   b.apply(sys('connect', [9, 0, 16], -111, [[ItemTag.Arg0 + 1, sin('127.0.0.1', 1)]]));
   assert.is(p().fds.get(9)!.name, '');
+});
+
+test('fcntl(F_SETFD) sets and clears close-on-exec; pipe2(O_CLOEXEC) pipes are gone after exec, pipe() ones stay', () => {
+  const { b, p } = setup();
+  b.apply(sys('openat', [AT_FDCWD, 0, 0], 3, [[ItemTag.Arg0 + 1, str('/a')]]));
+  b.apply(sys('openat', [AT_FDCWD, 0, O_CLOEXEC], 4, [[ItemTag.Arg0 + 1, str('/b')]]));
+  b.apply(sys('fcntl', [3, 2, 1], 0)); // F_SETFD FD_CLOEXEC
+  b.apply(sys('fcntl', [4, 2, 0], 0)); // F_SETFD 0
+  b.apply(sys('fcntl', [3, 2, 0], -9)); // a failed F_SETFD changes nothing
+  const pair = (r: number, w: number) => Buffer.from(new Int32Array([r, w]).buffer);
+  const e = b.apply(sys('pipe2', [0, O_CLOEXEC], 0, [[ItemTag.Out0, pair(5, 6)]]))!;
+  assert.is(e.args.fd1, 5);
+  assert.is(e.args.fd2, 6);
+  b.apply(sys('pipe', [0], 0, [[ItemTag.Out0, pair(7, 8)]]));
+  assert.is(p().fds.get(7)!.type, 'pipe');
+  b.apply(rec(RecordKind.Exec, PID, { args: [PID], items: new Map([[ItemTag.Cmdline, list(['sh'])]]) }));
+  assert.equal([...p().fds.keys()].sort(), [4, 7, 8]);
+});
+
+test('close: a successful close removes the fd and the event still names it; a failed one keeps it', () => {
+  const { b, p } = setup();
+  b.apply(sys('openat', [AT_FDCWD, 0, 0], 3, [[ItemTag.Arg0 + 1, str('/etc/passwd')]]));
+  const failed = b.apply(sys('close', [3], -4))!; // EINTR after the fd is gone is Linux's, but the state keeps what the result says
+  assert.is(failed.fd!.name, '/etc/passwd');
+  assert.ok(p().fds.has(3));
+  const ok = b.apply(sys('close', [3], 0))!;
+  assert.is(ok.fd!.name, '/etc/passwd', 'the close event sees the fd it closed');
+  assert.not.ok(p().fds.has(3));
+  // close stops at entry only (detection ENTRY_ONLY): no result, the fd goes
+  b.apply(sys('openat', [AT_FDCWD, 0, 0], 3, [[ItemTag.Arg0 + 1, str('/etc/group')]]));
+  b.apply(rec(RecordKind.Syscall, PID, { nr: NR.close!, args: [3] }));
+  assert.not.ok(p().fds.has(3));
+});
+
+test('socketpair, bind and accept: unix pair connected; a bound port makes a server; an accepted fd is server-side', () => {
+  const { b, p } = setup();
+  b.apply(sys('socketpair', [1, 1, 0, 0], 0, [[ItemTag.Out0 + 3, Buffer.from(new Int32Array([3, 4]).buffer)]]));
+  assert.equal([p().fds.get(3)!.type, p().fds.get(4)!.type, p().fds.get(4)!.sock!.connected], ['unix', 'unix', true]);
+  b.apply(sys('socket', [2, 1, 0], 5));
+  const bound = b.apply(sys('bind', [5, 0, 16], 0, [[ItemTag.Arg0 + 1, sin('0.0.0.0', 8080)]]))!;
+  assert.is(bound.args.addr, '0.0.0.0:8080');
+  assert.is(p().fds.get(5)!.sock!.serverPort, 8080);
+  assert.is(p().fds.get(5)!.sock!.isClient, false);
+  const acc = b.apply(sys('accept4', [5, 0, 0, 0o2000000], 6, [[ItemTag.Out0 + 1, sin('203.0.113.9', 51000)], [ItemTag.Local, sin('172.17.0.2', 8080)]]))!;
+  assert.is(acc.fd!.name, '203.0.113.9:51000->172.17.0.2:8080');
+  assert.is(acc.args.tuple, acc.fd!.name);
+  assert.is(acc.fd!.sock!.isClient, false);
+  assert.ok((p().fds.get(6) as FdEntry).cloexec, 'accept4(SOCK_CLOEXEC)');
+  // a failed accept refers to the listener
+  assert.is(b.apply(sys('accept', [5, 0, 0], -11))!.fd!.num, 5);
+});
+
+test('lazy fd table: the event\'s fd is the kernel\'s answer at the stop, not a stale entry; no facts, no fd', () => {
+  const { b, p } = setup(true);
+  // the state believes fd 3 is /old (its close was not traced), the kernel says /new
+  b.apply(sys('openat', [AT_FDCWD, 0, 0], 3, [[ItemTag.Arg0 + 1, str('/old')]]));
+  const e = b.apply(sys('fchmod', [3, 0o600], 0, [[ItemTag.Fd0, facts({ fd: 3, mode: S_IFREG | 0o644, flags: O_WRONLY, ino: 12, link: '/new' })]]))!;
+  assert.is(e.fd!.name, '/new');
+  assert.is(e.fd!.type, 'file');
+  assert.is(p().fds.get(3)!.name, '/new', 'what the kernel said is learned');
+  assert.is(b.apply(sys('fchmod', [9, 0o600], 0))!.fd, undefined, 'no facts: no fd (the entry may be stale)');
+  // a socket the state never saw: its tuple from the kernel's ends, the side from the listener role
+  const peer = sin('10.1.1.1', 443), local = sin('172.17.0.2', 40100);
+  const sent = b.apply(sys('sendto', [11, 0, 5], 5, [[ItemTag.Fd0, facts({ fd: 11, mode: S_IFSOCK, domain: 2, sotype: 1, ino: 99, local, peer, role: 2, link: 'socket:[99]' })]]))!;
+  assert.is(sent.fd!.name, '172.17.0.2:40100->10.1.1.1:443');
+  assert.is(sent.fd!.sock!.isClient, true);
+  // an exact table (a capture read back) keeps its own entry
+  const exact = setup(false);
+  exact.b.apply(sys('openat', [AT_FDCWD, 0, 0], 3, [[ItemTag.Arg0 + 1, str('/old')]]));
+  assert.is(exact.b.apply(sys('fchmod', [3, 0o600], 0, [[ItemTag.Fd0, facts({ fd: 3, mode: S_IFREG, link: '/new' })]]))!.fd!.name, '/old');
 });
 
 test('exit: the process leaves the table, its children keep it as ancestor', () => {
