@@ -7,10 +7,10 @@ import { execa } from 'execa';
 import { mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { tmp, runForAlerts, namedBinary, instrument, testEnv, readAlerts } from '../helpers.js';
+import { tmp, runForAlerts, namedBinary, instrument, testEnv, readAlerts } from '../../helpers.js';
 import { shellCatcher } from './workloads.js';
-import { useEcsMetadata, ECS_CONTAINER } from '../fixtures/ecs-metadata.js';
-import type { FalcoAlert } from '../../src/model/alert.js';
+import { useEcsMetadata, ECS_CONTAINER } from '../../fixtures/ecs-metadata.js';
+import type { FalcoAlert } from '../../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 const dir = tmp('default-');

@@ -3,17 +3,17 @@
 // docker-entrypoint.sh that execs nginx, busybox httpd with CGI, cron-like
 // jobs, health checks), each run under the real bin/instrument with the
 // embedded default rules (no --rules-file). None may raise an alert.
-// The attack side of the same rules is test/detection/default-rules.test.ts.
+// The attack side of the same rules is test/wrapper/detection/default-rules.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, runForAlerts, tmp } from '../helpers.js';
-import { useEcsMetadata } from '../fixtures/ecs-metadata.js';
+import { ROOT, runForAlerts, tmp } from '../../helpers.js';
+import { useEcsMetadata } from '../../fixtures/ecs-metadata.js';
 import { freePort, httpGet, serve } from './workloads.js';
-import type { FalcoAlert } from '../../src/model/alert.js';
+import type { FalcoAlert } from '../../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 const dir = tmp('corpus-');

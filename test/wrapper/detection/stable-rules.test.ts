@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, copyFileSync, chmodSync, w
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Options } from 'execa';
-import { testEnv, tmp, SHARED_RULES, INSTRUMENT, runForAlerts, namedBinary } from '../helpers.js';
-import { useEcsMetadata, ECS_CONTAINER } from '../fixtures/ecs-metadata.js';
-import type { FalcoAlert } from '../../src/model/alert.js';
+import { testEnv, tmp, SHARED_RULES, INSTRUMENT, runForAlerts, namedBinary } from '../../helpers.js';
+import { useEcsMetadata, ECS_CONTAINER } from '../../fixtures/ecs-metadata.js';
+import type { FalcoAlert } from '../../../src/model/alert.js';
 
 const PY = '/usr/bin/python3';
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');

@@ -5,8 +5,8 @@ import { request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Options } from 'execa';
-import { instrument, readAlerts, testEnv, tmp } from '../helpers.js';
-import type { FalcoAlert } from '../../src/model/alert.js';
+import { instrument, readAlerts, testEnv, tmp } from '../../helpers.js';
+import type { FalcoAlert } from '../../../src/model/alert.js';
 
 /** A TCP port free on 127.0.0.1 right now (the kernel picks it). */
 export async function freePort(): Promise<number> {

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_RULES, instrument, testEnv, tmp, readAlerts } from '../helpers.js';
+import { SHARED_RULES, instrument, testEnv, tmp, readAlerts } from '../../helpers.js';
 
 const STABLE = join(SHARED_RULES, 'falco_rules.yaml');
 const dir = tmp('prefilter-e2e-');
