@@ -41,7 +41,7 @@ export const REGS: Record<string, (string | null)[]> = {
   pipe: [],
   pipe2: [null, 'flags'],
   kill: ['pid', 'sig'],
-  tgkill: [null, 'pid', 'sig'],
+  tgkill: ['pid', 'tid', 'sig'],
   ptrace: ['request', 'pid', 'addr', 'data'],
   prctl: ['option', 'arg2_int'],
   setns: ['fd', 'nstype'],

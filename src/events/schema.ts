@@ -180,6 +180,12 @@ export const MEMFD_FLAGS: NameTable = {
   entries: [['MFD_CLOEXEC', 1], ['MFD_ALLOW_SEALING', 2], ['MFD_HUGETLB', 4]],
 };
 
+/** delete_module(2) flags. */
+export const DELETE_MODULE_FLAGS: NameTable = {
+  kind: 'flags',
+  entries: [['O_NONBLOCK', O(4000)], ['O_TRUNC', O(1000)]],
+};
+
 export const SOCKET_TYPES: NameTable = {
   kind: 'enum',
   entries: [['SOCK_STREAM', 1], ['SOCK_DGRAM', 2], ['SOCK_RAW', 3], ['SOCK_RDM', 4], ['SOCK_SEQPACKET', 5], ['SOCK_PACKET', 10]],
@@ -325,6 +331,7 @@ const TABLE: SyscallSchema[] = [
   { name: 'vfork', params: [res, ...processParams, p('flags', 'flags', { table: CLONE_FLAGS }), p('uid', 'uid'), p('gid', 'gid'), p('vtid', 'pid'), p('vpid', 'pid'), p('pidns_init_start_ts', 'uint')] },
   { name: 'procexit', params: [p('status', 'int'), p('ret', 'int'), p('sig', 'sig'), p('core', 'uint')] },
   { name: 'kill', params: [res, p('pid', 'pid'), p('sig', 'sig')] },
+  { name: 'tgkill', params: [res, p('pid', 'pid'), p('tid', 'pid'), p('sig', 'sig')] },
   { name: 'ptrace', params: [res, p('addr', 'uint'), p('data', 'uint'), p('request', 'enum', { table: PTRACE_REQUESTS }), p('pid', 'pid')] },
   { name: 'prctl', params: [res, p('option', 'enum', { table: PRCTL_OPTIONS }), p('arg2_str', 'charbuf'), p('arg2_int', 'int')] },
   { name: 'setns', params: [res, p('fd', 'fd'), p('nstype', 'flags', { table: NS_TYPES })] },
@@ -335,9 +342,14 @@ const TABLE: SyscallSchema[] = [
   { name: 'setregid', params: [res, p('rgid', 'gid'), p('egid', 'gid')] },
   { name: 'setresuid', params: [res, p('ruid', 'uid'), p('euid', 'uid'), p('suid', 'uid')] },
   { name: 'setresgid', params: [res, p('rgid', 'gid'), p('egid', 'gid'), p('sgid', 'gid')] },
+  // Falco has no event of its own for setfsuid/setfsgid (a generic syscall
+  // event): the agent decodes the id it sets.
+  { name: 'setfsuid', params: [res, p('uid', 'uid')] },
+  { name: 'setfsgid', params: [res, p('gid', 'gid')] },
   { name: 'capset', params: [res, p('cap_inheritable', 'uint'), p('cap_permitted', 'uint'), p('cap_effective', 'uint')] },
   { name: 'init_module', params: [res, p('img', 'bytes'), p('length', 'uint'), p('uargs', 'charbuf')] },
   { name: 'finit_module', params: [res, p('fd', 'fd'), p('uargs', 'charbuf'), p('flags', 'uint')] },
+  { name: 'delete_module', params: [res, p('name', 'charbuf'), p('flags', 'flags', { table: DELETE_MODULE_FLAGS })] },
   { name: 'bpf', params: [p('fd', 'fd'), p('cmd', 'enum', { table: BPF_CMDS })] },
   { name: 'userfaultfd', params: [res, p('flags', 'flags', { table: FD_FLAGS })] },
   // network
@@ -384,10 +396,10 @@ export const FALCO_SYSCALL_NAMES: readonly string[] = [
   'epoll_create1', 'eventfd', 'eventfd2', 'signalfd', 'signalfd4', 'timerfd_create', 'inotify_init', 'inotify_init1',
   'shutdown', 'getsockopt', 'setsockopt', 'getsockname', 'getpeername', 'sendmmsg', 'recvmmsg', 'nanosleep', 'futex',
   'getcwd', 'chown', 'lchown', 'fchown', 'fchownat', 'truncate', 'ftruncate', 'flock', 'fsync', 'fdatasync', 'sync',
-  'tgkill', 'tkill', 'exit', 'exit_group', 'getrlimit', 'setrlimit', 'prlimit', 'getuid', 'geteuid', 'getgid',
+  'tkill', 'exit', 'exit_group', 'getrlimit', 'setrlimit', 'prlimit', 'getuid', 'geteuid', 'getgid',
   'getegid', 'getresuid', 'getresgid', 'setpgid', 'setsid', 'seccomp', 'splice', 'sendfile', 'chroot', 'pivot_root',
   'umount', 'quotactl', 'semop', 'semget', 'semctl', 'mlock', 'munlock', 'mlockall', 'munlockall', 'signaldeliver',
   'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'copy_file_range', 'open_by_handle_at', 'mprotect',
-  'fsconfig', 'epoll_ctl', 'pidfd_open', 'pidfd_getfd', 'process_vm_readv', 'process_vm_writev', 'delete_module',
+  'fsconfig', 'epoll_ctl', 'pidfd_open', 'pidfd_getfd', 'process_vm_readv', 'process_vm_writev',
   'container', 'switch', 'procinfo', 'notification', 'infra', 'pluginevent', 'asyncevent',
 ];
