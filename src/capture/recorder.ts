@@ -10,6 +10,7 @@ import { RecordFlag, RecordKind, type TraceRecord } from '../tracer/index.js';
 import type { ContainerInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
 import type { ProcessTable } from '../state/processes.js';
 import type { UserDb } from '../state/users.js';
+import { syscallsWith } from '../model/syscalls.js';
 import { encodeEvent, eventBlock, fdList, machineInfo, processList, sectionHeader, userList } from './blocks.js';
 import { CaptureFile, type CaptureFileCounters } from './file.js';
 import {
@@ -44,9 +45,9 @@ export interface Capture {
   close(timeoutMs: number): Promise<void>;
 }
 
-const OPEN_FAMILY = new Set(['open', 'openat', 'openat2', 'creat']);
-const CLONE_FAMILY = new Set(['clone', 'fork', 'vfork', 'clone3']);
-const EXEC_FAMILY = new Set(['execve', 'execveat']);
+const OPEN_FAMILY = new Set(syscallsWith('open'));
+const CLONE_FAMILY = new Set(syscallsWith('clone'));
+const EXEC_FAMILY = new Set(syscallsWith('exec'));
 const PROCESS_PARAMS = new Set(['exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'env', 'tty', 'pgid', 'loginuid', 'uid', 'gid', 'vtid', 'vpid']);
 const PPME_PROCEXIT_1_E = 186;
 const PPME_CONTAINER_JSON_E = 272;

@@ -5,8 +5,8 @@
 // EventBuilder, ProcessTable, rules engine and alert formatting run on it.
 // evt.num is the event's ordinal in the file, as sysdig numbers it.
 import { ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../tracer/index.js';
-import { REGS, STRING_PARAMS } from '../events/decode.js';
 import { EventBuilder } from '../state/builder.js';
+import { captureIndex, registerParams, syscallsWith } from '../model/syscalls.js';
 import { ProcessTable } from '../state/processes.js';
 import { UserDb } from '../state/users.js';
 import type { ContainerInfo, FdInfo, L4Proto, ProcessInfo, SyscallEvent } from '../events/model.js';
@@ -49,8 +49,9 @@ export interface ReplayResult {
 
 const PROCEXIT = new Set([186, 16]);
 const CONTAINER_JSON = new Set([272, 228, 324]);
-const EXEC = new Set(['execve', 'execveat']);
-const CLONE = new Set(['clone', 'fork', 'vfork', 'clone3']);
+const EXEC = new Set(syscallsWith('exec'));
+const CLONE = new Set(syscallsWith('clone'));
+const OPENS = new Set(syscallsWith('open'));
 const SETID = new Set(['setuid', 'setgid', 'setresuid', 'setresgid', 'setreuid', 'setregid']);
 
 type Merged = Map<string, { type: string; buf: Buffer }>;
@@ -222,11 +223,10 @@ export function replay(data: Buffer, o: ReplayOptions): ReplayResult {
       const first = EVENTS[e.type]!.params[0];
       rec.ret = first && e.params[0]?.length ? Number(decodeParam(first.type, e.params[0]!)) : 0;
     }
-    const regs = REGS[name] ?? [];
-    regs.forEach((reg, i) => {
-      if (!reg) return;
+    // the registers where the tracer puts them (src/model/syscalls.ts)
+    registerParams(name).forEach(({ index: i, param: reg, string }) => {
       const key = name === 'dup' && reg === 'oldfd' ? 'fd' : reg;
-      if (STRING_PARAMS.has(reg) || (reg === 'type' && name === 'mount')) {
+      if (string) {
         const s = str(m, key);
         if (s !== undefined) {
           rec.items.set(ItemTag.Arg0 + i, Buffer.from(s, 'utf8'));
@@ -236,7 +236,7 @@ export function replay(data: Buffer, o: ReplayOptions): ReplayResult {
       }
       let v = num(m, key);
       if (v === undefined) return;
-      if (reg === 'flags' && (name === 'open' || name === 'openat' || name === 'openat2')) v = openFlagsFromPpm(v);
+      if (reg === 'flags' && OPENS.has(name)) v = openFlagsFromPpm(v);
       else if (reg === 'flags' && (CLONE.has(name) || name === 'unshare')) v = cloneFlagsFromPpm(v);
       else if (reg === 'nstype') v = cloneFlagsFromPpm(v);
       else if (reg === 'cmd' && name === 'fcntl') v = fcntlCmdFromPpm(v);
@@ -251,36 +251,36 @@ export function replay(data: Buffer, o: ReplayOptions): ReplayResult {
         how.writeBigUInt64LE(BigInt(openFlagsFromPpm(num(m, 'flags') ?? 0)), 0);
         how.writeBigUInt64LE(BigInt(num(m, 'mode') ?? 0), 8);
         how.writeBigUInt64LE(BigInt(resolveFromPpm(num(m, 'resolve') ?? 0)), 16);
-        rec.items.set(ItemTag.Arg0 + 2, how);
+        rec.items.set(ItemTag.Arg0 + captureIndex(name, 'open_how'), how);
         break;
       }
       case 'connect':
       case 'sendto':
       case 'sendmsg': {
         const remote = tuple?.dst ?? addr;
-        if (remote) rec.items.set(ItemTag.Arg0 + (name === 'sendto' ? 4 : 1), remote);
+        if (remote) rec.items.set(ItemTag.Arg0 + captureIndex(name, 'sockaddr', 'msghdr'), remote);
         if (tuple) rec.items.set(ItemTag.Local, tuple.src);
         break;
       }
       case 'bind':
-        if (addr) rec.items.set(ItemTag.Arg0 + 1, addr);
+        if (addr) rec.items.set(ItemTag.Arg0 + captureIndex(name, 'sockaddr'), addr);
         break;
       case 'accept':
       case 'accept4':
         if (tuple) {
-          rec.items.set(ItemTag.Out0 + 1, tuple.src);
+          rec.items.set(ItemTag.Out0 + captureIndex(name, 'sockaddr_out'), tuple.src);
           rec.items.set(ItemTag.Local, tuple.dst);
         }
         break;
       case 'recvfrom':
       case 'recvmsg':
-        if (tuple) rec.items.set(ItemTag.Out0 + (name === 'recvfrom' ? 4 : 1), tuple.src);
+        if (tuple) rec.items.set(ItemTag.Out0 + captureIndex(name, 'sockaddr_out', 'msghdr_out'), tuple.src);
         break;
       case 'pipe': {
         const pair = Buffer.alloc(8);
         pair.writeInt32LE(num(m, 'fd1') ?? -1, 0);
         pair.writeInt32LE(num(m, 'fd2') ?? -1, 4);
-        rec.items.set(ItemTag.Out0, pair);
+        rec.items.set(ItemTag.Out0 + captureIndex(name, 'fdpair_out'), pair);
         break;
       }
       default:

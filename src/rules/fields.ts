@@ -7,6 +7,7 @@
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
 import { paramSchema, renderArg, renderRes, syscallSchema } from '../events/schema.js';
 import { globToRegExp } from './glob.js';
+import { opensWithFlags } from '../model/syscalls.js';
 
 export type FieldType =
   | 'string' | 'int' | 'uint' | 'bool' | 'ipaddr' | 'ipnet' | 'port' | 'abstime' | 'reltime' | 'bytes';
@@ -153,7 +154,8 @@ function flagsOf(e: SyscallEvent): number | undefined {
   return typeof f === 'number' ? f : undefined;
 }
 
-const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'open_by_handle_at']);
+/** Falco's open family for evt.is_open_*, fs.path.* and evt.category (opensWithFlags in the syscall table). */
+const OPEN_TYPES = new Set(opensWithFlags());
 const O_ACCMODE = 3;
 const O_CREAT = 0o100;
 const O_TMPFILE = 0o20200000;

@@ -12,6 +12,7 @@
 import { inferEventTypes } from './compiler.js';
 import type { Expr, FieldExpr, ValueExpr } from './parser.js';
 import type { CompiledRule } from './loader.js';
+import { readsFdTable, syscallsWith, SYSCALLS } from '../model/syscalls.js';
 
 export interface PathPattern {
   kind: 'exact' | 'prefix' | 'suffix' | 'contains';
@@ -20,16 +21,15 @@ export interface PathPattern {
   write?: true;
 }
 
-const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat']);
+/** The opens (`open` role of the syscall table). */
+const OPEN_TYPES = new Set(syscallsWith('open'));
 
 /**
- * Event types whose fd comes from the state's fd table (src/state/builder.ts):
- * a rule on them that reads fd.* could see an fd a skipped open returned.
+ * Event types whose fd comes from the state's fd table (readsFdTable in the
+ * syscall table, as src/state/builder.ts reads it): a rule on them that
+ * reads fd.* could see an fd a skipped open returned.
  */
-const FD_TABLE_TYPES = new Set([
-  'close', 'dup', 'dup2', 'dup3', 'fcntl', 'fchdir', 'connect', 'sendto', 'sendmsg', 'bind', 'listen',
-  'accept', 'accept4', 'recvfrom', 'recvmsg', 'fchmod', 'finit_module', 'setns',
-]);
+const FD_TABLE_TYPES = new Set(SYSCALLS.filter(readsFdTable).map((r) => r.name));
 
 /** fd.type / fd.typechar values an open can give its fd. */
 const FILE_TYPES = new Set(['file', 'directory', 'f', 'd']);
@@ -80,7 +80,7 @@ export function openPathFilter(rules: readonly CompiledRule[]): OpenPathFilter {
   return { patterns: [...out.values()] };
 }
 
-const EXEC_TYPES = ['execve', 'execveat'];
+const EXEC_TYPES = syscallsWith('exec');
 
 /**
  * Whether the tracer must stop at an exec's entry. A successful exec is seen

@@ -17,37 +17,33 @@ import type { FalcoAlert } from '../model/alert.js';
 import type { AgentLogger } from '../logging/index.js';
 import type { Pipeline } from './lifecycle.js';
 import type { Capture, CaptureOptions } from '../capture/recorder.js';
+import { syscallsWith } from '../model/syscalls.js';
 
 /**
- * Syscalls that only keep the fd table: an event's fd comes from the kernel
- * at the event's own stop instead (native add_fd_facts, FdFacts in the
- * record), so they stop the workload only when a rule evaluates them, or
- * when a rule reads the whole table (fd.types, proc.fdopencount), which
- * facts about one fd cannot give.
+ * Syscalls that only keep the fd table (the `fdTable` role of the syscall
+ * table): an event's fd comes from the kernel at the event's own stop
+ * instead (native add_fd_facts, FdFacts in the record), so they stop the
+ * workload only when a rule evaluates them, or when a rule reads the whole
+ * table (fd.types, proc.fdopencount), which facts about one fd cannot give.
  */
-export const FD_TABLE_SYSCALLS = [
-  'open', 'openat', 'openat2', 'creat', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'pipe', 'pipe2', 'memfd_create',
-  'socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind',
-];
+export const FD_TABLE_SYSCALLS = syscallsWith('fdTable');
 
 /**
- * The cwd: a relative path's record carries the kernel's cwd (read at its
- * stop) and an exec's record its new cwd, so chdir/fchdir stop only for a
- * rule that reads proc.cwd on other events, where it would otherwise be the
- * cwd of the last exec.
+ * The cwd (`cwd` role): a relative path's record carries the kernel's cwd
+ * (read at its stop) and an exec's record its new cwd, so chdir/fchdir stop
+ * only for a rule that reads proc.cwd on other events, where it would
+ * otherwise be the cwd of the last exec.
  */
-export const CWD_SYSCALLS = ['chdir', 'fchdir'];
+export const CWD_SYSCALLS = syscallsWith('cwd');
 
-/**
- * Syscalls the state needs whatever the rules say: credentials change at
- * these calls and nothing else tells the tracer when (reading /proc/PID/status
- * at every event instead would cost each event ~10 us; these calls are rare).
- * Process lifecycle comes from ptrace events and costs no syscall stop.
- */
-export const STATE_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'capset'];
+/** Syscalls the state needs whatever the rules say (`state` role: credentials). */
+export const STATE_SYSCALLS = syscallsWith('state');
 
 /** Syscalls whose exit value nothing needs: one stop instead of two. */
-const ENTRY_ONLY = new Set(['close']);
+const ENTRY_ONLY = new Set(syscallsWith('entryOnly'));
+
+/** Syscalls the agent never stops on (known to the tracer for its tests and benchmarks). */
+const TEST_ONLY = syscallsWith('testOnly');
 
 /** Why state syscalls beyond STATE_SYSCALLS are in the set: the first rule that needs each group. */
 export interface StateNeeds {
@@ -56,7 +52,7 @@ export interface StateNeeds {
   cwd?: { rule: string };
 }
 
-const EXEC_TYPES = new Set(['execve', 'execveat']);
+const EXEC_TYPES = new Set(syscallsWith('exec'));
 
 export function stateNeeds(rs: Ruleset | undefined, exact = false): StateNeeds {
   const out: StateNeeds = {};
@@ -86,12 +82,11 @@ export function syscallSet(rs: Ruleset | undefined, extra: string[] = [], exact 
   if (types === 'all') for (const n of Object.keys(known)) names.add(n);
   else for (const t of types) if (t in known) names.add(t);
   for (const e of extra) if (e in known) names.add(e);
-  names.delete('getppid');
+  for (const n of TEST_ONLY) names.delete(n);
   // A successful exec comes whole with its exec event; without a rule that
   // may match a failed one, no entry stop (native on_exec makes the record).
-  if (types !== 'all' && !extra.includes('execve') && !extra.includes('execveat') && rs && !execEntryNeeded(rs.rules).needed) {
-    names.delete('execve');
-    names.delete('execveat');
+  if (types !== 'all' && !extra.some((e) => EXEC_TYPES.has(e)) && rs && !execEntryNeeded(rs.rules).needed) {
+    for (const n of EXEC_TYPES) names.delete(n);
   }
   return [...names].sort().map((name) => ({ name, exit: !ENTRY_ONLY.has(name) }));
 }

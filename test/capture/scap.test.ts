@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
-import { CLONE_FLAGS, OPEN_FLAGS } from '../../src/events/schema.js';
+import { CLONE_FLAGS, OPEN_FLAGS } from '../../src/model/flags.js';
 import {
   EVENTS,
   PPM_EVENT_MAX,
