@@ -114,4 +114,29 @@ const SyscallDef* syscall_by_name(const char* name) {
   return nullptr;
 }
 
+const char* arg_kind_name(ArgKind kind) {
+  switch (kind) {
+    case A_NONE: return "none";
+    case A_PATH: return "path";
+    case A_SOCKADDR: return "sockaddr";
+    case A_SOCKADDR_OUT: return "sockaddr_out";
+    case A_MSGHDR: return "msghdr";
+    case A_MSGHDR_OUT: return "msghdr_out";
+    case A_FDPAIR_OUT: return "fdpair_out";
+    case A_OPEN_HOW: return "open_how";
+    case A_CLONE_ARGS: return "clone_args";
+    case A_DIRFD: return "dirfd";
+    case A_FD: return "fd";
+  }
+  return "unknown";
+}
+
+const SyscallFlagName kSyscallFlagNames[] = {
+    {SF_CREDS, "creds"},
+    {SF_SOCKNAME, "sockname"},
+    {SF_OPEN, "open"},
+    {SF_CWD, "cwd"},
+};
+const int kSyscallFlagNameCount = sizeof(kSyscallFlagNames) / sizeof(kSyscallFlagNames[0]);
+
 }  // namespace tracer

@@ -44,4 +44,14 @@ extern const int kSyscallCount;
 const SyscallDef* syscall_by_nr(int nr);
 const SyscallDef* syscall_by_name(const char* name);
 
+// The kinds and flags by name, for the addon's syscalls(): the TypeScript
+// table (src/model/syscalls.ts) names them so, and a test compares the two.
+const char* arg_kind_name(ArgKind kind);
+struct SyscallFlagName {
+  SyscallFlags flag;
+  const char* name;
+};
+extern const SyscallFlagName kSyscallFlagNames[];
+extern const int kSyscallFlagNameCount;
+
 }  // namespace tracer

@@ -76,7 +76,7 @@ export function resolveTracerCpu(v: number | 'auto' | undefined): number | undef
 
 /** Syscall names the tracer decodes, with their x86_64 numbers. */
 export function knownSyscalls(): Record<string, number> {
-  return loadAddon().syscalls();
+  return Object.fromEntries(Object.entries(loadAddon().syscalls()).map(([name, s]) => [name, s.nr]));
 }
 
 /**
@@ -105,7 +105,7 @@ export function connectSupervisor(ch: SupervisorChannel, onBatch: (records: Trac
   })) {
     throw new Error(`fd ${ch.ringFd} is not the supervisor's ring`);
   }
-  const numbers = addon.syscalls();
+  const numbers = knownSyscalls();
   // Records written before we attached (a restart, or a workload faster than our start-up).
   setImmediate(pump);
   return {

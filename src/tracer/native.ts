@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ArgCapture } from '../model/syscalls.js';
 
 /** kind: 0 exact, 1 prefix, 2 suffix, 3 contains (native/prefilter.h PatternKind). */
 export interface NativePathPattern {
@@ -44,6 +45,18 @@ export interface NativeStats {
   workloadStatus: number;
 }
 
+/**
+ * A syscall the tracer decodes (native/syscalls.cc kSyscalls): its x86_64
+ * number, how each of its six registers is captured (ArgKind by name), and
+ * its flags by name: creds (SF_CREDS), sockname (SF_SOCKNAME), open
+ * (SF_OPEN), cwd (SF_CWD); `unnamed:N` for bits without a name.
+ */
+export interface NativeSyscall {
+  nr: number;
+  args: ArgCapture[];
+  flags: string[];
+}
+
 export interface NativeAddon {
   /** Maps the supervisor's ring; onData runs when the doorbell rings. False: not a ring. */
   attach(ringFd: number, doorbellFd: number, controlFd: number, onData: () => void): boolean;
@@ -54,7 +67,8 @@ export interface NativeAddon {
   /** One message on the control channel (src/tracer/plan.ts). */
   send(message: string): boolean;
   stats(): NativeStats;
-  syscalls(): Record<string, number>;
+  /** The tracer's syscall table, by name (src/model/syscalls.ts is its TypeScript side). */
+  syscalls(): Record<string, NativeSyscall>;
   secretEnvVars(): string[];
   filterProgram(set: { name: string; exit: boolean }[]): [number, number, number, number][];
   /** native/record.h as numbers: RecHdr and Creds offsets, record kinds, flags, item tags, notice codes. */

@@ -9,11 +9,10 @@ import type { FdEntry } from '../../src/state/fds.js';
 import { ProcessTable } from '../../src/state/processes.js';
 import { UserDb } from '../../src/state/users.js';
 import { initialContainer } from '../../src/state/container.js';
-import { ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../../src/tracer/index.js';
+import { ItemTag, RecordFlag, RecordKind, knownSyscalls, type TraceRecord } from '../../src/tracer/index.js';
 import { FD_FACTS_LAYOUT } from '../../src/tracer/records.js';
-import { loadAddon } from '../../src/tracer/native.js';
 
-const NR = loadAddon().syscalls();
+const NR = knownSyscalls();
 const NAMES = new Map(Object.entries(NR).map(([n, nr]) => [nr, n]));
 const AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
