@@ -7,7 +7,7 @@
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
 import { paramSchema, renderArg, renderRes, syscallSchema } from '../events/schema.js';
 import { globToRegExp } from './glob.js';
-import { opensWithFlags } from '../model/syscalls.js';
+import { opensWithFlags, syscallsWith } from '../model/syscalls.js';
 
 export type FieldType =
   | 'string' | 'int' | 'uint' | 'bool' | 'ipaddr' | 'ipnet' | 'port' | 'abstime' | 'reltime' | 'bytes';
@@ -154,8 +154,16 @@ function flagsOf(e: SyscallEvent): number | undefined {
   return typeof f === 'number' ? f : undefined;
 }
 
-/** Falco's open family for evt.is_open_*, fs.path.* and evt.category (opensWithFlags in the syscall table). */
+/** Falco's open family for fs.path.* and evt.category (opensWithFlags in the syscall table: not creat). */
 const OPEN_TYPES = new Set(opensWithFlags());
+/**
+ * evt.is_open_* read the flags of every open (`open` role), creat's too: its
+ * event carries the flags creat(2) means (O_WRONLY|O_CREAT|O_TRUNC, set in
+ * src/events/decode.ts), so it is an open for writing that creates. libsinsp
+ * leaves creat out but for is_open_exec (its event has no flags parameter);
+ * the agent's default rules (fargate_open_write) count a creat as a write.
+ */
+const OPENS = new Set(syscallsWith('open'));
 const O_ACCMODE = 3;
 const O_CREAT = 0o100;
 const O_TMPFILE = 0o20200000;
@@ -341,22 +349,21 @@ def('evt.buflen', 'uint', 'data buffer length', (e) => {
 });
 def('evt.is_open_read', 'bool', 'open for reading', (e) => {
   const f = flagsOf(e);
-  return OPEN_TYPES.has(e.type) && f !== undefined && ((f & O_ACCMODE) === 0 || (f & O_ACCMODE) === 2);
+  return OPENS.has(e.type) && f !== undefined && ((f & O_ACCMODE) === 0 || (f & O_ACCMODE) === 2);
 });
 def('evt.is_open_write', 'bool', 'open for writing', (e) => {
-  if (e.type === 'creat') return true;
   const f = flagsOf(e);
-  return OPEN_TYPES.has(e.type) && f !== undefined && ((f & O_ACCMODE) === 1 || (f & O_ACCMODE) === 2);
+  return OPENS.has(e.type) && f !== undefined && ((f & O_ACCMODE) === 1 || (f & O_ACCMODE) === 2);
 });
 def('evt.is_open_exec', 'bool', 'open creating an executable file', (e) => {
   const f = flagsOf(e);
   const mode = e.args['mode'];
-  const creating = e.type === 'creat' || (OPEN_TYPES.has(e.type) && f !== undefined && ((f & O_CREAT) !== 0 || (f & O_TMPFILE) === O_TMPFILE));
+  const creating = OPENS.has(e.type) && f !== undefined && ((f & O_CREAT) !== 0 || (f & O_TMPFILE) === O_TMPFILE);
   return creating && typeof mode === 'number' && (mode & 0o111) !== 0;
 });
 def('evt.is_open_create', 'bool', 'open with O_CREAT', (e) => {
   const f = flagsOf(e);
-  return e.type === 'creat' || (OPEN_TYPES.has(e.type) && f !== undefined && (f & O_CREAT) !== 0);
+  return OPENS.has(e.type) && f !== undefined && (f & O_CREAT) !== 0;
 });
 const IO_READ = new Set(['read', 'readv', 'pread', 'preadv', 'recvfrom', 'recvmsg', 'recvmmsg']);
 const IO_WRITE = new Set(['write', 'writev', 'pwrite', 'pwritev', 'sendto', 'sendmsg', 'sendmmsg']);

@@ -9,6 +9,7 @@ import type { FdEntry } from '../../src/state/fds.js';
 import { ProcessTable } from '../../src/state/processes.js';
 import { UserDb } from '../../src/state/users.js';
 import { initialContainer } from '../../src/state/container.js';
+import { fieldValue } from '../../src/rules/index.js';
 import { ItemTag, RecordFlag, RecordKind, knownSyscalls, type TraceRecord } from '../../src/tracer/index.js';
 import { FD_FACTS_LAYOUT } from '../../src/tracer/records.js';
 
@@ -109,6 +110,16 @@ test('open and openat: relative to the cwd, absolute, and through a directory fd
   assert.is(failed.res, -2);
   assert.is(failed.fd!.name, '/nope', 'a failed open still names the path (fd.name)');
   assert.not.ok(p().fds.has(-2));
+});
+
+test('creat: its event carries the flags creat means, so the rules see an open for writing that creates', () => {
+  const { b } = setup();
+  const e = b.apply(sys('creat', [0, 0o755], 3, [[ItemTag.Arg0, str('/tmp/run.sh')]]))!;
+  assert.is(e.fd!.name, '/tmp/run.sh');
+  const fields = ['evt.is_open_read', 'evt.is_open_write', 'evt.is_open_create', 'evt.is_open_exec', 'evt.rawarg.flags'];
+  assert.equal(fields.map((f) => fieldValue(f, e)), [false, true, true, true, O_WRONLY | O_CREAT | 0o1000]);
+  // Falco's fs.path.* family has the opens with flags parameters only
+  assert.is(fieldValue('fs.path.name', e), null);
 });
 
 test('dup, dup2, dup3 and fcntl(F_DUPFD*): the copy names the same file; CLOEXEC only where asked', () => {
