@@ -301,7 +301,7 @@ def('syscall.type', 'string', 'the system call name, for syscall events', (e) =>
 // Paths the builder already made absolute from dirfd + name (src/state/builder.ts resolveRel).
 const ABS_SRC: Record<string, string> = { renameat: 'oldpath', renameat2: 'oldpath', linkat: 'oldpath', symlinkat: 'target', rename: 'oldpath', link: 'oldpath', symlink: 'target' };
 const ABS_DST: Record<string, string> = { renameat: 'newpath', renameat2: 'newpath', linkat: 'newpath', symlinkat: 'linkpath', rename: 'newpath', link: 'newpath', symlink: 'linkpath' };
-const ABS_ONE: Record<string, string> = { unlinkat: 'name', unlink: 'pathname', mkdirat: 'path', mkdir: 'path', rmdir: 'path', fchmodat: 'filename', chmod: 'filename' };
+const ABS_ONE: Record<string, string> = { unlinkat: 'name', unlink: 'path', mkdirat: 'path', mkdir: 'path', rmdir: 'path', fchmodat: 'filename', chmod: 'filename' };
 const argText = (e: SyscallEvent, name: string | undefined): string | undefined => {
   const v = name === undefined ? undefined : e.args[name];
   return typeof v === 'string' && v !== '' ? v : undefined;

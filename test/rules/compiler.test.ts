@@ -194,6 +194,12 @@ test('open helpers: is_open_read/write/create/exec', () => {
   assert.is(fieldValue('evt.is_open_read', execve(proc())), false);
 });
 
+test('fs.path.name: the path unlink, unlinkat, mkdir, rmdir and chmod act on (unlink\'s parameter is path)', () => {
+  for (const [type, param] of [['unlink', 'path'], ['unlinkat', 'name'], ['mkdir', 'path'], ['rmdir', 'path'], ['chmod', 'filename']]) {
+    assert.is(fieldValue('fs.path.name', event(type!, proc(), { args: { res: 0, [param!]: '/tmp/x' } })), '/tmp/x', type);
+  }
+});
+
 test('process, user, fd and container fields', () => {
   const p = procChain('cat', ['bash'], { args: ['-n', 'x y'], env: ['HOME=/root', 'A=b'], capEffective: (1n << 21n) | 1n });
   const e = openat(p, '/etc/ssl/certs/a.pem');
