@@ -85,7 +85,7 @@ const SyscallDef kSyscalls[] = {
     {"delete_module", SYS_delete_module, {P, N, N, N, N, N}, SF_NONE},
     {"bpf", SYS_bpf, {N, N, N, N, N, N}, SF_NONE},
     {"userfaultfd", SYS_userfaultfd, {N, N, N, N, N, N}, SF_NONE},
-    {"getppid", SYS_getppid, {N, N, N, N, N, N}, SF_NONE},  // benchmarks and tests
+    {"getppid", SYS_getppid, {N, N, N, N, N, N}, SF_NONE},  // benchmarks and tests (testOnly: the agent never stops on it)
 };
 
 #undef N

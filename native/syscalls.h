@@ -1,7 +1,9 @@
 // Syscall table as data: which syscalls the tracer knows, their x86_64
 // numbers, and how each argument is decoded at the stop (scalar, a string in
 // the tracee's memory, a sockaddr, a struct read at exit...). The JavaScript
-// side names syscalls; numbers live only here.
+// side names syscalls; numbers live only here. Its syscall table,
+// src/model/syscalls.ts, says the same captures and the roles these flags
+// mirror; test/model/syscalls.test.ts compares the two (addon syscalls()).
 #pragma once
 #include <cstdint>
 
