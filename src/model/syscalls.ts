@@ -32,7 +32,7 @@ import {
 //                                                     directory fd. An open's is the path as passed
 //                                                     (its fd.name is the path resolved); the other
 //                                                     *at calls' is resolved against that directory
-//                                                     or the cwd (src/state/builder.ts resolveRel)
+//                                                     or the cwd (src/state/builder.ts REL_PATHS, from these links)
 //   sockaddr                                          string already rendered as Falco prints it:
 //                                                     `1.2.3.4:80`, `/path` for unix
 //   tuple                                             string already rendered: `1.2.3.4:3456->5.6.7.8:80`

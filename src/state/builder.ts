@@ -9,6 +9,7 @@ import { ItemTag, RecordFlag, RecordKind, itemCreds, itemFdFacts, itemString, ty
 import type { ProcessInfo, SocketInfo, SyscallEvent } from '../events/model.js';
 import { decodeSyscall, execFacts, localAddr, sockaddrArg } from '../events/decode.js';
 import { AF_INET, AF_INET6, AF_UNIX, renderSockaddr } from '../events/sockaddr.js';
+import { SYSCALLS, syscallsWith } from '../model/syscalls.js';
 import * as fds from './fds.js';
 import type { FdEntry } from './fds.js';
 import type { ProcessTable } from './processes.js';
@@ -87,6 +88,12 @@ export class EventBuilder {
   private transition(rec: TraceRecord, evt: SyscallEvent, p: ProcessInfo, hasRet: boolean): void {
     const { type, args: a } = evt;
     const ok = hasRet && evt.res >= 0;
+    if (CREDS.has(type)) {
+      // the record carries the credentials after the call (native SF_CREDS)
+      const creds = itemCreds(rec);
+      if (creds) this.state.applyCreds(p, creds);
+      return;
+    }
     switch (type) {
       case 'open':
       case 'openat':
@@ -256,48 +263,30 @@ export class EventBuilder {
       case 'setns':
         evt.fd = this.fdArg(rec, p, 0);
         return;
-      case 'unlinkat':
-      case 'mkdirat':
-      case 'fchmodat':
-      case 'symlinkat':
-      case 'renameat':
-      case 'renameat2':
-      case 'linkat':
-        // relative paths resolved like Falco's fsrelpath; rules read evt.arg.* and fd.name
-        resolveRel(p, a, type);
-        return;
-      case 'capset':
-      case 'setuid':
-      case 'setgid':
-      case 'setreuid':
-      case 'setregid':
-      case 'setresuid':
-      case 'setresgid':
-      case 'setfsuid':
-      case 'setfsgid': {
-        const creds = itemCreds(rec);
-        if (creds) this.state.applyCreds(p, creds);
-        return;
-      }
       default:
+        // the *at calls: relative paths resolved like Falco's fsrelpath; rules read evt.arg.*
+        resolveRel(p, a, type);
         return;
     }
   }
 }
 
-/** The (path parameter, its dirfd parameter) pairs of the *at calls. */
-const REL_PATHS: Record<string, [string, string][]> = {
-  unlinkat: [['name', 'dirfd']],
-  mkdirat: [['path', 'dirfd']],
-  fchmodat: [['filename', 'dirfd']],
-  symlinkat: [['linkpath', 'linkdirfd']],
-  linkat: [['oldpath', 'olddir'], ['newpath', 'newdir']],
-  renameat: [['oldpath', 'olddirfd'], ['newpath', 'newdirfd']],
-  renameat2: [['oldpath', 'olddirfd'], ['newpath', 'newdirfd']],
-};
+/** The calls whose record carries the credentials after the call. */
+const CREDS: ReadonlySet<string> = new Set(syscallsWith('creds'));
+
+/**
+ * The (path parameter, its dirfd parameter) pairs of the *at calls that
+ * resolve in place: the table's fsrelpath links, but an open's (its fd.name
+ * is the resolved path, the parameter stays as passed) and an exec's (below).
+ */
+const REL_PATHS: ReadonlyMap<string, [string, string][]> = new Map(
+  SYSCALLS.filter((r) => !r.open && !r.exec)
+    .map((r) => [r.name, r.params.filter((x) => x.type === 'fsrelpath' && x.dirfd).map((x): [string, string] => [x.name, x.dirfd!])] as const)
+    .filter(([, pairs]) => pairs.length > 0),
+);
 
 function resolveRel(p: ProcessInfo, a: SyscallEvent['args'], type: string): void {
-  for (const [param, dirfd] of REL_PATHS[type] ?? []) {
+  for (const [param, dirfd] of REL_PATHS.get(type) ?? []) {
     const v = a[param];
     if (typeof v === 'string') a[param] = fds.resolvePath(p, v, a[dirfd] as number);
   }
