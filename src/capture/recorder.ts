@@ -51,8 +51,6 @@ const EXEC_FAMILY = new Set(syscallsWith('exec'));
 const PROCESS_PARAMS = new Set(['exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'env', 'tty', 'pgid', 'loginuid', 'uid', 'gid', 'vtid', 'vpid']);
 const PPME_PROCEXIT_1_E = 186;
 const PPME_CONTAINER_JSON_E = 272;
-const EXE_WRITABLE = 1;
-const EXE_UPPER_LAYER = 2;
 
 /** `ip:port` or a unix path (as the event args render a sockaddr) back to an endpoint. */
 function endpointOf(text: unknown): Endpoint | undefined {
@@ -153,7 +151,6 @@ export function createCapture(o: CaptureOptions): Capture {
         if (typeof f !== 'number') return 0;
         if (OPEN_FAMILY.has(type)) return openFlagsToPpm(f);
         if (CLONE_FAMILY.has(type)) return cloneFlagsToPpm(f);
-        if (EXEC_FAMILY.has(type)) return (p.exeWritable ? EXE_WRITABLE : 0) | (p.exeUpperLayer ? EXE_UPPER_LAYER : 0);
         if (type === 'unshare') return cloneFlagsToPpm(f);
         return f;
       }

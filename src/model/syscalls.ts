@@ -209,7 +209,7 @@ const ROWS: SyscallRow[] = [
   { name: 'recvmsg', params: [res, p('size', 'uint'), p('data', 'bytes'), p('tuple', 'tuple'), p('msgcontrol', 'bytes'), p('fd', 'fd')], regs: [fd('fd'), struct('msghdr_out')] },
   // processes
   { name: 'execve', params: [...execParams, p('filename', 'fspath')], regs: [str('filename')], exec: true },
-  { name: 'execveat', params: [...execParams, p('dirfd', 'fd'), p('pathname', 'fsrelpath', { dirfd: 'dirfd' })], regs: [dirfd('dirfd'), str('pathname'), __, __, val('flags')], exec: true },
+  { name: 'execveat', params: [...execParams, p('dirfd', 'fd'), p('pathname', 'fsrelpath', { dirfd: 'dirfd' })], regs: [dirfd('dirfd'), str('pathname')], exec: true },
   { name: 'clone', params: cloneParams, regs: [val('flags')], clone: true },
   { name: 'clone3', params: cloneParams, regs: [struct('clone_args')], clone: true },
   { name: 'fork', params: cloneParams, regs: [], clone: true },

@@ -9,6 +9,7 @@ import { ItemTag, RecordFlag, RecordKind, itemCreds, itemFdFacts, itemString, ty
 import type { ProcessInfo, SocketInfo, SyscallEvent } from '../events/model.js';
 import { decodeSyscall, execFacts, localAddr, sockaddrArg } from '../events/decode.js';
 import { AF_INET, AF_INET6, AF_UNIX, renderSockaddr } from '../events/sockaddr.js';
+import { exeFlags } from '../model/flags.js';
 import { SYSCALLS, syscallsWith } from '../model/syscalls.js';
 import * as fds from './fds.js';
 import type { FdEntry } from './fds.js';
@@ -255,6 +256,7 @@ export class EventBuilder {
         a.gid = p.gid;
         a.loginuid = p.loginuid;
         a.tty = p.tty;
+        a.flags = exeFlags(p);
         if (p.env) a.env = p.env.join('\0');
         if (type === 'execveat') a.pathname = fds.resolvePath(p, (a.pathname as string) ?? '', a.dirfd as number);
         return;

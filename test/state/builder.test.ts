@@ -269,6 +269,14 @@ test('lazy fd table: the event\'s fd is the kernel\'s answer at the stop, not a 
   assert.is(exact.b.apply(sys('fchmod', [3, 0o600], 0, [[ItemTag.Fd0, facts({ fd: 3, mode: S_IFREG, link: '/new' })]]))!.fd!.name, '/old');
 });
 
+test('execve: the event carries the new image from the state, and `flags` is the exe bitmask (a memfd image: EXE_FROM_MEMFD)', () => {
+  const { b, p } = setup();
+  b.apply(rec(RecordKind.Exec, PID, { args: [PID], items: new Map([[ItemTag.Exe, str('/memfd:payload (deleted)')], [ItemTag.Cmdline, list(['x', '-q'])], [ItemTag.Comm, str('x')]]) }));
+  const e = b.apply(sys('execve', [0], 0))!;
+  assert.equal([e.args.exe, e.args.args, e.args.comm, e.args.flags], ['x', '-q', 'x', 4]);
+  assert.is(p().exepath, 'memfd:payload');
+});
+
 test('exit: the process leaves the table, its children keep it as ancestor', () => {
   const { b, state, p } = setup();
   const parent = p();
