@@ -35,6 +35,7 @@
 #include "entered.h"
 #include "record.h"
 #include "syscalls.h"
+#include "ucopy.h"
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
@@ -167,8 +168,6 @@ class Loop {
   Task* learn(int tid);
   Task* learn_child(int child, int parent, int event);
   void read_errpipe();
-  bool read_mem(int pid, uint64_t addr, void* out, size_t len);
-  ssize_t read_str(int pid, uint64_t addr, char* out, size_t max);
   void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
   void add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
   void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
@@ -281,74 +280,18 @@ void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
   emit(K_NOTICE, pid, pid, -1, 0, 0, args, &items_);
 }
 
-bool Loop::read_mem(int pid, uint64_t addr, void* out, size_t len) {
-  if (!addr) return false;
-  struct iovec l = {out, len};
-  struct iovec r = {(void*)addr, len};
-  ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-  if (n == (ssize_t)len) return true;
-  // Fallback word by word through ptrace (works for the tracer whatever the credentials).
-  uint8_t* o = static_cast<uint8_t*>(out);
-  for (size_t i = 0; i < len; i += sizeof(long)) {
-    errno = 0;
-    long w = ptrace(PTRACE_PEEKDATA, pid, (void*)(addr + i), nullptr);
-    if (errno) {
-      tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    std::memcpy(o + i, &w, std::min(sizeof(long), len - i));
-  }
-  return true;
-}
-
-// Reads a NUL-terminated string, page by page (a string may end just before
-// an unmapped page). Returns its length, or -1.
-ssize_t Loop::read_str(int pid, uint64_t addr, char* out, size_t max) {
-  if (!addr) return -1;
-  size_t n = 0;
-  while (n < max - 1) {
-    uint64_t a = addr + n;
-    size_t chunk = 4096 - (a & 4095);
-    if (chunk > max - 1 - n) chunk = max - 1 - n;
-    struct iovec l = {out + n, chunk};
-    struct iovec r = {(void*)a, chunk};
-    ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
-    if (got <= 0) {
-      if (n == 0 && read_mem(pid, a, out, sizeof(long))) {
-        // process_vm_readv refused (credentials): ptrace word reads.
-        size_t i = 0;
-        while (i < max - 1) {
-          if (i % sizeof(long) == 0 && i && !read_mem(pid, addr + i, out + i, sizeof(long))) break;
-          if (out[i] == 0) return (ssize_t)i;
-          i++;
-        }
-        out[i] = 0;
-        return (ssize_t)i;
-      }
-      if (n == 0) tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
-    void* z = std::memchr(out + n, 0, (size_t)got);
-    if (z) return (char*)z - out;
-    n += (size_t)got;
-  }
-  if (n == 0) return -1;
-  out[n] = 0;
-  return (ssize_t)n;
-}
-
 void Loop::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len) {
   if (!addr || len == 0) return;
   if (len > 128) len = 128;
   uint8_t sa[128];
-  if (read_mem(pid, addr, sa, len)) put_item(items, tag, sa, (uint32_t)len);
+  if (read_mem(pid, addr, sa, len, tr_.stats().read_errors)) put_item(items, tag, sa, (uint32_t)len);
 }
 
 void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
   for (int i = 0; i < 6; i++) {
     switch (def->args[i]) {
       case A_PATH: {
-        ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
+        ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_, tr_.stats().read_errors);
         if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
         path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
         // A path relative to the cwd: the kernel's cwd now, because the
@@ -370,18 +313,18 @@ void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args,
         break;
       case A_MSGHDR: {
         struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
+        if (read_mem(pid, args[i], &mh, sizeof mh, tr_.stats().read_errors) && mh.msg_name)
           add_sockaddr(items, TAG_ARG0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
         break;
       }
       case A_OPEN_HOW: {
         uint64_t how[3];
-        if (read_mem(pid, args[i], how, sizeof how)) put_item(items, TAG_ARG0 + i, how, sizeof how);
+        if (read_mem(pid, args[i], how, sizeof how, tr_.stats().read_errors)) put_item(items, TAG_ARG0 + i, how, sizeof how);
         break;
       }
       case A_CLONE_ARGS: {
         uint64_t ca[8];
-        if (read_mem(pid, args[i], ca, sizeof ca)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
+        if (read_mem(pid, args[i], ca, sizeof ca, tr_.stats().read_errors)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
         break;
       }
       default:
@@ -396,18 +339,18 @@ void Loop::add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, 
     switch (def->args[i]) {
       case A_FDPAIR_OUT: {
         int fds[2];
-        if (read_mem(pid, args[i], fds, sizeof fds)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
+        if (read_mem(pid, args[i], fds, sizeof fds, tr_.stats().read_errors)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
         break;
       }
       case A_SOCKADDR_OUT: {
         uint32_t len = 0;
-        if (args[i] && args[i + 1] && read_mem(pid, args[i + 1], &len, sizeof len))
+        if (args[i] && args[i + 1] && read_mem(pid, args[i + 1], &len, sizeof len, tr_.stats().read_errors))
           add_sockaddr(items, TAG_OUT0 + i, pid, args[i], len);
         break;
       }
       case A_MSGHDR_OUT: {
         struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
+        if (read_mem(pid, args[i], &mh, sizeof mh, tr_.stats().read_errors) && mh.msg_name)
           add_sockaddr(items, TAG_OUT0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
         break;
       }
@@ -672,7 +615,7 @@ Task* Loop::learn_child(int child, int parent, int event) {
   if (nr == SYS_clone) {
     flags = regs.rdi;
   } else if (nr == SYS_clone3) {
-    if (!read_mem(parent, regs.rdi, &flags, sizeof flags)) return learn(child);
+    if (!read_mem(parent, regs.rdi, &flags, sizeof flags, tr_.stats().read_errors)) return learn(child);
   } else if (nr != SYS_fork && nr != SYS_vfork) {
     return learn(child);
   }
