@@ -19,6 +19,8 @@
         "native/supervisor.cc",
         "native/tracer.cc",
         "native/ucopy.cc",
+        "native/procfs.cc",
+        "native/sockets.cc",
         "native/entered.cc",
         "native/seccomp.cc",
         "native/syscalls.cc",

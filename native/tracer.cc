@@ -34,6 +34,8 @@
 
 #include "entered.h"
 #include "record.h"
+#include "procfs.h"
+#include "sockets.h"
 #include "syscalls.h"
 #include "ucopy.h"
 
@@ -104,23 +106,6 @@ size_t count_items(const std::vector<uint8_t>& buf) {
     n++;
   }
   return n;
-}
-
-ssize_t read_file(const char* path, char* out, size_t max) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t n = 0;
-  while (n < max) {
-    ssize_t r = read(fd, out + n, max - n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  return (ssize_t)n;
 }
 
 struct Task {
@@ -360,59 +345,15 @@ void Loop::add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, 
   }
 }
 
-// Local address of a socket the tracee holds: duplicate it with pidfd_getfd
-// (we are its tracer, which the kernel's access check allows) and ask.
+// Local address of a socket the tracee holds (connect, accept).
 void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
-  int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-  if (pidfd < 0) return;
-  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-  close(pidfd);
+  int dup = dup_tracee_fd(tgid, fd);
   if (dup < 0) return;
   uint8_t sa[128];
   socklen_t len = sizeof sa;
   if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
     put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
   close(dup);
-}
-
-// Whether some TCP socket listens on port `port` (of family AF_INET or
-// AF_INET6): a sock_diag dump of listening sockets only, which costs the same
-// however many connections the workload holds.
-static bool port_listens(int family, uint16_t port) {
-  int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (nl < 0) return false;
-  struct {
-    struct nlmsghdr nh;
-    struct inet_diag_req_v2 req;
-  } msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.nh.nlmsg_len = sizeof msg;
-  msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = (uint8_t)family;
-  msg.req.sdiag_protocol = IPPROTO_TCP;
-  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
-  bool found = false, done = false;
-  if (send(nl, &msg, sizeof msg, 0) == (ssize_t)sizeof msg) {
-    alignas(8) char buf[8192];
-    while (!done && !found) {
-      ssize_t n = recv(nl, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      for (struct nlmsghdr* h = (struct nlmsghdr*)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-          done = true;
-          break;
-        }
-        const struct inet_diag_msg* d = (const struct inet_diag_msg*)NLMSG_DATA(h);
-        if (ntohs(d->id.idiag_sport) == port) {
-          found = true;
-          break;
-        }
-      }
-    }
-  }
-  close(nl);
-  return found;
 }
 
 // Which side of a connected TCP socket the workload holds, when the event
@@ -444,40 +385,12 @@ void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t
     std::memset(&f, 0, sizeof f);
     f.fd = fd;
     f.domain = f.sotype = f.proto = -1;
-    char link[64];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
-    char* name = bigbuf_ + sizeof f;
-    ssize_t n = readlink(link, name, sizeof bigbuf_ - sizeof f);
+    ssize_t n = read_fd_facts(tid, fd, f, bigbuf_ + sizeof f, sizeof bigbuf_ - sizeof f);
     if (n < 0) continue;
-    struct stat st;
-    if (stat(link, &st) == 0) {
-      f.mode = st.st_mode;
-      f.ino = st.st_ino;
-    }
-    char info[64];
-    snprintf(info, sizeof info, "/proc/%d/fdinfo/%d", tid, fd);
-    char text[256];
-    ssize_t tn = read_file(info, text, sizeof text - 1);
-    if (tn > 0) {
-      text[tn] = 0;
-      const char* fl = std::strstr(text, "flags:");
-      if (fl) f.flags = (uint32_t)strtoul(fl + 6, nullptr, 8);
-    }
     if (S_ISSOCK(f.mode)) {
-      int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-      int dup = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
-      if (pidfd >= 0) close(pidfd);
+      int dup = dup_tracee_fd(tgid, fd);
       if (dup >= 0) {
-        socklen_t l = sizeof f.domain;
-        getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &f.domain, &l);
-        l = sizeof f.sotype;
-        getsockopt(dup, SOL_SOCKET, SO_TYPE, &f.sotype, &l);
-        l = sizeof f.proto;
-        getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &f.proto, &l);
-        socklen_t sl = sizeof f.local;
-        if (getsockname(dup, (struct sockaddr*)f.local, &sl) == 0) f.local_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.local);
-        sl = sizeof f.peer;
-        if (getpeername(dup, (struct sockaddr*)f.peer, &sl) == 0) f.peer_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.peer);
+        read_socket_facts(dup, f);
         close(dup);
         if (f.peer_len && f.local_len >= 4 && f.sotype == SOCK_STREAM && (f.domain == AF_INET || f.domain == AF_INET6))
           f.role = tcp_role(f.ino, f.local);
@@ -488,71 +401,9 @@ void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t
   }
 }
 
-static uint64_t parse_hex(const char* s) { return strtoull(s, nullptr, 16); }
-
 void Loop::add_creds(int tid, std::vector<uint8_t>& items) {
   Creds c;
-  std::memset(&c, 0, sizeof c);
-  c.loginuid = 0xffffffffu;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
-  if (n <= 0) return;
-  bigbuf_[n] = 0;
-  for (char* line = bigbuf_; line && *line;) {
-    char* next = std::strchr(line, '\n');
-    if (next) *next++ = 0;
-    if (!std::strncmp(line, "Uid:", 4))
-      sscanf(line + 4, "%u %u %u %u", &c.ruid, &c.euid, &c.suid, &c.fsuid);
-    else if (!std::strncmp(line, "Gid:", 4))
-      sscanf(line + 4, "%u %u %u %u", &c.rgid, &c.egid, &c.sgid, &c.fsgid);
-    else if (!std::strncmp(line, "CapInh:", 7))
-      c.cap_inh = parse_hex(line + 7);
-    else if (!std::strncmp(line, "CapPrm:", 7))
-      c.cap_prm = parse_hex(line + 7);
-    else if (!std::strncmp(line, "CapEff:", 7))
-      c.cap_eff = parse_hex(line + 7);
-    else if (!std::strncmp(line, "PPid:", 5))
-      c.ppid = atoi(line + 5);
-    else if (!std::strncmp(line, "NSpid:", 6)) {
-      // last field: the pid in the innermost namespace
-      char* last = line + 6;
-      for (char* tok = std::strtok(line + 6, " \t"); tok; tok = std::strtok(nullptr, " \t")) last = tok;
-      c.vpid = atoi(last);
-    }
-    line = next;
-  }
-  snprintf(path, sizeof path, "/proc/%d/loginuid", tid);
-  char lb[32];
-  n = read_file(path, lb, sizeof lb - 1);
-  if (n > 0) {
-    lb[n] = 0;
-    c.loginuid = (uint32_t)strtoul(lb, nullptr, 10);
-  }
-  snprintf(path, sizeof path, "/proc/%d/stat", tid);
-  n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
-  if (n > 0) {
-    bigbuf_[n] = 0;
-    // fields after the comm, which may contain spaces and parentheses
-    char* p = std::strrchr(bigbuf_, ')');
-    if (p) {
-      char state;
-      int ppid, pgrp, session, tty_nr, tpgid;
-      unsigned flags;
-      unsigned long minflt, cminflt, majflt, cmajflt, utime, stime;
-      long cutime, cstime, prio, nice, nthreads, itreal;
-      unsigned long long start;
-      if (sscanf(p + 2, "%c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %ld %ld %llu", &state, &ppid,
-                 &pgrp, &session, &tty_nr, &tpgid, &flags, &minflt, &cminflt, &majflt, &cmajflt, &utime, &stime,
-                 &cutime, &cstime, &prio, &nice, &nthreads, &itreal, &start) == 20) {
-        c.pgid = pgrp;
-        c.sid = session;
-        c.tty = tty_nr;
-        c.start_ticks = start;
-      }
-    }
-  }
-  put_item(items, TAG_CREDS, &c, sizeof c);
+  if (read_creds(tid, c, bigbuf_, sizeof bigbuf_)) put_item(items, TAG_CREDS, &c, sizeof c);
 }
 
 void Loop::resume(int tid, Task& t, int sig) {
@@ -562,17 +413,8 @@ void Loop::resume(int tid, Task& t, int sig) {
 Task* Loop::learn(int tid) {
   auto it = tasks_.find(tid);
   if (it != tasks_.end()) return &it->second;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
   int tgid = tid, ppid = 0;
-  if (n > 0) {
-    bigbuf_[n] = 0;
-    const char* p = std::strstr(bigbuf_, "\nTgid:");
-    if (p) tgid = atoi(p + 6);
-    p = std::strstr(bigbuf_, "\nPPid:");
-    if (p) ppid = atoi(p + 6);
-  }
+  read_task_ids(tid, tgid, ppid, bigbuf_, sizeof bigbuf_);
   bool thread = tgid != tid;
   auto from = tasks_.find(thread ? tgid : ppid);
   bool entered = from != tasks_.end() && from->second.entered;
@@ -708,12 +550,7 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
 // readlink /proc/PID/REL (or /proc/PID/REL/FD) as an item: the kernel's own
 // path for an executable, a cwd or an fd.
 void Loop::add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd) {
-  char link[64];
-  if (fd >= 0)
-    snprintf(link, sizeof link, "/proc/%d/%s/%d", pid, rel, fd);
-  else
-    snprintf(link, sizeof link, "/proc/%d/%s", pid, rel);
-  ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_);
+  ssize_t n = read_proc_link(pid, rel, fd, bigbuf_, sizeof bigbuf_);
   if (n >= 0) put_item(items, tag, bigbuf_, (uint32_t)n);
 }
 
@@ -766,16 +603,13 @@ void Loop::process_items(int tid) {
   items_.clear();
   add_proc_link(items_, TAG_EXE, tid, "exe");
   add_proc_link(items_, TAG_CWD, tid, "cwd");
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
+  ssize_t n = read_proc(tid, "cmdline", bigbuf_, sizeof bigbuf_);
   if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
-  snprintf(path, sizeof path, "/proc/%d/comm", tid);
-  n = read_file(path, strbuf_, 64);
-  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
+  char comm[64];
+  n = read_proc(tid, "comm", comm, sizeof comm);
+  if (n > 0) put_item(items_, TAG_COMM, comm, (uint32_t)(comm[n - 1] == '\n' ? n - 1 : n));
   if (opts_.read_env) {
-    snprintf(path, sizeof path, "/proc/%d/environ", tid);
-    n = read_file(path, bigbuf_, sizeof bigbuf_);
+    n = read_proc(tid, "environ", bigbuf_, sizeof bigbuf_);
     if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
   }
   add_creds(tid, items_);
