@@ -21,6 +21,7 @@
         "native/ucopy.cc",
         "native/procfs.cc",
         "native/sockets.cc",
+        "native/capture.cc",
         "native/entered.cc",
         "native/seccomp.cc",
         "native/syscalls.cc",

@@ -79,8 +79,9 @@ bool read_proc_stat(int pid, ProcStat& s, char* buf, size_t max) {
                 &stime, &cutime, &cstime, &prio, &nice, &nthreads, &itreal, &s.start) == 20;
 }
 
-void read_task_ids(int tid, int& tgid, int& ppid, char* buf, size_t max) {
-  if (read_proc_text(tid, "status", buf, max) <= 0) return;
+void read_task_ids(int tid, int& tgid, int& ppid) {
+  char buf[4096];  // both fields are in the first lines
+  if (read_proc_text(tid, "status", buf, sizeof buf) <= 0) return;
   const char* p = std::strstr(buf, "\nTgid:");
   if (p) tgid = atoi(p + 6);
   p = std::strstr(buf, "\nPPid:");

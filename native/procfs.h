@@ -32,7 +32,7 @@ bool read_proc_stat(int pid, ProcStat& s, char* buf, size_t max);
 
 // Thread group and parent of a task (/proc/TID/status); left unchanged when
 // it cannot be read.
-void read_task_ids(int tid, int& tgid, int& ppid, char* buf, size_t max);
+void read_task_ids(int tid, int& tgid, int& ppid);
 // Ids, capabilities, login uid, session, process group, terminal and start
 // time of a task (status, loginuid, stat); false when its status cannot be read.
 bool read_creds(int tid, Creds& c, char* buf, size_t max);

@@ -32,6 +32,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "capture.h"
 #include "entered.h"
 #include "record.h"
 #include "procfs.h"
@@ -84,30 +85,6 @@ uint64_t now_ns() {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-// Encoded items: {u16 tag, u16 0, u32 len, bytes, pad to 8}.
-void put_item(std::vector<uint8_t>& buf, uint16_t tag, const void* data, uint32_t len) {
-  size_t off = buf.size();
-  size_t padded = (len + 7) & ~size_t(7);
-  buf.resize(off + 8 + padded);
-  uint8_t* p = buf.data() + off;
-  std::memcpy(p, &tag, 2);
-  std::memset(p + 2, 0, 2);
-  std::memcpy(p + 4, &len, 4);
-  if (len) std::memcpy(p + 8, data, len);
-  if (padded > len) std::memset(p + 8 + len, 0, padded - len);
-}
-
-size_t count_items(const std::vector<uint8_t>& buf) {
-  size_t n = 0, off = 0;
-  while (off + 8 <= buf.size()) {
-    uint32_t len;
-    std::memcpy(&len, buf.data() + off + 4, 4);
-    off += 8 + ((len + 7) & ~size_t(7));
-    n++;
-  }
-  return n;
-}
-
 struct Task {
   int tgid = 0;
   bool started = false;     // past its first (auto-attach) stop
@@ -131,7 +108,7 @@ bool skip_syscall(int tid) {
 
 class Loop {
  public:
-  Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o) {}
+  Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o), capture_(t.stats(), o.read_env) {}
   void run_traced(int main_pid, int errfd);
   void run_untraced(int main_pid, int errfd);
   void scan_entered();
@@ -147,21 +124,11 @@ class Loop {
   void trace_entry(int tid, Task& t, int nr, const uint64_t* args, uint32_t data);
   bool on_entered_syscall(int tid, Task& t);
   void adopt_entered(const EnteredProc& p);
-  void process_items(int tid);
   void on_syscall_stop(int tid, Task& t);
   void on_exec(int tid);
   Task* learn(int tid);
   Task* learn_child(int child, int parent, int event);
   void read_errpipe();
-  void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
-  void add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
-  void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
-  void add_creds(int tid, std::vector<uint8_t>& items);
-  bool open_cannot_matter(int nr, const uint64_t* args);
-  void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
-  void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
-  void add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
-  uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 
   Tracer& tr_;
   const StartOptions& opts_;
@@ -169,10 +136,7 @@ class Loop {
   std::vector<uint8_t> items_;
   uint64_t lost_ = 0;  // records dropped since the last K_LOST
   int wait_flags_ = __WALL;  // untraced: | WUNTRACED, to see the workload's job-control stops
-  char strbuf_[8192];
-  ssize_t path_len_ = -1;  // length of the last path read into strbuf_
-  char bigbuf_[65536];
-  std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection
+  Capture capture_;
   int main_pid_ = -1;
   int errfd_ = -1;
   EnteredScanner entered_;
@@ -265,147 +229,6 @@ void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
   emit(K_NOTICE, pid, pid, -1, 0, 0, args, &items_);
 }
 
-void Loop::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len) {
-  if (!addr || len == 0) return;
-  if (len > 128) len = 128;
-  uint8_t sa[128];
-  if (read_mem(pid, addr, sa, len, tr_.stats().read_errors)) put_item(items, tag, sa, (uint32_t)len);
-}
-
-void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
-  for (int i = 0; i < 6; i++) {
-    switch (def->args[i]) {
-      case A_PATH: {
-        ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_, tr_.stats().read_errors);
-        if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
-        path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
-        // A path relative to the cwd: the kernel's cwd now, because the
-        // filter no longer stops on chdir/fchdir to follow it.
-        if (n >= 0 && (n == 0 || strbuf_[0] != '/') && (i == 0 || def->args[i - 1] != A_DIRFD || (int)args[i - 1] == AT_FDCWD))
-          add_proc_link(items, TAG_CWD, pid, "cwd");
-        break;
-      }
-      case A_DIRFD: {
-        // The kernel's own answer for the directory a relative path starts
-        // from: the state may not know the fd (an open the pre-filter
-        // skipped, an fd passed over a socket...).
-        int dfd = (int)args[i];
-        if (dfd >= 0) add_proc_link(items, TAG_DIR0 + i, pid, "fd", dfd);  // AT_FDCWD: the cwd, which the state follows
-        break;
-      }
-      case A_SOCKADDR:
-        add_sockaddr(items, TAG_ARG0 + i, pid, args[i], args[i + 1]);
-        break;
-      case A_MSGHDR: {
-        struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh, tr_.stats().read_errors) && mh.msg_name)
-          add_sockaddr(items, TAG_ARG0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
-        break;
-      }
-      case A_OPEN_HOW: {
-        uint64_t how[3];
-        if (read_mem(pid, args[i], how, sizeof how, tr_.stats().read_errors)) put_item(items, TAG_ARG0 + i, how, sizeof how);
-        break;
-      }
-      case A_CLONE_ARGS: {
-        uint64_t ca[8];
-        if (read_mem(pid, args[i], ca, sizeof ca, tr_.stats().read_errors)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}
-
-void Loop::add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items) {
-  if (ret < 0) return;
-  for (int i = 0; i < 6; i++) {
-    switch (def->args[i]) {
-      case A_FDPAIR_OUT: {
-        int fds[2];
-        if (read_mem(pid, args[i], fds, sizeof fds, tr_.stats().read_errors)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
-        break;
-      }
-      case A_SOCKADDR_OUT: {
-        uint32_t len = 0;
-        if (args[i] && args[i + 1] && read_mem(pid, args[i + 1], &len, sizeof len, tr_.stats().read_errors))
-          add_sockaddr(items, TAG_OUT0 + i, pid, args[i], len);
-        break;
-      }
-      case A_MSGHDR_OUT: {
-        struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh, tr_.stats().read_errors) && mh.msg_name)
-          add_sockaddr(items, TAG_OUT0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}
-
-// Local address of a socket the tracee holds (connect, accept).
-void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
-  int dup = dup_tracee_fd(tgid, fd);
-  if (dup < 0) return;
-  uint8_t sa[128];
-  socklen_t len = sizeof sa;
-  if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
-    put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
-  close(dup);
-}
-
-// Which side of a connected TCP socket the workload holds, when the event
-// does not tell (a dup2 of an fd whose accept was not stopped on): the
-// server's side has a listener on its local port. Decided at the stop, while
-// the listener still exists, once per socket.
-uint32_t Loop::tcp_role(uint64_t ino, const uint8_t* local) {
-  auto it = roles_.find(ino);
-  if (it != roles_.end()) return it->second;
-  uint16_t port;
-  std::memcpy(&port, local + 2, 2);  // sin_port and sin6_port are at the same offset
-  port = ntohs(port);
-  // an AF_INET6 listener on :: also accepts IPv4 connections, and the other way round for the peer
-  bool server = port_listens(AF_INET, port) || port_listens(AF_INET6, port);
-  if (roles_.size() > 4096) roles_.clear();  // bounded: inode numbers are reused
-  return roles_[ino] = server ? FR_SERVER : FR_CLIENT;
-}
-
-// The facts of each fd argument (A_FD), read while the tracee is stopped at
-// the syscall's record: the fd is the one the syscall used, whatever the
-// filter let pass unseen before (close, accept, socket, a descriptor received
-// over a socket...). An fd that is not open gives no item.
-void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
-  for (int i = 0; i < 6; i++) {
-    if (def->args[i] != A_FD) continue;
-    int fd = (int)args[i];
-    if (fd < 0) continue;
-    FdFacts f;
-    std::memset(&f, 0, sizeof f);
-    f.fd = fd;
-    f.domain = f.sotype = f.proto = -1;
-    ssize_t n = read_fd_facts(tid, fd, f, bigbuf_ + sizeof f, sizeof bigbuf_ - sizeof f);
-    if (n < 0) continue;
-    if (S_ISSOCK(f.mode)) {
-      int dup = dup_tracee_fd(tgid, fd);
-      if (dup >= 0) {
-        read_socket_facts(dup, f);
-        close(dup);
-        if (f.peer_len && f.local_len >= 4 && f.sotype == SOCK_STREAM && (f.domain == AF_INET || f.domain == AF_INET6))
-          f.role = tcp_role(f.ino, f.local);
-      }
-    }
-    std::memcpy(bigbuf_, &f, sizeof f);
-    put_item(items, TAG_FD0 + i, bigbuf_, (uint32_t)(sizeof f + n));
-  }
-}
-
-void Loop::add_creds(int tid, std::vector<uint8_t>& items) {
-  Creds c;
-  if (read_creds(tid, c, bigbuf_, sizeof bigbuf_)) put_item(items, TAG_CREDS, &c, sizeof c);
-}
-
 void Loop::resume(int tid, Task& t, int sig) {
   ptrace(t.want_exit || t.entered ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
 }
@@ -414,7 +237,7 @@ Task* Loop::learn(int tid) {
   auto it = tasks_.find(tid);
   if (it != tasks_.end()) return &it->second;
   int tgid = tid, ppid = 0;
-  read_task_ids(tid, tgid, ppid, bigbuf_, sizeof bigbuf_);
+  read_task_ids(tid, tgid, ppid);
   bool thread = tgid != tid;
   auto from = tasks_.find(thread ? tgid : ppid);
   bool entered = from != tasks_.end() && from->second.entered;
@@ -522,9 +345,9 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
     t.ts = now_ns();
     std::memcpy(t.args, entry_args, sizeof t.args);
     t.items.clear();
-    path_len_ = -1;
-    if (def) add_entry_items(tid, def, t.args, t.items);
-    if (def && (def->flags & SF_OPEN) && open_cannot_matter(nr, t.args)) {
+    EntryPath path;
+    if (def) path = capture_.entry_items(tid, def, t.args, t.items);
+    if (def && (def->flags & SF_OPEN) && open_cannot_matter(tr_.path_filter_, nr, t.args, path.str, path.len)) {
       // No rule can match this open nor ask about its fd later: no exit
       // stop, no record (the fd stays unknown to the state, as an fd from
       // an untraced syscall does).
@@ -538,32 +361,13 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
   }
   items_.clear();
   if (def) {
-    add_entry_items(tid, def, entry_args, items_);
-    add_fd_facts(tid, t.tgid, def, entry_args, items_);
+    capture_.entry_items(tid, def, entry_args, items_);
+    capture_.fd_items(tid, t.tgid, def, entry_args, items_);
   }
   emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
   // resume, not a bare PTRACE_CONT: an entered process keeps stopping at
   // every syscall (it has no filter of ours)
   resume(tid, t, 0);
-}
-
-// readlink /proc/PID/REL (or /proc/PID/REL/FD) as an item: the kernel's own
-// path for an executable, a cwd or an fd.
-void Loop::add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd) {
-  ssize_t n = read_proc_link(pid, rel, fd, bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items, tag, bigbuf_, (uint32_t)n);
-}
-
-bool Loop::open_cannot_matter(int nr, const uint64_t* args) {
-  if (path_len_ < 0) return false;
-  uint64_t flags = nr == SYS_open ? args[1] : nr == SYS_openat ? args[2] : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
-  // A directory fd can be the dirfd of later *at calls, whose paths the
-  // state resolves through it: keep those (TAG_DIR0 covers the others).
-  if (flags & (O_DIRECTORY | O_PATH)) return false;
-  if (!is_clean_absolute(strbuf_, (size_t)path_len_)) return false;
-  std::shared_ptr<const PathFilter> f = tr_.path_filter_.get();
-  uint64_t acc = flags & O_ACCMODE;
-  return f && !f->may_match(strbuf_, (size_t)path_len_, acc == O_WRONLY || acc == O_RDWR);
 }
 
 void Loop::on_syscall_stop(int tid, Task& t) {
@@ -577,16 +381,7 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   } else if (r > 0 && si.op == SI_EXIT && t.want_exit) {
     int64_t ret = si.exit.rval;
     const SyscallDef* def = syscall_by_nr(t.nr);
-    if (def) {
-      add_exit_items(tid, def, t.args, ret, t.items);
-      add_fd_facts(tid, t.tgid, def, t.args, t.items);
-      if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
-      if (def->flags & SF_CWD && ret == 0) add_proc_link(t.items, TAG_CWD, tid, "cwd");
-      if (def->flags & SF_SOCKNAME) {
-        int fd = t.nr == SYS_connect ? (int)t.args[0] : (int)ret;
-        if (ret >= 0 || ret == -EINPROGRESS) add_local_addr(t.tgid, fd, t.items);
-      }
-    }
+    if (def) capture_.exit_items(tid, t.tgid, def, t.args, ret, t.items);
     emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
   } else if (t.want_exit) {
     // Not the exit we waited for: report the entry alone.
@@ -595,24 +390,6 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   t.want_exit = false;
   t.deny = 0;
   resume(tid, t, 0);
-}
-
-// What an exec record tells of a process's image (items_): exe, cwd,
-// cmdline, comm, environment, credentials.
-void Loop::process_items(int tid) {
-  items_.clear();
-  add_proc_link(items_, TAG_EXE, tid, "exe");
-  add_proc_link(items_, TAG_CWD, tid, "cwd");
-  ssize_t n = read_proc(tid, "cmdline", bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
-  char comm[64];
-  n = read_proc(tid, "comm", comm, sizeof comm);
-  if (n > 0) put_item(items_, TAG_COMM, comm, (uint32_t)(comm[n - 1] == '\n' ? n - 1 : n));
-  if (opts_.read_env) {
-    n = read_proc(tid, "environ", bigbuf_, sizeof bigbuf_);
-    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
-  }
-  add_creds(tid, items_);
 }
 
 void Loop::on_exec(int tid) {
@@ -637,7 +414,8 @@ void Loop::on_exec(int tid) {
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
   if (tid == main_pid_) read_errpipe();
 
-  process_items(tid);
+  items_.clear();
+  capture_.image_items(tid, items_);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
   emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
   if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
@@ -886,7 +664,8 @@ void Loop::adopt_entered(const EnteredProc& p) {
     t.entered = true;
   }
   int parent = p.ppid == getpid() ? 0 : p.ppid;  // an orphan reparented to us: the supervisor is invisible
-  process_items(p.pid);
+  items_.clear();
+  capture_.image_items(p.pid, items_);
   uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
   emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
   for (int tid : tids) {
@@ -895,7 +674,7 @@ void Loop::adopt_entered(const EnteredProc& p) {
     emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
   }
   items_.clear();
-  add_proc_link(items_, TAG_ARG0, p.pid, "exe");
+  capture_.proc_link(items_, TAG_ARG0, p.pid, "exe");
   uint64_t none[6] = {0, 0, 0, 0, 0, 0};
   emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
