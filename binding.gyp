@@ -18,6 +18,7 @@
       "sources": [
         "native/supervisor.cc",
         "native/tracer.cc",
+        "native/child.cc",
         "native/ucopy.cc",
         "native/procfs.cc",
         "native/sockets.cc",

@@ -33,6 +33,7 @@
 #include <unordered_map>
 
 #include "capture.h"
+#include "child.h"
 #include "entered.h"
 #include "record.h"
 #include "procfs.h"
@@ -642,12 +643,9 @@ bool Loop::on_entered_syscall(int tid, Task& t) {
 // exec had just been seen: an exec record (flagged RF_ENTERED, with its
 // parent inside the namespace) and a successful execve.
 void Loop::adopt_entered(const EnteredProc& p) {
-  // The workload's options but EXITKILL: without our filter an entered
-  // process loses nothing when the tracer goes, it just runs on untraced.
-  long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-           PTRACE_O_TRACESECCOMP;
+  // No EXITKILL (see kSeizeOptions).
   std::vector<int> tids;
-  int err = EnteredScanner::seize(p.pid, o, tids);
+  int err = EnteredScanner::seize(p.pid, kSeizeOptions, tids);
   if (err) {
     // Already ours: a new task of the workload whose fork event is still unread.
     if (err == EPERM && traced_by(p.pid, getpid())) return;
@@ -705,87 +703,6 @@ void Loop::scan_entered() {
   }
 }
 
-namespace {
-
-struct ChildPlan {
-  std::vector<std::string> candidates;
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-  struct sock_fprog prog;
-  std::vector<sock_filter> filter;
-};
-
-// PATH search as execvp does it, but with the workload's PATH.
-std::vector<std::string> exec_candidates(const StartOptions& o) {
-  std::vector<std::string> out;
-  const std::string& file = o.argv[0];
-  if (file.empty()) return out;
-  if (file.find('/') != std::string::npos) {
-    out.push_back(file);
-    return out;
-  }
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (const auto& kv : o.envp)
-    if (kv.compare(0, 5, "PATH=") == 0) path = kv.substr(5);
-  size_t start = 0;
-  for (;;) {
-    size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (dir.empty()) dir = ".";
-    out.push_back(dir + "/" + file);
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return out;
-}
-
-// The workload's side of the fork: exactly the state the supervisor was
-// given (signal mask, ignored signals, fds, process group, terminal), plus
-// our seccomp filter. The supervisor's own fds are all close-on-exec.
-[[noreturn]] void child_main(ChildPlan& plan, const StartOptions& o, int syncfd, int errfd, bool want_filter) {
-  struct sigaction sa;
-  std::memset(&sa, 0, sizeof sa);
-  for (int s = 1; s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    sa.sa_handler = o.ignored[s] ? SIG_IGN : SIG_DFL;
-    sigaction(s, &sa, nullptr);
-  }
-  char c = 'U';
-  while (read(syncfd, &c, 1) < 0 && errno == EINTR) {
-  }
-  close(syncfd);
-  if (c == 'T' && want_filter) {
-    // Without CAP_SYS_ADMIN a filter needs NO_NEW_PRIVS, which also disables
-    // setuid bits in the workload: try without it first, as strace does.
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
-    if (r != 0 && errno == EACCES) {
-      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
-    }
-    if (r != 0) {
-      uint32_t msg[2] = {N_NO_SECCOMP, (uint32_t)errno};
-      ssize_t ignored = write(errfd, msg, sizeof msg);
-      (void)ignored;
-    }
-  }
-  sigprocmask(SIG_SETMASK, &o.mask, nullptr);
-  int err = ENOENT;
-  bool eacces = false;
-  for (auto& cand : plan.candidates) {
-    execve(cand.c_str(), plan.argv.data(), plan.envp.data());
-    err = errno;
-    if (err == EACCES) eacces = true;
-    if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
-  }
-  if (eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
-  uint32_t msg[2] = {N_EXEC_FAILED, (uint32_t)err};
-  ssize_t ignored = write(errfd, msg, sizeof msg);
-  (void)ignored;
-  _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-}
-
-}  // namespace
-
 Tracer::Tracer(Shared* shm, int doorbell_fd, Hooks& hooks)
     : shm_(shm), doorbell_(doorbell_fd), hooks_(hooks) {}
 
@@ -796,69 +713,12 @@ StartResult Tracer::start(const StartOptions& opts) {
   for (const auto& sc : opts.syscalls)
     if (sc.nr == SYS_execve || sc.nr == SYS_execveat) synth_exec_ = false;
   syscall_by_nr(0);
-  ChildPlan plan;
-  plan.candidates = exec_candidates(opts_);
-  for (auto& a : opts_.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
-  plan.argv.push_back(nullptr);
-  for (auto& e : opts_.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
-  plan.envp.push_back(nullptr);
-  plan.filter = build_filter(opts_.syscalls);
-  plan.prog.len = (unsigned short)plan.filter.size();
-  plan.prog.filter = plan.filter.data();
-  bool want_filter = !opts_.syscalls.empty() && plan.filter.size() < 4096;
-
-  StartResult res;
-  int syncp[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-    res.error = errno;
-    res.message = std::string("pipe: ") + strerror(errno);
-    return res;
-  }
-  if (opts_.cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(opts_.cpu, &set);
-    sched_setaffinity(0, sizeof set, &set);
-  }
-  int pid = fork();
-  if (pid == 0) {
-    close(syncp[1]);
-    close(errp[0]);
-    child_main(plan, opts_, syncp[0], errp[1], want_filter);
-  }
-  if (pid < 0) {
-    res.error = errno;
-    res.message = std::string("fork: ") + strerror(errno);
-    for (int fd : {syncp[0], syncp[1], errp[0], errp[1]}) close(fd);
-    return res;
-  }
-  close(syncp[0]);
-  close(errp[1]);
-  fcntl(errp[0], F_SETFL, O_NONBLOCK);
-  res.pid = pid;
-  if (opts_.trace) {
-    // EXITKILL: the workload's filter stops it for a tracer; without one
-    // (the supervisor gone) its traced syscalls would fail with ENOSYS.
-    long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-             PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP;
-    if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)o) == 0) {
-      res.traced = true;
-    } else {
-      res.message = std::string("ptrace not permitted (") + strerror(errno) +
-                    "): the workload runs untraced; grant SYS_PTRACE to the container";
-    }
-  } else {
-    res.message = "tracing disabled by configuration";
-  }
-  char c = res.traced ? 'T' : 'U';
-  ssize_t ignored = write(syncp[1], &c, 1);
-  (void)ignored;
-  close(syncp[1]);
-  main_pid_ = pid;
-  errfd_ = errp[0];
+  StartResult res = start_workload(opts_, &errfd_);
+  if (res.pid < 0) return res;
+  main_pid_ = res.pid;
   traced_ = res.traced;
   untraced_why_ = res.message;
-  shm_->workload_pid.store(pid);
+  shm_->workload_pid.store(res.pid);
   return res;
 }
 
