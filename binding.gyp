@@ -23,6 +23,7 @@
         "native/procfs.cc",
         "native/sockets.cc",
         "native/capture.cc",
+        "native/writer.cc",
         "native/entered.cc",
         "native/seccomp.cc",
         "native/syscalls.cc",

@@ -40,6 +40,7 @@
 #include "sockets.h"
 #include "syscalls.h"
 #include "ucopy.h"
+#include "writer.h"
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
@@ -80,12 +81,6 @@ struct SyscallInfo {
 };
 enum { SI_NONE = 0, SI_ENTRY = 1, SI_EXIT = 2, SI_SECCOMP = 3 };
 
-uint64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct Task {
   int tgid = 0;
   bool started = false;     // past its first (auto-attach) stop
@@ -109,17 +104,14 @@ bool skip_syscall(int tid) {
 
 class Loop {
  public:
-  Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o), capture_(t.stats(), o.read_env) {}
+  Loop(Tracer& t, const StartOptions& o, RecordWriter& out)
+      : tr_(t), opts_(o), out_(out), capture_(t.stats(), o.read_env) {}
   void run_traced(int main_pid, int errfd);
   void run_untraced(int main_pid, int errfd);
   void scan_entered();
-  void emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
-            const std::vector<uint8_t>* items, uint64_t ts = 0);
-  void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
 
  private:
   int wait_any(int* status);
-  bool reserve_wait(size_t size, uint8_t** p);
   void resume(int tid, Task& t, int sig);
   void on_seccomp(int tid, Task& t);
   void trace_entry(int tid, Task& t, int nr, const uint64_t* args, uint32_t data);
@@ -133,9 +125,9 @@ class Loop {
 
   Tracer& tr_;
   const StartOptions& opts_;
+  RecordWriter& out_;
   std::unordered_map<int, Task> tasks_;
   std::vector<uint8_t> items_;
-  uint64_t lost_ = 0;  // records dropped since the last K_LOST
   int wait_flags_ = __WALL;  // untraced: | WUNTRACED, to see the workload's job-control stops
   Capture capture_;
   int main_pid_ = -1;
@@ -143,92 +135,6 @@ class Loop {
   EnteredScanner entered_;
   std::vector<uint8_t> entered_want_;  // by syscall nr: 0 not traced, 1 entry, 2 entry and exit
 };
-
-void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
-                const std::vector<uint8_t>* items, uint64_t ts) {
-  size_t items_len = items ? items->size() : 0;
-  size_t size = sizeof(RecHdr) + items_len;
-  uint8_t* p = nullptr;
-  if (lost_) {
-    // Space again after drops: say how many first, so the analysis can
-    // report the gap where it happened (a "syscall event drop" alert).
-    uint8_t* lp = tr_.ring_->reserve(sizeof(RecHdr));
-    if (!lp) {
-      lost_++;
-      tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    RecHdr lh;
-    std::memset(&lh, 0, sizeof lh);
-    lh.size = sizeof lh;
-    lh.kind = K_LOST;
-    lh.pid = lh.tid = pid;
-    lh.ts = now_ns();
-    lh.nr = -1;
-    lh.args[0] = lost_;
-    std::memcpy(lp, &lh, sizeof lh);
-    if (tr_.ring_->commit(sizeof lh)) {
-      ssize_t ignored = write(tr_.doorbell_, "d", 1);
-      (void)ignored;
-    }
-    lost_ = 0;
-  }
-  if (!reserve_wait(size, &p)) {
-    lost_++;
-    tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  RecHdr h;
-  h.size = (uint32_t)size;
-  h.kind = kind;
-  h.nitems = items ? (uint16_t)count_items(*items) : 0;
-  h.pid = pid;
-  h.tid = tid;
-  h.ts = ts ? ts : now_ns();
-  h.nr = nr;
-  h.flags = flags;
-  h.ret = ret;
-  if (args)
-    std::memcpy(h.args, args, sizeof h.args);
-  else
-    std::memset(h.args, 0, sizeof h.args);
-  std::memcpy(p, &h, sizeof h);
-  if (items_len) std::memcpy(p + sizeof h, items->data(), items_len);
-  if (tr_.ring_->commit(size)) {
-    // The consumer sleeps on the doorbell; a full pipe means a wake-up is
-    // already pending, so a failed (non-blocking) write loses nothing.
-    ssize_t ignored = write(tr_.doorbell_, "d", 1);
-    (void)ignored;
-  }
-  tr_.stats().records.fetch_add(1, std::memory_order_relaxed);
-}
-
-// Space for a record. Without backpressure: now or never. With it
-// (SYSDIG_PRIORITY=security), the loop, and so the stopped task, waits for
-// the analysis to free space: the workload slows down instead of escaping
-// detection. The supervisor's timed work (restarting a dead analysis) goes
-// on meanwhile. A record larger than the ring never fits: dropped.
-bool Loop::reserve_wait(size_t size, uint8_t** p) {
-  *p = tr_.ring_->reserve(size);
-  if (*p || !opts_.backpressure || size > tr_.ring_->capacity() / 2) return *p != nullptr;
-  uint64_t t0 = now_ns();
-  while (!(*p = tr_.ring_->reserve(size))) {
-    ssize_t ignored = write(tr_.doorbell_, "d", 1);  // make sure the consumer is awake
-    (void)ignored;
-    tr_.hooks_.tick();
-    struct timespec ts = {0, 200 * 1000};
-    nanosleep(&ts, nullptr);
-  }
-  tr_.stats().backpressure_ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
-  return true;
-}
-
-void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
-  uint64_t args[6] = {code, arg1, 0, 0, 0, 0};
-  items_.clear();
-  if (text) put_item(items_, TAG_TEXT, text, (uint32_t)std::strlen(text));
-  emit(K_NOTICE, pid, pid, -1, 0, 0, args, &items_);
-}
 
 void Loop::resume(int tid, Task& t, int sig) {
   ptrace(t.want_exit || t.entered ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
@@ -247,7 +153,7 @@ Task* Loop::learn(int tid) {
   t.entered = entered;
   uint64_t args[6] = {(uint64_t)(thread ? tgid : ppid), 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
+  out_.emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -296,7 +202,7 @@ Task* Loop::learn_child(int child, int parent, int event) {
   t.entered = entered;
   uint64_t args[6] = {(uint64_t)parent_tgid, 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
+  out_.emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -327,7 +233,7 @@ void Loop::on_seccomp(int tid, Task& t) {
 void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uint32_t data) {
   tr_.stats().syscalls.fetch_add(1, std::memory_order_relaxed);
   if (data & FD_FOREIGN) {
-    emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, entry_args, nullptr);
+    out_.emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, entry_args, nullptr);
     resume(tid, t, 0);
     return;
   }
@@ -365,7 +271,7 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
     capture_.entry_items(tid, def, entry_args, items_);
     capture_.fd_items(tid, t.tgid, def, entry_args, items_);
   }
-  emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
+  out_.emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
   // resume, not a bare PTRACE_CONT: an entered process keeps stopping at
   // every syscall (it has no filter of ours)
   resume(tid, t, 0);
@@ -378,15 +284,15 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   if (r > 0 && si.op == SI_EXIT && t.want_exit && t.deny) {
     int64_t ret = -t.deny;
     ptrace(PTRACE_POKEUSER, tid, (void*)offsetof(struct user_regs_struct, rax), (void*)ret);
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
   } else if (r > 0 && si.op == SI_EXIT && t.want_exit) {
     int64_t ret = si.exit.rval;
     const SyscallDef* def = syscall_by_nr(t.nr);
     if (def) capture_.exit_items(tid, t.tgid, def, t.args, ret, t.items);
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
   } else if (t.want_exit) {
     // Not the exit we waited for: report the entry alone.
-    emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
   }
   t.want_exit = false;
   t.deny = 0;
@@ -418,13 +324,13 @@ void Loop::on_exec(int tid) {
   items_.clear();
   capture_.image_items(tid, items_);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
-  emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
+  out_.emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
   if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
     // The exec event means the execve succeeded: its exit value is 0. Report
     // the exit now, exactly as the exit stop would have, and skip that stop
     // (one stop fewer per program launched; docs/BENCHMARKS.md). A failed
     // execve has no exec event and still gets its exit stop.
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
     t.want_exit = false;
   } else if (tr_.synth_exec_) {
     // execve is not in the filter (no rule can match a failed one): the
@@ -436,7 +342,7 @@ void Loop::on_exec(int tid) {
     int nr = SYS_execve;
     if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && (long)regs.orig_rax == SYS_execveat) nr = SYS_execveat;
     uint64_t none[6] = {0, 0, 0, 0, 0, 0};
-    emit(K_SYSCALL, t.tgid, tid, nr, RF_HAS_RET, 0, none, nullptr);
+    out_.emit(K_SYSCALL, t.tgid, tid, nr, RF_HAS_RET, 0, none, nullptr);
   }
   resume(tid, t, 0);
 }
@@ -455,7 +361,7 @@ void Loop::read_errpipe() {
       snprintf(text, sizeof text, "seccomp filter refused (%s): only process lifecycle is traced", strerror((int)msg[1]));
     else
       snprintf(text, sizeof text, "%s", strerror((int)msg[1]));
-    notice(msg[0], main_pid_, msg[1], text);
+    out_.notice(msg[0], main_pid_, msg[1], text);
   }
 }
 
@@ -512,13 +418,13 @@ void Loop::run_traced(int main_pid, int errfd) {
       int tgid = it != tasks_.end() ? it->second.tgid : tid;
       if (it != tasks_.end() && it->second.want_exit) {
         // died inside a traced syscall (exit_group from another thread, a signal)
-        emit(K_SYSCALL, tgid, tid, it->second.nr, 0, 0, it->second.args, &it->second.items, it->second.ts);
+        out_.emit(K_SYSCALL, tgid, tid, it->second.nr, 0, 0, it->second.args, &it->second.items, it->second.ts);
       }
       if (tid == main_pid) read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
       uint32_t flags = (tid == tgid ? (uint32_t)RF_LEADER : 0u) | (tid == main_pid ? (uint32_t)RF_MAIN : 0u);
       tr_.stats().exits.fetch_add(1, std::memory_order_relaxed);
-      emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
+      out_.emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
       if (it != tasks_.end()) tasks_.erase(it);
       if (tid == main_pid) tr_.hooks_.main_exited(status);
       continue;
@@ -581,7 +487,7 @@ void Loop::run_traced(int main_pid, int errfd) {
     // signal-delivery-stop: pass the signal on
     tr_.stats().signals.fetch_add(1, std::memory_order_relaxed);
     uint64_t args[6] = {(uint64_t)sig, 0, 0, 0, 0, 0};
-    emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
+    out_.emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
     resume(tid, *t, sig);
   }
 }
@@ -604,7 +510,7 @@ void Loop::run_untraced(int main_pid, int errfd) {
     if (pid == main_pid) {
       read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
-      emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
+      out_.emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
       tr_.hooks_.main_exited(status);
     } else {
       tr_.hooks_.reap(pid, status);
@@ -653,7 +559,7 @@ void Loop::adopt_entered(const EnteredProc& p) {
     char text[256];
     snprintf(text, sizeof text, "process %d (%s) entered the container but cannot be traced (%s): it runs untraced", p.pid,
              p.comm.c_str(), strerror(err));
-    notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
+    out_.notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
     return;
   }
   for (int tid : tids) {
@@ -665,16 +571,16 @@ void Loop::adopt_entered(const EnteredProc& p) {
   items_.clear();
   capture_.image_items(p.pid, items_);
   uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
-  emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
+  out_.emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
   for (int tid : tids) {
     if (tid == p.pid) continue;
     uint64_t targs[6] = {(uint64_t)p.pid, 0, 0, 0, 0, 0};
-    emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
+    out_.emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
   }
   items_.clear();
   capture_.proc_link(items_, TAG_ARG0, p.pid, "exe");
   uint64_t none[6] = {0, 0, 0, 0, 0, 0};
-  emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
+  out_.emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -727,22 +633,24 @@ void Tracer::scan_entered() {
 }
 
 void Tracer::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
-  if (loop_) loop_->notice(code, pid, arg1, text);
+  if (out_) out_->notice(code, pid, arg1, text);
 }
 
 void Tracer::run() {
-  Loop loop(*this, opts_);
+  RecordWriter out(*ring_, doorbell_, stats(), opts_.backpressure, hooks_);
+  Loop loop(*this, opts_, out);
+  out_ = &out;
   loop_ = &loop;
-  if (!traced_) loop.notice(N_UNTRACED, main_pid_, 0, untraced_why_.c_str());
+  if (!traced_) out.notice(N_UNTRACED, main_pid_, 0, untraced_why_.c_str());
   if (traced_)
     loop.run_traced(main_pid_, errfd_);
   else
     loop.run_untraced(main_pid_, errfd_);
   loop_ = nullptr;
+  out_ = nullptr;
   close(errfd_);
   shm_->finished.store(1);
-  ssize_t ignored = write(doorbell_, "d", 1);
-  (void)ignored;
+  out.wake();
 }
 
 }  // namespace tracer

@@ -93,7 +93,8 @@ class Tracer {
   std::string untraced_why_;
   int exec_error_ = 0;
   bool synth_exec_ = false;  // execve not in the filter: the exec event makes its record
-  class Loop* loop_ = nullptr;
+  class Loop* loop_ = nullptr;          // while run() runs
+  class RecordWriter* out_ = nullptr;  // while run() runs
   friend class Loop;
 };
 
