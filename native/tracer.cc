@@ -1,43 +1,30 @@
-// The trace loop (see tracer.h). Everything in this file after fork() in the
-// child is async-signal-safe: the supervisor has a second thread (its control
-// channel), so the child of a fork may only make system calls.
+// The trace loop (see tracer.h): the task table, the wait loop, and what each
+// stop does: decide (the seccomp data, the open pre-filter, a refused
+// ptrace), have the capture read what the record carries (capture.h), and
+// write the record (writer.h). Starting the workload is child.cc's.
 #include "tracer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
 #include "capture.h"
 #include "child.h"
 #include "entered.h"
-#include "record.h"
 #include "procfs.h"
-#include "sockets.h"
+#include "record.h"
 #include "syscalls.h"
 #include "ucopy.h"
 #include "writer.h"
@@ -47,9 +34,6 @@
 #endif
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 namespace tracer {
