@@ -25,6 +25,19 @@ void Capture::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, u
   if (read_mem(pid, addr, sa, len, stats_.read_errors)) put_item(items, tag, sa, (uint32_t)len);
 }
 
+// len bytes at addr, as they are (a struct the analysis decodes).
+void Capture::add_mem(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, size_t len) {
+  uint8_t buf[64];
+  if (len <= sizeof buf && read_mem(pid, addr, buf, len, stats_.read_errors)) put_item(items, tag, buf, (uint32_t)len);
+}
+
+// The msg_name sockaddr of the struct msghdr at addr.
+void Capture::add_msg_name(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr) {
+  struct msghdr mh;
+  if (read_mem(pid, addr, &mh, sizeof mh, stats_.read_errors) && mh.msg_name)
+    add_sockaddr(items, tag, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
+}
+
 EntryPath Capture::entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
   EntryPath path;
   for (int i = 0; i < 6; i++) {
@@ -51,22 +64,15 @@ EntryPath Capture::entry_items(int pid, const SyscallDef* def, const uint64_t* a
       case A_SOCKADDR:
         add_sockaddr(items, TAG_ARG0 + i, pid, args[i], args[i + 1]);
         break;
-      case A_MSGHDR: {
-        struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh, stats_.read_errors) && mh.msg_name)
-          add_sockaddr(items, TAG_ARG0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
+      case A_MSGHDR:
+        add_msg_name(items, TAG_ARG0 + i, pid, args[i]);
         break;
-      }
-      case A_OPEN_HOW: {
-        uint64_t how[3];
-        if (read_mem(pid, args[i], how, sizeof how, stats_.read_errors)) put_item(items, TAG_ARG0 + i, how, sizeof how);
+      case A_OPEN_HOW:
+        add_mem(items, TAG_ARG0 + i, pid, args[i], 3 * sizeof(uint64_t));  // struct open_how
         break;
-      }
-      case A_CLONE_ARGS: {
-        uint64_t ca[8];
-        if (read_mem(pid, args[i], ca, sizeof ca, stats_.read_errors)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
+      case A_CLONE_ARGS:
+        add_mem(items, TAG_ARG0 + i, pid, args[i], 8 * sizeof(uint64_t));  // struct clone_args up to tls
         break;
-      }
       default:
         break;
     }
@@ -78,23 +84,18 @@ EntryPath Capture::entry_items(int pid, const SyscallDef* def, const uint64_t* a
 void Capture::add_written(int tid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
   for (int i = 0; i < 6; i++) {
     switch (def->args[i]) {
-      case A_FDPAIR_OUT: {
-        int fds[2];
-        if (read_mem(tid, args[i], fds, sizeof fds, stats_.read_errors)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
+      case A_FDPAIR_OUT:
+        add_mem(items, TAG_OUT0 + i, tid, args[i], 2 * sizeof(int));
         break;
-      }
       case A_SOCKADDR_OUT: {
         uint32_t len = 0;
         if (args[i] && args[i + 1] && read_mem(tid, args[i + 1], &len, sizeof len, stats_.read_errors))
           add_sockaddr(items, TAG_OUT0 + i, tid, args[i], len);
         break;
       }
-      case A_MSGHDR_OUT: {
-        struct msghdr mh;
-        if (read_mem(tid, args[i], &mh, sizeof mh, stats_.read_errors) && mh.msg_name)
-          add_sockaddr(items, TAG_OUT0 + i, tid, (uint64_t)mh.msg_name, mh.msg_namelen);
+      case A_MSGHDR_OUT:
+        add_msg_name(items, TAG_OUT0 + i, tid, args[i]);
         break;
-      }
       default:
         break;
     }

@@ -43,6 +43,8 @@ class Capture {
 
  private:
   void add_written(int tid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
+  void add_mem(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, size_t len);
+  void add_msg_name(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr);
   void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
   void add_creds(int tid, std::vector<uint8_t>& items);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
