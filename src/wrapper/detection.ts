@@ -20,7 +20,7 @@ import type { Capture, CaptureOptions } from '../capture/recorder.js';
 
 /**
  * Syscalls that only keep the fd table: an event's fd comes from the kernel
- * at the event's own stop instead (native/capture.cc fd_items, FdFacts in the
+ * at the event's own stop instead (native add_fd_facts, FdFacts in the
  * record), so they stop the workload only when a rule evaluates them, or
  * when a rule reads the whole table (fd.types, proc.fdopencount), which
  * facts about one fd cannot give.
