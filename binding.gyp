@@ -16,7 +16,18 @@
       "target_name": "instrument",
       "type": "executable",
       "sources": [
-        "native/supervisor.cc", "native/tracer.cc", "native/entered.cc", "native/seccomp.cc", "native/syscalls.cc", "native/prefilter.cc"
+        "native/supervisor.cc",
+        "native/tracer.cc",
+        "native/child.cc",
+        "native/ucopy.cc",
+        "native/procfs.cc",
+        "native/sockets.cc",
+        "native/capture.cc",
+        "native/writer.cc",
+        "native/entered.cc",
+        "native/seccomp.cc",
+        "native/syscalls.cc",
+        "native/prefilter.cc"
       ],
       "defines": [
         "AGENT_VERSION=\"<!(node -p \"require('./package.json').version\")\"",

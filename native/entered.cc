@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/ptrace.h>
 #include <unistd.h>
 
@@ -13,37 +12,23 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "procfs.h"
+
 namespace tracer {
 
 namespace {
 
-ssize_t slurp(const char* path, char* out, size_t max) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, out, max - 1);
-  close(fd);
-  if (n >= 0) out[n] = 0;
-  return n;
-}
-
-// /proc/PID/stat: comm in parentheses (may hold spaces), then the fields.
+// /proc/PID/stat: comm, state, parent, session, start time.
 bool read_stat(int pid, EnteredProc& p, char& state) {
-  char path[48], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  if (slurp(path, buf, sizeof buf) <= 0) return false;
-  char* open_paren = std::strchr(buf, '(');
-  char* close_paren = std::strrchr(buf, ')');
-  if (!open_paren || !close_paren || close_paren < open_paren) return false;
-  p.comm.assign(open_paren + 1, (size_t)(close_paren - open_paren - 1));
-  int pgrp, tty, tpgid;
-  unsigned flags;
-  unsigned long skip[6];
-  long lskip[6];
-  if (sscanf(close_paren + 2, "%c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %ld %ld %llu", &state, &p.ppid,
-             &pgrp, &p.sid, &tty, &tpgid, &flags, &skip[0], &skip[1], &skip[2], &skip[3], &skip[4], &skip[5], &lskip[0],
-             &lskip[1], &lskip[2], &lskip[3], &lskip[4], &lskip[5], &p.start) != 20)
-    return false;
+  char buf[1024];
+  ProcStat st;
+  if (!read_proc_stat(pid, st, buf, sizeof buf)) return false;
   p.pid = pid;
+  p.ppid = st.ppid;
+  p.sid = st.session;
+  p.start = st.start;
+  p.comm.assign(st.comm, st.comm_len);
+  state = st.state;
   return true;
 }
 
@@ -64,9 +49,8 @@ std::vector<int> list_tasks(int pid) {
 }  // namespace
 
 bool traced_by(int pid, int tracer) {
-  char path[48], buf[2048];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  if (slurp(path, buf, sizeof buf) <= 0) return false;
+  char buf[2048];
+  if (read_proc_text(pid, "status", buf, sizeof buf) <= 0) return false;
   const char* t = std::strstr(buf, "\nTracerPid:");
   return t && atoi(t + 11) == tracer;
 }

@@ -1,5 +1,8 @@
 #include "prefilter.h"
 
+#include <fcntl.h>
+#include <sys/syscall.h>
+
 #include <cstring>
 
 namespace tracer {
@@ -42,6 +45,18 @@ bool is_clean_absolute(const char* path, size_t len) {
     if (clen == 2 && path[j] == '.' && path[j + 1] == '.') return false;
   }
   return true;
+}
+
+bool open_cannot_matter(const PathFilterSlot& filter, int nr, const uint64_t* args, const char* path, size_t len) {
+  if (!path) return false;
+  uint64_t flags = nr == SYS_open ? args[1] : nr == SYS_openat ? args[2] : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
+  // A directory fd can be the dirfd of later *at calls, whose paths the
+  // state resolves through it: keep those (TAG_DIR0 covers the others).
+  if (flags & (O_DIRECTORY | O_PATH)) return false;
+  if (!is_clean_absolute(path, len)) return false;
+  std::shared_ptr<const PathFilter> f = filter.get();
+  uint64_t acc = flags & O_ACCMODE;
+  return f && !f->may_match(path, len, acc == O_WRONLY || acc == O_RDWR);
 }
 
 }  // namespace tracer

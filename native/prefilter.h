@@ -6,6 +6,7 @@
 // a wrong answer can only cost a stop, never an event.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,5 +55,11 @@ class PathFilterSlot {
   mutable std::mutex mu_;
   std::shared_ptr<const PathFilter> f_;
 };
+
+// The check at an open's entry stop (SF_OPEN: open, openat, creat): true
+// when no rule can match this open nor ask about its fd later. `path` is the
+// path argument as the entry capture read it whole (null when it did not:
+// unreadable or truncated); false whenever unsure.
+bool open_cannot_matter(const PathFilterSlot& filter, int nr, const uint64_t* args, const char* path, size_t len);
 
 }  // namespace tracer

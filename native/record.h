@@ -3,7 +3,10 @@
 // Little-endian, every record 8-byte aligned:
 //   RecHdr, then `nitems` items: {u16 tag, u16 0, u32 len, len bytes, pad to 8}
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace tracer {
 
@@ -99,5 +102,30 @@ enum NoticeCode : uint32_t {
   N_ANALYSIS = 4,       // the analysis process ended (args[1] = wait status) and was restarted
   N_ENTERED_UNTRACED = 5,  // a process that entered the container could not be seized (args[1] = errno): it runs untraced
 };
+
+// Appends an item, encoded as the header comment says, to a record's item bytes.
+inline void put_item(std::vector<uint8_t>& buf, uint16_t tag, const void* data, uint32_t len) {
+  size_t off = buf.size();
+  size_t padded = (len + 7) & ~size_t(7);
+  buf.resize(off + 8 + padded);
+  uint8_t* p = buf.data() + off;
+  std::memcpy(p, &tag, 2);
+  std::memset(p + 2, 0, 2);
+  std::memcpy(p + 4, &len, 4);
+  if (len) std::memcpy(p + 8, data, len);
+  if (padded > len) std::memset(p + 8 + len, 0, padded - len);
+}
+
+// How many items the item bytes hold (RecHdr::nitems).
+inline size_t count_items(const std::vector<uint8_t>& buf) {
+  size_t n = 0, off = 0;
+  while (off + 8 <= buf.size()) {
+    uint32_t len;
+    std::memcpy(&len, buf.data() + off + 4, 4);
+    off += 8 + ((len + 7) & ~size_t(7));
+    n++;
+  }
+  return n;
+}
 
 }  // namespace tracer

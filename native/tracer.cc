@@ -1,49 +1,39 @@
-// The trace loop (see tracer.h). Everything in this file after fork() in the
-// child is async-signal-safe: the supervisor has a second thread (its control
-// channel), so the child of a fork may only make system calls.
+// The trace loop (see tracer.h): the task table, the wait loop, and what each
+// stop does: decide (the seccomp data, the open pre-filter, a refused
+// ptrace), have the capture read what the record carries (capture.h), and
+// write the record (writer.h). Starting the workload is child.cc's.
 #include "tracer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
+#include "capture.h"
+#include "child.h"
 #include "entered.h"
+#include "procfs.h"
 #include "record.h"
 #include "syscalls.h"
+#include "ucopy.h"
+#include "writer.h"
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
 #endif
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 namespace tracer {
@@ -75,53 +65,6 @@ struct SyscallInfo {
 };
 enum { SI_NONE = 0, SI_ENTRY = 1, SI_EXIT = 2, SI_SECCOMP = 3 };
 
-uint64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-// Encoded items: {u16 tag, u16 0, u32 len, bytes, pad to 8}.
-void put_item(std::vector<uint8_t>& buf, uint16_t tag, const void* data, uint32_t len) {
-  size_t off = buf.size();
-  size_t padded = (len + 7) & ~size_t(7);
-  buf.resize(off + 8 + padded);
-  uint8_t* p = buf.data() + off;
-  std::memcpy(p, &tag, 2);
-  std::memset(p + 2, 0, 2);
-  std::memcpy(p + 4, &len, 4);
-  if (len) std::memcpy(p + 8, data, len);
-  if (padded > len) std::memset(p + 8 + len, 0, padded - len);
-}
-
-size_t count_items(const std::vector<uint8_t>& buf) {
-  size_t n = 0, off = 0;
-  while (off + 8 <= buf.size()) {
-    uint32_t len;
-    std::memcpy(&len, buf.data() + off + 4, 4);
-    off += 8 + ((len + 7) & ~size_t(7));
-    n++;
-  }
-  return n;
-}
-
-ssize_t read_file(const char* path, char* out, size_t max) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t n = 0;
-  while (n < max) {
-    ssize_t r = read(fd, out + n, max - n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  return (ssize_t)n;
-}
-
 struct Task {
   int tgid = 0;
   bool started = false;     // past its first (auto-attach) stop
@@ -145,472 +88,37 @@ bool skip_syscall(int tid) {
 
 class Loop {
  public:
-  Loop(Tracer& t, const StartOptions& o) : tr_(t), opts_(o) {}
+  Loop(Tracer& t, const StartOptions& o, RecordWriter& out)
+      : tr_(t), opts_(o), out_(out), capture_(t.stats(), o.read_env) {}
   void run_traced(int main_pid, int errfd);
   void run_untraced(int main_pid, int errfd);
   void scan_entered();
-  void emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
-            const std::vector<uint8_t>* items, uint64_t ts = 0);
-  void notice(uint32_t code, int pid, uint64_t arg1, const char* text);
 
  private:
   int wait_any(int* status);
-  bool reserve_wait(size_t size, uint8_t** p);
   void resume(int tid, Task& t, int sig);
   void on_seccomp(int tid, Task& t);
   void trace_entry(int tid, Task& t, int nr, const uint64_t* args, uint32_t data);
   bool on_entered_syscall(int tid, Task& t);
   void adopt_entered(const EnteredProc& p);
-  void process_items(int tid);
   void on_syscall_stop(int tid, Task& t);
   void on_exec(int tid);
   Task* learn(int tid);
   Task* learn_child(int child, int parent, int event);
   void read_errpipe();
-  bool read_mem(int pid, uint64_t addr, void* out, size_t len);
-  ssize_t read_str(int pid, uint64_t addr, char* out, size_t max);
-  void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
-  void add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
-  void add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items);
-  void add_creds(int tid, std::vector<uint8_t>& items);
-  bool open_cannot_matter(int nr, const uint64_t* args);
-  void add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd = -1);
-  void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
-  void add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
-  uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 
   Tracer& tr_;
   const StartOptions& opts_;
+  RecordWriter& out_;
   std::unordered_map<int, Task> tasks_;
   std::vector<uint8_t> items_;
-  uint64_t lost_ = 0;  // records dropped since the last K_LOST
   int wait_flags_ = __WALL;  // untraced: | WUNTRACED, to see the workload's job-control stops
-  char strbuf_[8192];
-  ssize_t path_len_ = -1;  // length of the last path read into strbuf_
-  char bigbuf_[65536];
-  std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection
+  Capture capture_;
   int main_pid_ = -1;
   int errfd_ = -1;
   EnteredScanner entered_;
   std::vector<uint8_t> entered_want_;  // by syscall nr: 0 not traced, 1 entry, 2 entry and exit
 };
-
-void Loop::emit(uint16_t kind, int pid, int tid, int nr, uint32_t flags, int64_t ret, const uint64_t* args,
-                const std::vector<uint8_t>* items, uint64_t ts) {
-  size_t items_len = items ? items->size() : 0;
-  size_t size = sizeof(RecHdr) + items_len;
-  uint8_t* p = nullptr;
-  if (lost_) {
-    // Space again after drops: say how many first, so the analysis can
-    // report the gap where it happened (a "syscall event drop" alert).
-    uint8_t* lp = tr_.ring_->reserve(sizeof(RecHdr));
-    if (!lp) {
-      lost_++;
-      tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    RecHdr lh;
-    std::memset(&lh, 0, sizeof lh);
-    lh.size = sizeof lh;
-    lh.kind = K_LOST;
-    lh.pid = lh.tid = pid;
-    lh.ts = now_ns();
-    lh.nr = -1;
-    lh.args[0] = lost_;
-    std::memcpy(lp, &lh, sizeof lh);
-    if (tr_.ring_->commit(sizeof lh)) {
-      ssize_t ignored = write(tr_.doorbell_, "d", 1);
-      (void)ignored;
-    }
-    lost_ = 0;
-  }
-  if (!reserve_wait(size, &p)) {
-    lost_++;
-    tr_.stats().dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  RecHdr h;
-  h.size = (uint32_t)size;
-  h.kind = kind;
-  h.nitems = items ? (uint16_t)count_items(*items) : 0;
-  h.pid = pid;
-  h.tid = tid;
-  h.ts = ts ? ts : now_ns();
-  h.nr = nr;
-  h.flags = flags;
-  h.ret = ret;
-  if (args)
-    std::memcpy(h.args, args, sizeof h.args);
-  else
-    std::memset(h.args, 0, sizeof h.args);
-  std::memcpy(p, &h, sizeof h);
-  if (items_len) std::memcpy(p + sizeof h, items->data(), items_len);
-  if (tr_.ring_->commit(size)) {
-    // The consumer sleeps on the doorbell; a full pipe means a wake-up is
-    // already pending, so a failed (non-blocking) write loses nothing.
-    ssize_t ignored = write(tr_.doorbell_, "d", 1);
-    (void)ignored;
-  }
-  tr_.stats().records.fetch_add(1, std::memory_order_relaxed);
-}
-
-// Space for a record. Without backpressure: now or never. With it
-// (SYSDIG_PRIORITY=security), the loop, and so the stopped task, waits for
-// the analysis to free space: the workload slows down instead of escaping
-// detection. The supervisor's timed work (restarting a dead analysis) goes
-// on meanwhile. A record larger than the ring never fits: dropped.
-bool Loop::reserve_wait(size_t size, uint8_t** p) {
-  *p = tr_.ring_->reserve(size);
-  if (*p || !opts_.backpressure || size > tr_.ring_->capacity() / 2) return *p != nullptr;
-  uint64_t t0 = now_ns();
-  while (!(*p = tr_.ring_->reserve(size))) {
-    ssize_t ignored = write(tr_.doorbell_, "d", 1);  // make sure the consumer is awake
-    (void)ignored;
-    tr_.hooks_.tick();
-    struct timespec ts = {0, 200 * 1000};
-    nanosleep(&ts, nullptr);
-  }
-  tr_.stats().backpressure_ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
-  return true;
-}
-
-void Loop::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
-  uint64_t args[6] = {code, arg1, 0, 0, 0, 0};
-  items_.clear();
-  if (text) put_item(items_, TAG_TEXT, text, (uint32_t)std::strlen(text));
-  emit(K_NOTICE, pid, pid, -1, 0, 0, args, &items_);
-}
-
-bool Loop::read_mem(int pid, uint64_t addr, void* out, size_t len) {
-  if (!addr) return false;
-  struct iovec l = {out, len};
-  struct iovec r = {(void*)addr, len};
-  ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-  if (n == (ssize_t)len) return true;
-  // Fallback word by word through ptrace (works for the tracer whatever the credentials).
-  uint8_t* o = static_cast<uint8_t*>(out);
-  for (size_t i = 0; i < len; i += sizeof(long)) {
-    errno = 0;
-    long w = ptrace(PTRACE_PEEKDATA, pid, (void*)(addr + i), nullptr);
-    if (errno) {
-      tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    std::memcpy(o + i, &w, std::min(sizeof(long), len - i));
-  }
-  return true;
-}
-
-// Reads a NUL-terminated string, page by page (a string may end just before
-// an unmapped page). Returns its length, or -1.
-ssize_t Loop::read_str(int pid, uint64_t addr, char* out, size_t max) {
-  if (!addr) return -1;
-  size_t n = 0;
-  while (n < max - 1) {
-    uint64_t a = addr + n;
-    size_t chunk = 4096 - (a & 4095);
-    if (chunk > max - 1 - n) chunk = max - 1 - n;
-    struct iovec l = {out + n, chunk};
-    struct iovec r = {(void*)a, chunk};
-    ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
-    if (got <= 0) {
-      if (n == 0 && read_mem(pid, a, out, sizeof(long))) {
-        // process_vm_readv refused (credentials): ptrace word reads.
-        size_t i = 0;
-        while (i < max - 1) {
-          if (i % sizeof(long) == 0 && i && !read_mem(pid, addr + i, out + i, sizeof(long))) break;
-          if (out[i] == 0) return (ssize_t)i;
-          i++;
-        }
-        out[i] = 0;
-        return (ssize_t)i;
-      }
-      if (n == 0) tr_.stats().read_errors.fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
-    void* z = std::memchr(out + n, 0, (size_t)got);
-    if (z) return (char*)z - out;
-    n += (size_t)got;
-  }
-  if (n == 0) return -1;
-  out[n] = 0;
-  return (ssize_t)n;
-}
-
-void Loop::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len) {
-  if (!addr || len == 0) return;
-  if (len > 128) len = 128;
-  uint8_t sa[128];
-  if (read_mem(pid, addr, sa, len)) put_item(items, tag, sa, (uint32_t)len);
-}
-
-void Loop::add_entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
-  for (int i = 0; i < 6; i++) {
-    switch (def->args[i]) {
-      case A_PATH: {
-        ssize_t n = read_str(pid, args[i], strbuf_, sizeof strbuf_);
-        if (n >= 0) put_item(items, TAG_ARG0 + i, strbuf_, (uint32_t)n);
-        path_len_ = n >= 0 && (size_t)n < sizeof strbuf_ - 1 ? n : -1;  // -1: unread or truncated
-        // A path relative to the cwd: the kernel's cwd now, because the
-        // filter no longer stops on chdir/fchdir to follow it.
-        if (n >= 0 && (n == 0 || strbuf_[0] != '/') && (i == 0 || def->args[i - 1] != A_DIRFD || (int)args[i - 1] == AT_FDCWD))
-          add_proc_link(items, TAG_CWD, pid, "cwd");
-        break;
-      }
-      case A_DIRFD: {
-        // The kernel's own answer for the directory a relative path starts
-        // from: the state may not know the fd (an open the pre-filter
-        // skipped, an fd passed over a socket...).
-        int dfd = (int)args[i];
-        if (dfd >= 0) add_proc_link(items, TAG_DIR0 + i, pid, "fd", dfd);  // AT_FDCWD: the cwd, which the state follows
-        break;
-      }
-      case A_SOCKADDR:
-        add_sockaddr(items, TAG_ARG0 + i, pid, args[i], args[i + 1]);
-        break;
-      case A_MSGHDR: {
-        struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
-          add_sockaddr(items, TAG_ARG0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
-        break;
-      }
-      case A_OPEN_HOW: {
-        uint64_t how[3];
-        if (read_mem(pid, args[i], how, sizeof how)) put_item(items, TAG_ARG0 + i, how, sizeof how);
-        break;
-      }
-      case A_CLONE_ARGS: {
-        uint64_t ca[8];
-        if (read_mem(pid, args[i], ca, sizeof ca)) put_item(items, TAG_ARG0 + i, ca, sizeof ca);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}
-
-void Loop::add_exit_items(int pid, const SyscallDef* def, const uint64_t* args, int64_t ret, std::vector<uint8_t>& items) {
-  if (ret < 0) return;
-  for (int i = 0; i < 6; i++) {
-    switch (def->args[i]) {
-      case A_FDPAIR_OUT: {
-        int fds[2];
-        if (read_mem(pid, args[i], fds, sizeof fds)) put_item(items, TAG_OUT0 + i, fds, sizeof fds);
-        break;
-      }
-      case A_SOCKADDR_OUT: {
-        uint32_t len = 0;
-        if (args[i] && args[i + 1] && read_mem(pid, args[i + 1], &len, sizeof len))
-          add_sockaddr(items, TAG_OUT0 + i, pid, args[i], len);
-        break;
-      }
-      case A_MSGHDR_OUT: {
-        struct msghdr mh;
-        if (read_mem(pid, args[i], &mh, sizeof mh) && mh.msg_name)
-          add_sockaddr(items, TAG_OUT0 + i, pid, (uint64_t)mh.msg_name, mh.msg_namelen);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}
-
-// Local address of a socket the tracee holds: duplicate it with pidfd_getfd
-// (we are its tracer, which the kernel's access check allows) and ask.
-void Loop::add_local_addr(int tgid, int fd, std::vector<uint8_t>& items) {
-  int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-  if (pidfd < 0) return;
-  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-  close(pidfd);
-  if (dup < 0) return;
-  uint8_t sa[128];
-  socklen_t len = sizeof sa;
-  if (getsockname(dup, (struct sockaddr*)sa, &len) == 0 && len > 0)
-    put_item(items, TAG_LOCAL, sa, len > sizeof sa ? (uint32_t)sizeof sa : (uint32_t)len);
-  close(dup);
-}
-
-// Whether some TCP socket listens on port `port` (of family AF_INET or
-// AF_INET6): a sock_diag dump of listening sockets only, which costs the same
-// however many connections the workload holds.
-static bool port_listens(int family, uint16_t port) {
-  int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (nl < 0) return false;
-  struct {
-    struct nlmsghdr nh;
-    struct inet_diag_req_v2 req;
-  } msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.nh.nlmsg_len = sizeof msg;
-  msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = (uint8_t)family;
-  msg.req.sdiag_protocol = IPPROTO_TCP;
-  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
-  bool found = false, done = false;
-  if (send(nl, &msg, sizeof msg, 0) == (ssize_t)sizeof msg) {
-    alignas(8) char buf[8192];
-    while (!done && !found) {
-      ssize_t n = recv(nl, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      for (struct nlmsghdr* h = (struct nlmsghdr*)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-          done = true;
-          break;
-        }
-        const struct inet_diag_msg* d = (const struct inet_diag_msg*)NLMSG_DATA(h);
-        if (ntohs(d->id.idiag_sport) == port) {
-          found = true;
-          break;
-        }
-      }
-    }
-  }
-  close(nl);
-  return found;
-}
-
-// Which side of a connected TCP socket the workload holds, when the event
-// does not tell (a dup2 of an fd whose accept was not stopped on): the
-// server's side has a listener on its local port. Decided at the stop, while
-// the listener still exists, once per socket.
-uint32_t Loop::tcp_role(uint64_t ino, const uint8_t* local) {
-  auto it = roles_.find(ino);
-  if (it != roles_.end()) return it->second;
-  uint16_t port;
-  std::memcpy(&port, local + 2, 2);  // sin_port and sin6_port are at the same offset
-  port = ntohs(port);
-  // an AF_INET6 listener on :: also accepts IPv4 connections, and the other way round for the peer
-  bool server = port_listens(AF_INET, port) || port_listens(AF_INET6, port);
-  if (roles_.size() > 4096) roles_.clear();  // bounded: inode numbers are reused
-  return roles_[ino] = server ? FR_SERVER : FR_CLIENT;
-}
-
-// The facts of each fd argument (A_FD), read while the tracee is stopped at
-// the syscall's record: the fd is the one the syscall used, whatever the
-// filter let pass unseen before (close, accept, socket, a descriptor received
-// over a socket...). An fd that is not open gives no item.
-void Loop::add_fd_facts(int tid, int tgid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items) {
-  for (int i = 0; i < 6; i++) {
-    if (def->args[i] != A_FD) continue;
-    int fd = (int)args[i];
-    if (fd < 0) continue;
-    FdFacts f;
-    std::memset(&f, 0, sizeof f);
-    f.fd = fd;
-    f.domain = f.sotype = f.proto = -1;
-    char link[64];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
-    char* name = bigbuf_ + sizeof f;
-    ssize_t n = readlink(link, name, sizeof bigbuf_ - sizeof f);
-    if (n < 0) continue;
-    struct stat st;
-    if (stat(link, &st) == 0) {
-      f.mode = st.st_mode;
-      f.ino = st.st_ino;
-    }
-    char info[64];
-    snprintf(info, sizeof info, "/proc/%d/fdinfo/%d", tid, fd);
-    char text[256];
-    ssize_t tn = read_file(info, text, sizeof text - 1);
-    if (tn > 0) {
-      text[tn] = 0;
-      const char* fl = std::strstr(text, "flags:");
-      if (fl) f.flags = (uint32_t)strtoul(fl + 6, nullptr, 8);
-    }
-    if (S_ISSOCK(f.mode)) {
-      int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-      int dup = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
-      if (pidfd >= 0) close(pidfd);
-      if (dup >= 0) {
-        socklen_t l = sizeof f.domain;
-        getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &f.domain, &l);
-        l = sizeof f.sotype;
-        getsockopt(dup, SOL_SOCKET, SO_TYPE, &f.sotype, &l);
-        l = sizeof f.proto;
-        getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &f.proto, &l);
-        socklen_t sl = sizeof f.local;
-        if (getsockname(dup, (struct sockaddr*)f.local, &sl) == 0) f.local_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.local);
-        sl = sizeof f.peer;
-        if (getpeername(dup, (struct sockaddr*)f.peer, &sl) == 0) f.peer_len = (uint16_t)std::min<socklen_t>(sl, sizeof f.peer);
-        close(dup);
-        if (f.peer_len && f.local_len >= 4 && f.sotype == SOCK_STREAM && (f.domain == AF_INET || f.domain == AF_INET6))
-          f.role = tcp_role(f.ino, f.local);
-      }
-    }
-    std::memcpy(bigbuf_, &f, sizeof f);
-    put_item(items, TAG_FD0 + i, bigbuf_, (uint32_t)(sizeof f + n));
-  }
-}
-
-static uint64_t parse_hex(const char* s) { return strtoull(s, nullptr, 16); }
-
-void Loop::add_creds(int tid, std::vector<uint8_t>& items) {
-  Creds c;
-  std::memset(&c, 0, sizeof c);
-  c.loginuid = 0xffffffffu;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
-  if (n <= 0) return;
-  bigbuf_[n] = 0;
-  for (char* line = bigbuf_; line && *line;) {
-    char* next = std::strchr(line, '\n');
-    if (next) *next++ = 0;
-    if (!std::strncmp(line, "Uid:", 4))
-      sscanf(line + 4, "%u %u %u %u", &c.ruid, &c.euid, &c.suid, &c.fsuid);
-    else if (!std::strncmp(line, "Gid:", 4))
-      sscanf(line + 4, "%u %u %u %u", &c.rgid, &c.egid, &c.sgid, &c.fsgid);
-    else if (!std::strncmp(line, "CapInh:", 7))
-      c.cap_inh = parse_hex(line + 7);
-    else if (!std::strncmp(line, "CapPrm:", 7))
-      c.cap_prm = parse_hex(line + 7);
-    else if (!std::strncmp(line, "CapEff:", 7))
-      c.cap_eff = parse_hex(line + 7);
-    else if (!std::strncmp(line, "PPid:", 5))
-      c.ppid = atoi(line + 5);
-    else if (!std::strncmp(line, "NSpid:", 6)) {
-      // last field: the pid in the innermost namespace
-      char* last = line + 6;
-      for (char* tok = std::strtok(line + 6, " \t"); tok; tok = std::strtok(nullptr, " \t")) last = tok;
-      c.vpid = atoi(last);
-    }
-    line = next;
-  }
-  snprintf(path, sizeof path, "/proc/%d/loginuid", tid);
-  char lb[32];
-  n = read_file(path, lb, sizeof lb - 1);
-  if (n > 0) {
-    lb[n] = 0;
-    c.loginuid = (uint32_t)strtoul(lb, nullptr, 10);
-  }
-  snprintf(path, sizeof path, "/proc/%d/stat", tid);
-  n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
-  if (n > 0) {
-    bigbuf_[n] = 0;
-    // fields after the comm, which may contain spaces and parentheses
-    char* p = std::strrchr(bigbuf_, ')');
-    if (p) {
-      char state;
-      int ppid, pgrp, session, tty_nr, tpgid;
-      unsigned flags;
-      unsigned long minflt, cminflt, majflt, cmajflt, utime, stime;
-      long cutime, cstime, prio, nice, nthreads, itreal;
-      unsigned long long start;
-      if (sscanf(p + 2, "%c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %ld %ld %llu", &state, &ppid,
-                 &pgrp, &session, &tty_nr, &tpgid, &flags, &minflt, &cminflt, &majflt, &cmajflt, &utime, &stime,
-                 &cutime, &cstime, &prio, &nice, &nthreads, &itreal, &start) == 20) {
-        c.pgid = pgrp;
-        c.sid = session;
-        c.tty = tty_nr;
-        c.start_ticks = start;
-      }
-    }
-  }
-  put_item(items, TAG_CREDS, &c, sizeof c);
-}
 
 void Loop::resume(int tid, Task& t, int sig) {
   ptrace(t.want_exit || t.entered ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
@@ -619,17 +127,8 @@ void Loop::resume(int tid, Task& t, int sig) {
 Task* Loop::learn(int tid) {
   auto it = tasks_.find(tid);
   if (it != tasks_.end()) return &it->second;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_ - 1);
   int tgid = tid, ppid = 0;
-  if (n > 0) {
-    bigbuf_[n] = 0;
-    const char* p = std::strstr(bigbuf_, "\nTgid:");
-    if (p) tgid = atoi(p + 6);
-    p = std::strstr(bigbuf_, "\nPPid:");
-    if (p) ppid = atoi(p + 6);
-  }
+  read_task_ids(tid, tgid, ppid);
   bool thread = tgid != tid;
   auto from = tasks_.find(thread ? tgid : ppid);
   bool entered = from != tasks_.end() && from->second.entered;
@@ -638,7 +137,7 @@ Task* Loop::learn(int tid) {
   t.entered = entered;
   uint64_t args[6] = {(uint64_t)(thread ? tgid : ppid), 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
+  out_.emit(K_CLONE, tgid, tid, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -672,7 +171,7 @@ Task* Loop::learn_child(int child, int parent, int event) {
   if (nr == SYS_clone) {
     flags = regs.rdi;
   } else if (nr == SYS_clone3) {
-    if (!read_mem(parent, regs.rdi, &flags, sizeof flags)) return learn(child);
+    if (!read_mem(parent, regs.rdi, &flags, sizeof flags, tr_.stats().read_errors)) return learn(child);
   } else if (nr != SYS_fork && nr != SYS_vfork) {
     return learn(child);
   }
@@ -687,7 +186,7 @@ Task* Loop::learn_child(int child, int parent, int event) {
   t.entered = entered;
   uint64_t args[6] = {(uint64_t)parent_tgid, 0, 0, 0, 0, 0};
   tr_.stats().clones.fetch_add(1, std::memory_order_relaxed);
-  emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
+  out_.emit(K_CLONE, t.tgid, child, -1, thread ? (uint32_t)RF_THREAD : 0u, 0, args, nullptr);
   return &t;
 }
 
@@ -718,7 +217,7 @@ void Loop::on_seccomp(int tid, Task& t) {
 void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uint32_t data) {
   tr_.stats().syscalls.fetch_add(1, std::memory_order_relaxed);
   if (data & FD_FOREIGN) {
-    emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, entry_args, nullptr);
+    out_.emit(K_SYSCALL, t.tgid, tid, nr, RF_FOREIGN, 0, entry_args, nullptr);
     resume(tid, t, 0);
     return;
   }
@@ -737,9 +236,9 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
     t.ts = now_ns();
     std::memcpy(t.args, entry_args, sizeof t.args);
     t.items.clear();
-    path_len_ = -1;
-    if (def) add_entry_items(tid, def, t.args, t.items);
-    if (def && (def->flags & SF_OPEN) && open_cannot_matter(nr, t.args)) {
+    EntryPath path;
+    if (def) path = capture_.entry_items(tid, def, t.args, t.items);
+    if (def && (def->flags & SF_OPEN) && open_cannot_matter(tr_.path_filter_, nr, t.args, path.str, path.len)) {
       // No rule can match this open nor ask about its fd later: no exit
       // stop, no record (the fd stays unknown to the state, as an fd from
       // an untraced syscall does).
@@ -753,37 +252,13 @@ void Loop::trace_entry(int tid, Task& t, int nr, const uint64_t* entry_args, uin
   }
   items_.clear();
   if (def) {
-    add_entry_items(tid, def, entry_args, items_);
-    add_fd_facts(tid, t.tgid, def, entry_args, items_);
+    capture_.entry_items(tid, def, entry_args, items_);
+    capture_.fd_items(tid, t.tgid, def, entry_args, items_);
   }
-  emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
+  out_.emit(K_SYSCALL, t.tgid, tid, nr, 0, 0, entry_args, &items_);
   // resume, not a bare PTRACE_CONT: an entered process keeps stopping at
   // every syscall (it has no filter of ours)
   resume(tid, t, 0);
-}
-
-// readlink /proc/PID/REL (or /proc/PID/REL/FD) as an item: the kernel's own
-// path for an executable, a cwd or an fd.
-void Loop::add_proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, const char* rel, int fd) {
-  char link[64];
-  if (fd >= 0)
-    snprintf(link, sizeof link, "/proc/%d/%s/%d", pid, rel, fd);
-  else
-    snprintf(link, sizeof link, "/proc/%d/%s", pid, rel);
-  ssize_t n = readlink(link, bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items, tag, bigbuf_, (uint32_t)n);
-}
-
-bool Loop::open_cannot_matter(int nr, const uint64_t* args) {
-  if (path_len_ < 0) return false;
-  uint64_t flags = nr == SYS_open ? args[1] : nr == SYS_openat ? args[2] : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
-  // A directory fd can be the dirfd of later *at calls, whose paths the
-  // state resolves through it: keep those (TAG_DIR0 covers the others).
-  if (flags & (O_DIRECTORY | O_PATH)) return false;
-  if (!is_clean_absolute(strbuf_, (size_t)path_len_)) return false;
-  std::shared_ptr<const PathFilter> f = tr_.path_filter_.get();
-  uint64_t acc = flags & O_ACCMODE;
-  return f && !f->may_match(strbuf_, (size_t)path_len_, acc == O_WRONLY || acc == O_RDWR);
 }
 
 void Loop::on_syscall_stop(int tid, Task& t) {
@@ -793,49 +268,19 @@ void Loop::on_syscall_stop(int tid, Task& t) {
   if (r > 0 && si.op == SI_EXIT && t.want_exit && t.deny) {
     int64_t ret = -t.deny;
     ptrace(PTRACE_POKEUSER, tid, (void*)offsetof(struct user_regs_struct, rax), (void*)ret);
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
   } else if (r > 0 && si.op == SI_EXIT && t.want_exit) {
     int64_t ret = si.exit.rval;
     const SyscallDef* def = syscall_by_nr(t.nr);
-    if (def) {
-      add_exit_items(tid, def, t.args, ret, t.items);
-      add_fd_facts(tid, t.tgid, def, t.args, t.items);
-      if (def->flags & SF_CREDS && ret == 0) add_creds(tid, t.items);
-      if (def->flags & SF_CWD && ret == 0) add_proc_link(t.items, TAG_CWD, tid, "cwd");
-      if (def->flags & SF_SOCKNAME) {
-        int fd = t.nr == SYS_connect ? (int)t.args[0] : (int)ret;
-        if (ret >= 0 || ret == -EINPROGRESS) add_local_addr(t.tgid, fd, t.items);
-      }
-    }
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
+    if (def) capture_.exit_items(tid, t.tgid, def, t.args, ret, t.items);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, ret, t.args, &t.items, t.ts);
   } else if (t.want_exit) {
     // Not the exit we waited for: report the entry alone.
-    emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, 0, 0, t.args, &t.items, t.ts);
   }
   t.want_exit = false;
   t.deny = 0;
   resume(tid, t, 0);
-}
-
-// What an exec record tells of a process's image (items_): exe, cwd,
-// cmdline, comm, environment, credentials.
-void Loop::process_items(int tid) {
-  items_.clear();
-  add_proc_link(items_, TAG_EXE, tid, "exe");
-  add_proc_link(items_, TAG_CWD, tid, "cwd");
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/cmdline", tid);
-  ssize_t n = read_file(path, bigbuf_, sizeof bigbuf_);
-  if (n >= 0) put_item(items_, TAG_CMDLINE, bigbuf_, (uint32_t)n);
-  snprintf(path, sizeof path, "/proc/%d/comm", tid);
-  n = read_file(path, strbuf_, 64);
-  if (n > 0) put_item(items_, TAG_COMM, strbuf_, (uint32_t)(strbuf_[n - 1] == '\n' ? n - 1 : n));
-  if (opts_.read_env) {
-    snprintf(path, sizeof path, "/proc/%d/environ", tid);
-    n = read_file(path, bigbuf_, sizeof bigbuf_);
-    if (n >= 0) put_item(items_, TAG_ENV, bigbuf_, (uint32_t)n);
-  }
-  add_creds(tid, items_);
 }
 
 void Loop::on_exec(int tid) {
@@ -860,15 +305,16 @@ void Loop::on_exec(int tid) {
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
   if (tid == main_pid_) read_errpipe();
 
-  process_items(tid);
+  items_.clear();
+  capture_.image_items(tid, items_);
   uint64_t args[6] = {former, 0, 0, 0, 0, 0};
-  emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
+  out_.emit(K_EXEC, tid, tid, -1, tid == main_pid_ ? (uint32_t)RF_MAIN : 0u, 0, args, &items_);
   if (t.want_exit && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
     // The exec event means the execve succeeded: its exit value is 0. Report
     // the exit now, exactly as the exit stop would have, and skip that stop
     // (one stop fewer per program launched; docs/BENCHMARKS.md). A failed
     // execve has no exec event and still gets its exit stop.
-    emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
+    out_.emit(K_SYSCALL, t.tgid, tid, t.nr, RF_HAS_RET, 0, t.args, &t.items, t.ts);
     t.want_exit = false;
   } else if (tr_.synth_exec_) {
     // execve is not in the filter (no rule can match a failed one): the
@@ -880,7 +326,7 @@ void Loop::on_exec(int tid) {
     int nr = SYS_execve;
     if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && (long)regs.orig_rax == SYS_execveat) nr = SYS_execveat;
     uint64_t none[6] = {0, 0, 0, 0, 0, 0};
-    emit(K_SYSCALL, t.tgid, tid, nr, RF_HAS_RET, 0, none, nullptr);
+    out_.emit(K_SYSCALL, t.tgid, tid, nr, RF_HAS_RET, 0, none, nullptr);
   }
   resume(tid, t, 0);
 }
@@ -899,7 +345,7 @@ void Loop::read_errpipe() {
       snprintf(text, sizeof text, "seccomp filter refused (%s): only process lifecycle is traced", strerror((int)msg[1]));
     else
       snprintf(text, sizeof text, "%s", strerror((int)msg[1]));
-    notice(msg[0], main_pid_, msg[1], text);
+    out_.notice(msg[0], main_pid_, msg[1], text);
   }
 }
 
@@ -956,13 +402,13 @@ void Loop::run_traced(int main_pid, int errfd) {
       int tgid = it != tasks_.end() ? it->second.tgid : tid;
       if (it != tasks_.end() && it->second.want_exit) {
         // died inside a traced syscall (exit_group from another thread, a signal)
-        emit(K_SYSCALL, tgid, tid, it->second.nr, 0, 0, it->second.args, &it->second.items, it->second.ts);
+        out_.emit(K_SYSCALL, tgid, tid, it->second.nr, 0, 0, it->second.args, &it->second.items, it->second.ts);
       }
       if (tid == main_pid) read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
       uint32_t flags = (tid == tgid ? (uint32_t)RF_LEADER : 0u) | (tid == main_pid ? (uint32_t)RF_MAIN : 0u);
       tr_.stats().exits.fetch_add(1, std::memory_order_relaxed);
-      emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
+      out_.emit(K_EXIT, tgid, tid, -1, flags, 0, args, nullptr);
       if (it != tasks_.end()) tasks_.erase(it);
       if (tid == main_pid) tr_.hooks_.main_exited(status);
       continue;
@@ -1025,7 +471,7 @@ void Loop::run_traced(int main_pid, int errfd) {
     // signal-delivery-stop: pass the signal on
     tr_.stats().signals.fetch_add(1, std::memory_order_relaxed);
     uint64_t args[6] = {(uint64_t)sig, 0, 0, 0, 0, 0};
-    emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
+    out_.emit(K_SIGNAL, t->tgid, tid, -1, 0, 0, args, nullptr);
     resume(tid, *t, sig);
   }
 }
@@ -1048,7 +494,7 @@ void Loop::run_untraced(int main_pid, int errfd) {
     if (pid == main_pid) {
       read_errpipe();
       uint64_t args[6] = {(uint64_t)(uint32_t)status, 0, 0, 0, 0, 0};
-      emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
+      out_.emit(K_EXIT, pid, pid, -1, RF_LEADER | RF_MAIN, 0, args, nullptr);
       tr_.hooks_.main_exited(status);
     } else {
       tr_.hooks_.reap(pid, status);
@@ -1087,12 +533,9 @@ bool Loop::on_entered_syscall(int tid, Task& t) {
 // exec had just been seen: an exec record (flagged RF_ENTERED, with its
 // parent inside the namespace) and a successful execve.
 void Loop::adopt_entered(const EnteredProc& p) {
-  // The workload's options but EXITKILL: without our filter an entered
-  // process loses nothing when the tracer goes, it just runs on untraced.
-  long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-           PTRACE_O_TRACESECCOMP;
+  // No EXITKILL (see kSeizeOptions).
   std::vector<int> tids;
-  int err = EnteredScanner::seize(p.pid, o, tids);
+  int err = EnteredScanner::seize(p.pid, kSeizeOptions, tids);
   if (err) {
     // Already ours: a new task of the workload whose fork event is still unread.
     if (err == EPERM && traced_by(p.pid, getpid())) return;
@@ -1100,7 +543,7 @@ void Loop::adopt_entered(const EnteredProc& p) {
     char text[256];
     snprintf(text, sizeof text, "process %d (%s) entered the container but cannot be traced (%s): it runs untraced", p.pid,
              p.comm.c_str(), strerror(err));
-    notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
+    out_.notice(N_ENTERED_UNTRACED, p.pid, (uint64_t)err, text);
     return;
   }
   for (int tid : tids) {
@@ -1109,18 +552,19 @@ void Loop::adopt_entered(const EnteredProc& p) {
     t.entered = true;
   }
   int parent = p.ppid == getpid() ? 0 : p.ppid;  // an orphan reparented to us: the supervisor is invisible
-  process_items(p.pid);
+  items_.clear();
+  capture_.image_items(p.pid, items_);
   uint64_t args[6] = {(uint64_t)p.pid, (uint64_t)parent, 0, 0, 0, 0};
-  emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
+  out_.emit(K_EXEC, p.pid, p.pid, -1, RF_ENTERED, 0, args, &items_);
   for (int tid : tids) {
     if (tid == p.pid) continue;
     uint64_t targs[6] = {(uint64_t)p.pid, 0, 0, 0, 0, 0};
-    emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
+    out_.emit(K_CLONE, p.pid, tid, -1, RF_THREAD, 0, targs, nullptr);
   }
   items_.clear();
-  add_proc_link(items_, TAG_ARG0, p.pid, "exe");
+  capture_.proc_link(items_, TAG_ARG0, p.pid, "exe");
   uint64_t none[6] = {0, 0, 0, 0, 0, 0};
-  emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
+  out_.emit(K_SYSCALL, p.pid, p.pid, SYS_execve, RF_HAS_RET | RF_ENTERED, 0, none, &items_);
   tr_.stats().execs.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -1149,87 +593,6 @@ void Loop::scan_entered() {
   }
 }
 
-namespace {
-
-struct ChildPlan {
-  std::vector<std::string> candidates;
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-  struct sock_fprog prog;
-  std::vector<sock_filter> filter;
-};
-
-// PATH search as execvp does it, but with the workload's PATH.
-std::vector<std::string> exec_candidates(const StartOptions& o) {
-  std::vector<std::string> out;
-  const std::string& file = o.argv[0];
-  if (file.empty()) return out;
-  if (file.find('/') != std::string::npos) {
-    out.push_back(file);
-    return out;
-  }
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (const auto& kv : o.envp)
-    if (kv.compare(0, 5, "PATH=") == 0) path = kv.substr(5);
-  size_t start = 0;
-  for (;;) {
-    size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (dir.empty()) dir = ".";
-    out.push_back(dir + "/" + file);
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return out;
-}
-
-// The workload's side of the fork: exactly the state the supervisor was
-// given (signal mask, ignored signals, fds, process group, terminal), plus
-// our seccomp filter. The supervisor's own fds are all close-on-exec.
-[[noreturn]] void child_main(ChildPlan& plan, const StartOptions& o, int syncfd, int errfd, bool want_filter) {
-  struct sigaction sa;
-  std::memset(&sa, 0, sizeof sa);
-  for (int s = 1; s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    sa.sa_handler = o.ignored[s] ? SIG_IGN : SIG_DFL;
-    sigaction(s, &sa, nullptr);
-  }
-  char c = 'U';
-  while (read(syncfd, &c, 1) < 0 && errno == EINTR) {
-  }
-  close(syncfd);
-  if (c == 'T' && want_filter) {
-    // Without CAP_SYS_ADMIN a filter needs NO_NEW_PRIVS, which also disables
-    // setuid bits in the workload: try without it first, as strace does.
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
-    if (r != 0 && errno == EACCES) {
-      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.prog);
-    }
-    if (r != 0) {
-      uint32_t msg[2] = {N_NO_SECCOMP, (uint32_t)errno};
-      ssize_t ignored = write(errfd, msg, sizeof msg);
-      (void)ignored;
-    }
-  }
-  sigprocmask(SIG_SETMASK, &o.mask, nullptr);
-  int err = ENOENT;
-  bool eacces = false;
-  for (auto& cand : plan.candidates) {
-    execve(cand.c_str(), plan.argv.data(), plan.envp.data());
-    err = errno;
-    if (err == EACCES) eacces = true;
-    if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
-  }
-  if (eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
-  uint32_t msg[2] = {N_EXEC_FAILED, (uint32_t)err};
-  ssize_t ignored = write(errfd, msg, sizeof msg);
-  (void)ignored;
-  _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-}
-
-}  // namespace
-
 Tracer::Tracer(Shared* shm, int doorbell_fd, Hooks& hooks)
     : shm_(shm), doorbell_(doorbell_fd), hooks_(hooks) {}
 
@@ -1240,69 +603,12 @@ StartResult Tracer::start(const StartOptions& opts) {
   for (const auto& sc : opts.syscalls)
     if (sc.nr == SYS_execve || sc.nr == SYS_execveat) synth_exec_ = false;
   syscall_by_nr(0);
-  ChildPlan plan;
-  plan.candidates = exec_candidates(opts_);
-  for (auto& a : opts_.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
-  plan.argv.push_back(nullptr);
-  for (auto& e : opts_.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
-  plan.envp.push_back(nullptr);
-  plan.filter = build_filter(opts_.syscalls);
-  plan.prog.len = (unsigned short)plan.filter.size();
-  plan.prog.filter = plan.filter.data();
-  bool want_filter = !opts_.syscalls.empty() && plan.filter.size() < 4096;
-
-  StartResult res;
-  int syncp[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(syncp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-    res.error = errno;
-    res.message = std::string("pipe: ") + strerror(errno);
-    return res;
-  }
-  if (opts_.cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(opts_.cpu, &set);
-    sched_setaffinity(0, sizeof set, &set);
-  }
-  int pid = fork();
-  if (pid == 0) {
-    close(syncp[1]);
-    close(errp[0]);
-    child_main(plan, opts_, syncp[0], errp[1], want_filter);
-  }
-  if (pid < 0) {
-    res.error = errno;
-    res.message = std::string("fork: ") + strerror(errno);
-    for (int fd : {syncp[0], syncp[1], errp[0], errp[1]}) close(fd);
-    return res;
-  }
-  close(syncp[0]);
-  close(errp[1]);
-  fcntl(errp[0], F_SETFL, O_NONBLOCK);
-  res.pid = pid;
-  if (opts_.trace) {
-    // EXITKILL: the workload's filter stops it for a tracer; without one
-    // (the supervisor gone) its traced syscalls would fail with ENOSYS.
-    long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-             PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP;
-    if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)o) == 0) {
-      res.traced = true;
-    } else {
-      res.message = std::string("ptrace not permitted (") + strerror(errno) +
-                    "): the workload runs untraced; grant SYS_PTRACE to the container";
-    }
-  } else {
-    res.message = "tracing disabled by configuration";
-  }
-  char c = res.traced ? 'T' : 'U';
-  ssize_t ignored = write(syncp[1], &c, 1);
-  (void)ignored;
-  close(syncp[1]);
-  main_pid_ = pid;
-  errfd_ = errp[0];
+  StartResult res = start_workload(opts_, &errfd_);
+  if (res.pid < 0) return res;
+  main_pid_ = res.pid;
   traced_ = res.traced;
   untraced_why_ = res.message;
-  shm_->workload_pid.store(pid);
+  shm_->workload_pid.store(res.pid);
   return res;
 }
 
@@ -1311,22 +617,24 @@ void Tracer::scan_entered() {
 }
 
 void Tracer::notice(uint32_t code, int pid, uint64_t arg1, const char* text) {
-  if (loop_) loop_->notice(code, pid, arg1, text);
+  if (out_) out_->notice(code, pid, arg1, text);
 }
 
 void Tracer::run() {
-  Loop loop(*this, opts_);
+  RecordWriter out(*ring_, doorbell_, stats(), opts_.backpressure, hooks_);
+  Loop loop(*this, opts_, out);
+  out_ = &out;
   loop_ = &loop;
-  if (!traced_) loop.notice(N_UNTRACED, main_pid_, 0, untraced_why_.c_str());
+  if (!traced_) out.notice(N_UNTRACED, main_pid_, 0, untraced_why_.c_str());
   if (traced_)
     loop.run_traced(main_pid_, errfd_);
   else
     loop.run_untraced(main_pid_, errfd_);
   loop_ = nullptr;
+  out_ = nullptr;
   close(errfd_);
   shm_->finished.store(1);
-  ssize_t ignored = write(doorbell_, "d", 1);
-  (void)ignored;
+  out.wake();
 }
 
 }  // namespace tracer

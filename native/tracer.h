@@ -1,9 +1,9 @@
 // The tracer: forks the workload with the state the supervisor inherited,
-// seizes it, installs the seccomp filter in the child, and runs the ptrace
-// loop on the calling thread (the supervisor's main thread: the only one that
-// issues ptrace requests and waits for tracees). Records go to the shared
-// ring (native/shared.h); the loop never waits for the analysis process
-// unless backpressure is on.
+// seizes it, installs the seccomp filter in the child (child.cc), and runs
+// the ptrace loop (tracer.cc) on the calling thread (the supervisor's main
+// thread: the only one that issues ptrace requests and waits for tracees).
+// Records go to the shared ring (native/shared.h, writer.cc); the loop never
+// waits for the analysis process unless backpressure is on.
 #pragma once
 #include <signal.h>
 
@@ -93,7 +93,8 @@ class Tracer {
   std::string untraced_why_;
   int exec_error_ = 0;
   bool synth_exec_ = false;  // execve not in the filter: the exec event makes its record
-  class Loop* loop_ = nullptr;
+  class Loop* loop_ = nullptr;          // while run() runs
+  class RecordWriter* out_ = nullptr;  // while run() runs
   friend class Loop;
 };
 

@@ -40,7 +40,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Programs run by the launcher; bin/instrument is the supervisor itself,
 // which runs lib/analysis.mjs (the bundle of `instrument`'s analysis).
 const PROGRAMS = ['logwriter', 'orchestrator', 'agentctl'];
-const SUPERVISOR_SOURCES = ['supervisor.cc', 'tracer.cc', 'entered.cc', 'seccomp.cc', 'syscalls.cc', 'prefilter.cc'];
+// The supervisor's sources: binding.gyp's `instrument` target, the one list
+// both builds compile (binding.gyp is plain JSON).
+const SUPERVISOR_SOURCES = JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8'))
+  .targets.find((t) => t.target_name === 'instrument').sources;
 const LOADER = 'ld-linux-x86-64.so.2';
 
 // The first lines of every bundle, after scripts/bundle.mjs's own: the
@@ -179,7 +182,7 @@ function buildSupervisor(cxx, bindir) {
     '-static', '-O2', '-s', '-std=c++17', '-fno-exceptions', '-pthread', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
     `-DAGENT_VERSION="${version}"`,
     '-o', join(bindir, 'instrument'),
-    ...SUPERVISOR_SOURCES.map((f) => join(ROOT, 'native', f)),
+    ...SUPERVISOR_SOURCES.map((f) => join(ROOT, f)),
   ]);
   chmodSync(join(bindir, 'instrument'), 0o755);
 }

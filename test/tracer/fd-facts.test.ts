@@ -1,5 +1,5 @@
 // Lazy fd state: the facts of an event's fd come from the kernel at the
-// event's own stop (native add_fd_facts, FdFacts items), and a relative
+// event's own stop (native/capture.cc fd_items, FdFacts items), and a relative
 // path's record carries the kernel's cwd, so the tracer need not stop on
 // close, accept, socket or chdir to keep a table.
 import { test } from 'uvu';
