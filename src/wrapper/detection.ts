@@ -22,7 +22,7 @@ import { syscallsWith } from '../model/syscalls.js';
 /**
  * Syscalls that only keep the fd table (the `fdTable` role of the syscall
  * table): an event's fd comes from the kernel at the event's own stop
- * instead (native add_fd_facts, FdFacts in the record), so they stop the
+ * instead (native/capture.cc fd_items, FdFacts in the record), so they stop the
  * workload only when a rule evaluates them, or when a rule reads the whole
  * table (fd.types, proc.fdopencount), which facts about one fd cannot give.
  */
