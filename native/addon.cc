@@ -266,6 +266,21 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   F(f, tracer::FdFacts, peer);
   f.Set("addrMax", (double)sizeof(tracer::FdFacts::local));
   o.Set("fdFacts", f);
+  Napi::Object x = Napi::Object::New(env);
+  x.Set("size", (double)sizeof(tracer::ExeStat));
+  F(x, tracer::ExeStat, ino);
+  x.Set("ctime", (double)offsetof(tracer::ExeStat, ctime_ns));
+  x.Set("mtime", (double)offsetof(tracer::ExeStat, mtime_ns));
+  F(x, tracer::ExeStat, mode);
+  F(x, tracer::ExeStat, uid);
+  F(x, tracer::ExeStat, gid);
+  F(x, tracer::ExeStat, flags);
+  Napi::Object xf = Napi::Object::New(env);
+  xf.Set("Overlay", (double)tracer::ES_OVERLAY);
+  xf.Set("SinceStart", (double)tracer::ES_SINCE_START);
+  xf.Set("ReadOnly", (double)tracer::ES_RDONLY);
+  x.Set("flagBits", xf);
+  o.Set("exeStat", x);
 #undef F
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("Syscall", (double)tracer::K_SYSCALL);
@@ -295,6 +310,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   tags.Set("Local", (double)tracer::TAG_LOCAL);
   tags.Set("Text", (double)tracer::TAG_TEXT);
   tags.Set("Comm", (double)tracer::TAG_COMM);
+  tags.Set("ExeStat", (double)tracer::TAG_EXE_STAT);
   tags.Set("Dir0", (double)tracer::TAG_DIR0);
   tags.Set("Fd0", (double)tracer::TAG_FD0);
   o.Set("tags", tags);

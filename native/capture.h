@@ -25,7 +25,7 @@ struct EntryPath {
 
 class Capture {
  public:
-  Capture(Stats& stats, bool read_env) : stats_(stats), read_env_(read_env) {}
+  Capture(Stats& stats, bool read_env);
   // The items of a syscall's entry: the strings and structs its pointers
   // name, the cwd a relative path starts from, a dirfd's target.
   EntryPath entry_items(int pid, const SyscallDef* def, const uint64_t* args, std::vector<uint8_t>& items);
@@ -47,11 +47,13 @@ class Capture {
   void add_msg_name(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr);
   void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
   void add_creds(int tid, std::vector<uint8_t>& items);
+  void add_exe_stat(int tid, std::vector<uint8_t>& items);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
   uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 
   Stats& stats_;
   bool read_env_;
+  int64_t start_ns_;  // when the tracer started: an executable changed since was written by this run (ES_SINCE_START)
   char path_[8192];   // the last path argument read (EntryPath)
   char buf_[65536];   // everything else: /proc files and links, FdFacts and its link
   std::unordered_map<uint64_t, uint32_t> roles_;  // socket inode -> FdRole, decided once per connection

@@ -42,6 +42,7 @@ enum ItemTag : uint16_t {
   TAG_LOCAL = 25,    // local sockaddr of the fd (getsockname), connect/accept
   TAG_TEXT = 26,     // K_NOTICE text
   TAG_COMM = 27,     // /proc/PID/comm
+  TAG_EXE_STAT = 28, // struct ExeStat: the executable's inode, an exec's image
   TAG_DIR0 = 40,     // TAG_DIR0 + i: readlink /proc/PID/fd/N of a dirfd argument i (A_DIRFD)
   TAG_FD0 = 48,      // TAG_FD0 + i: struct FdFacts + readlink target of the fd in argument i (A_FD)
 };
@@ -93,6 +94,25 @@ struct FdFacts {
   uint8_t peer[128];
 };
 static_assert(sizeof(FdFacts) == 296, "FdFacts layout");
+// The executable of an exec's image (stat and statfs of /proc/PID/exe at the
+// exec event): Falco's exe_ino*, and the facts behind proc.is_exe_writable
+// and proc.is_exe_upper_layer.
+struct ExeStat {
+  uint64_t ino;
+  int64_t ctime_ns;  // CLOCK_REALTIME
+  int64_t mtime_ns;
+  uint32_t mode;     // st_mode
+  uint32_t uid;      // owner
+  uint32_t gid;
+  uint32_t flags;    // ExeStatFlag
+};
+static_assert(sizeof(ExeStat) == 40, "ExeStat layout");
+enum ExeStatFlag : uint32_t {
+  ES_OVERLAY = 1,      // on an overlayfs (the container's root, or another overlay mount)
+  ES_SINCE_START = 2,  // its inode changed (ctime) after the supervisor started: written, or copied up, by this run
+  ES_RDONLY = 4,       // on a read-only mount
+};
+
 enum FdRole : uint32_t { FR_UNKNOWN = 0, FR_SERVER = 1, FR_CLIENT = 2 };
 
 enum NoticeCode : uint32_t {

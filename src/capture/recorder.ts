@@ -48,7 +48,7 @@ export interface Capture {
 const OPEN_FAMILY = new Set(syscallsWith('open'));
 const CLONE_FAMILY = new Set(syscallsWith('clone'));
 const EXEC_FAMILY = new Set(syscallsWith('exec'));
-const PROCESS_PARAMS = new Set(['exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'env', 'tty', 'pgid', 'loginuid', 'uid', 'gid', 'vtid', 'vpid']);
+const PROCESS_PARAMS = new Set(['exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'env', 'tty', 'pgid', 'loginuid', 'uid', 'gid', 'vtid', 'vpid', 'exe_ino', 'exe_ino_ctime', 'exe_ino_mtime', 'cap_inheritable', 'cap_permitted', 'cap_effective']);
 const PPME_PROCEXIT_1_E = 186;
 const PPME_CONTAINER_JSON_E = 272;
 
@@ -61,7 +61,7 @@ function endpointOf(text: unknown): Endpoint | undefined {
 }
 
 /** The value of one process parameter (execve/clone exit) from the state. */
-function processParam(name: string, p: ProcessInfo, tid: number): number | string | Buffer | undefined {
+function processParam(name: string, p: ProcessInfo, tid: number): number | bigint | string | Buffer | undefined {
   switch (name) {
     case 'exe': return p.exe;
     case 'args': return joinList(p.args);
@@ -79,6 +79,12 @@ function processParam(name: string, p: ProcessInfo, tid: number): number | strin
     case 'gid': return p.gid;
     case 'vtid': return tid === p.pid ? p.vpid : tid;
     case 'vpid': return p.vpid;
+    case 'exe_ino': return BigInt(p.exeIno ?? 0);
+    case 'exe_ino_ctime': return p.exeInoCtime ?? 0n;
+    case 'exe_ino_mtime': return p.exeInoMtime ?? 0n;
+    case 'cap_inheritable': return p.capInheritable;
+    case 'cap_permitted': return p.capPermitted;
+    case 'cap_effective': return p.capEffective;
     default: return undefined;
   }
 }

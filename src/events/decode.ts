@@ -3,7 +3,7 @@
 // register order, and the result), and what an exec record tells of the new
 // image. Pure mapping: which process acted, which fd an event refers to and
 // how the tables change is the state's business (src/state/builder.ts).
-import { ItemTag, RecordFlag, itemCreds, itemList, itemString, type Creds, type TraceRecord } from '../tracer/index.js';
+import { ItemTag, RecordFlag, itemCreds, itemExeStat, itemList, itemString, type Creds, type ExeStat, type TraceRecord } from '../tracer/index.js';
 import type { SyscallEvent } from './model.js';
 import { parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
 import { captureIndex, registerParams, syscallsWith, type ArgCapture } from '../model/syscalls.js';
@@ -16,6 +16,7 @@ export interface ExecFacts {
   cwd?: string;
   env?: string[];
   creds?: Creds;
+  exe?: ExeStat;
 }
 
 /** What an exec record tells of the new image. */
@@ -27,6 +28,7 @@ export function execFacts(rec: TraceRecord): ExecFacts {
     cwd: itemString(rec, ItemTag.Cwd),
     env: itemList(rec, ItemTag.Env),
     creds: itemCreds(rec),
+    exe: itemExeStat(rec),
   };
 }
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { ContainerInfo, FdInfo, ProcessInfo } from '../events/model.js';
 import type { ExecFacts } from '../events/decode.js';
-import type { Creds } from '../tracer/index.js';
+import type { Creds, ExeStat } from '../tracer/index.js';
 import * as fds from './fds.js';
 import type { UserDb } from './users.js';
 
@@ -113,6 +113,7 @@ export class ProcessTable {
     if (facts.cwd !== undefined) p.cwd = facts.cwd;
     if (facts.env !== undefined) p.env = facts.env;
     if (facts.creds) this.applyCreds(p, facts.creds);
+    if (facts.exe) exeFacts(p, facts.exe, facts.creds);
     fds.exec(p);
     return p;
   }
@@ -279,6 +280,30 @@ export class ProcessTable {
     this.setExe(p, exepath);
     return p;
   }
+}
+
+const CAP_DAC_OVERRIDE = 1n;
+
+/**
+ * What the exec's executable says of the image: Falco's exe_ino* fields,
+ * is_exe_writable (the kernel's permission check for writing, with the
+ * process's credentials; its supplementary groups are not known, so the
+ * owner, the primary group or others decide) and is_exe_upper_layer. The
+ * latter is "in the overlay's upper layer": on the container's fresh
+ * overlay that is a file this run wrote or changed (copy-up), which the
+ * tracer tells by an inode changed since it started.
+ */
+function exeFacts(p: ProcessInfo, x: ExeStat, c: Creds | undefined): void {
+  p.exeIno = Number(x.ino);
+  p.exeInoCtime = x.ctime;
+  p.exeInoMtime = x.mtime;
+  p.exeUpperLayer = x.overlay && x.sinceStart;
+  const fsuid = c?.fsuid ?? p.euid;
+  const fsgid = c?.fsgid ?? p.egid;
+  const capEff = c?.capEff ?? p.capEffective;
+  p.exeWritable =
+    !x.readOnly &&
+    (((capEff >> CAP_DAC_OVERRIDE) & 1n) === 1n || (x.mode & (x.uid === fsuid ? 0o200 : x.gid === fsgid ? 0o020 : 0o002)) !== 0);
 }
 
 function safeReaddir(dir: string): string[] {

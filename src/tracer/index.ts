@@ -9,8 +9,8 @@ import { loadAddon, type NativePathPattern, type NativeStats } from './native.js
 import { decodeRecords, type TraceRecord } from './records.js';
 import { encodeFilter, encodePlan, fitted, type TracePlan } from './plan.js';
 
-export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds, itemFdFacts } from './records.js';
-export type { TraceRecord, Creds, FdFacts } from './records.js';
+export { RecordKind, RecordFlag, ItemTag, NoticeCode, itemString, itemList, itemCreds, itemExeStat, itemFdFacts } from './records.js';
+export type { TraceRecord, Creds, ExeStat, FdFacts } from './records.js';
 export type { NativeStats, NativePathPattern } from './native.js';
 export type { TracePlan } from './plan.js';
 export { encodePlan } from './plan.js';

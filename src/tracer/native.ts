@@ -72,7 +72,7 @@ export interface NativeAddon {
   secretEnvVars(): string[];
   filterProgram(set: { name: string; exit: boolean }[]): [number, number, number, number][];
   /** native/record.h as numbers: RecHdr and Creds offsets, record kinds, flags, item tags, notice codes. */
-  layout(): { hdr: Record<string, number>; creds: Record<string, number>; fdFacts: Record<string, number>; kinds: Record<string, number>; flags: Record<string, number>; tags: Record<string, number>; notices: Record<string, number> };
+  layout(): { hdr: Record<string, number>; creds: Record<string, number>; fdFacts: Record<string, number>; exeStat: Record<string, number | Record<string, number>>; kinds: Record<string, number>; flags: Record<string, number>; tags: Record<string, number>; notices: Record<string, number> };
 }
 
 let addon: NativeAddon | undefined;

@@ -30,6 +30,8 @@ export const ItemTag = {
   Local: 25,
   Text: 26,
   Comm: 27,
+  /** An exec's executable: its inode facts (ExeStat). */
+  ExeStat: 28,
   /** Dir0 + i: the path of dirfd argument i, from /proc (not for AT_FDCWD). */
   Dir0: 40,
   /** Fd0 + i: what the kernel says of the fd in argument i at the record's stop (FdFacts). */
@@ -118,6 +120,47 @@ export interface FdFacts {
 
 /** Byte offsets of native/record.h's FdFacts (the readlink target follows it; checked like LAYOUT). */
 export const FD_FACTS_LAYOUT = { size: 296, fd: 0, mode: 4, flags: 8, domain: 12, sotype: 16, proto: 20, ino: 24, localLen: 32, peerLen: 34, role: 36, local: 40, peer: 168, addrMax: 128 } as const;
+
+/** native/record.h ExeStat: the executable of an exec's image, from stat/statfs of /proc/PID/exe at the exec event. */
+export interface ExeStat {
+  ino: bigint;
+  /** ns since the epoch */
+  ctime: bigint;
+  mtime: bigint;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** on an overlayfs */
+  overlay: boolean;
+  /** its inode changed after the supervisor started: this run wrote it (or copied it up) */
+  sinceStart: boolean;
+  /** on a read-only mount */
+  readOnly: boolean;
+}
+
+/** Byte offsets of native/record.h's ExeStat and its flag bits (checked like LAYOUT). */
+export const EXE_STAT_LAYOUT = {
+  size: 40, ino: 0, ctime: 8, mtime: 16, mode: 24, uid: 28, gid: 32, flags: 36,
+  flagBits: { Overlay: 1, SinceStart: 2, ReadOnly: 4 },
+} as const;
+
+export function itemExeStat(rec: TraceRecord): ExeStat | undefined {
+  const X = EXE_STAT_LAYOUT;
+  const b = rec.items.get(ItemTag.ExeStat);
+  if (b === undefined || b.length < X.size) return undefined;
+  const flags = b.readUInt32LE(X.flags);
+  return {
+    ino: b.readBigUInt64LE(X.ino),
+    ctime: b.readBigInt64LE(X.ctime),
+    mtime: b.readBigInt64LE(X.mtime),
+    mode: b.readUInt32LE(X.mode),
+    uid: b.readUInt32LE(X.uid),
+    gid: b.readUInt32LE(X.gid),
+    overlay: (flags & X.flagBits.Overlay) !== 0,
+    sinceStart: (flags & X.flagBits.SinceStart) !== 0,
+    readOnly: (flags & X.flagBits.ReadOnly) !== 0,
+  };
+}
 
 export function itemFdFacts(rec: TraceRecord, tag: number): FdFacts | undefined {
   const F = FD_FACTS_LAYOUT;

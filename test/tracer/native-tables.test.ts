@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadAddon } from '../../src/tracer/native.js';
 import { SECRET_ENV_VARS } from '../../src/config/index.js';
-import { FD_FACTS_LAYOUT, ItemTag, LAYOUT, NoticeCode, RecordFlag } from '../../src/tracer/records.js';
+import { EXE_STAT_LAYOUT, FD_FACTS_LAYOUT, ItemTag, LAYOUT, NoticeCode, RecordFlag } from '../../src/tracer/records.js';
 import { RecordKind } from '../../src/tracer/index.js';
 
 test('the secret variables the supervisor keeps from the workload are those the configuration treats as secret', () => {
@@ -16,6 +16,7 @@ test('the record layout the decoder reads is native/record.h\'s: offsets, sizes,
   assert.equal({ ...LAYOUT.hdr }, n.hdr);
   assert.equal({ ...LAYOUT.creds }, n.creds);
   assert.equal({ ...FD_FACTS_LAYOUT }, n.fdFacts);
+  assert.equal({ ...EXE_STAT_LAYOUT, flagBits: { ...EXE_STAT_LAYOUT.flagBits } }, n.exeStat);
   assert.equal({ ...RecordFlag }, n.flags);
   assert.equal({ ...ItemTag }, n.tags);
   assert.equal({ ...NoticeCode }, n.notices);
