@@ -156,7 +156,8 @@ export class ProcessTable {
     p.sid = c.sid;
     p.vpgid = c.pgid;
     p.tty = c.tty;
-    if (c.startTicks > 0n && this.boot > 0n) p.startTs = this.boot + (c.startTicks * 1_000_000_000n) / BigInt(CLK_TCK);
+    // the clone record's time when we saw the fork (ns); /proc's start time is in clock ticks from a boot time in whole seconds
+    if (p.startTs === 0n && c.startTicks > 0n && this.boot > 0n) p.startTs = this.boot + (c.startTicks * 1_000_000_000n) / BigInt(CLK_TCK);
   }
 
   private setExe(p: ProcessInfo, target: string): void {

@@ -18,18 +18,16 @@ const RULES = `
   priority: DEBUG
 `;
 
-test('on an overlay: a binary the run wrote is in the upper layer (the default rule fires), the image\'s is not; writable as the kernel would allow', async () => {
+/** A fresh overlay (lower: `image`, copied before the agent starts) mounted in a new mount namespace, and bin/instrument running `workload` there. */
+async function onOverlay(image: Record<string, string>, rulesFiles: string[], workload: (m: string, dir: string) => string) {
   const dir = tmp('exe-');
   for (const d of ['l', 'u', 'w', 'm']) mkdirSync(join(dir, d));
-  const TRUE = '/usr/bin/true';
-  copyFileSync(TRUE, join(dir, 'l', 'imagebin')); // the image: there before the agent starts
-  const rules = join(dir, 'exe.yaml');
-  writeFileSync(rules, RULES);
+  for (const [name, from] of Object.entries(image)) copyFileSync(from, join(dir, 'l', name));
   const alerts = join(dir, 'alerts.jsonl');
   const m = join(dir, 'm');
   const script = [
     `mount -t overlay overlay -o lowerdir=${dir}/l,upperdir=${dir}/u,workdir=${dir}/w ${m}`,
-    `exec ${INSTRUMENT} sh -c '${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped; cp ${TRUE} ${dir}/plain && ${dir}/plain; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/imagebin'`,
+    `exec ${INSTRUMENT} sh -c '${workload(m, dir)}'`,
   ].join(' && ');
   const r = await execa('unshare', ['-m', 'sh', '-c', script], {
     reject: false,
@@ -37,11 +35,21 @@ test('on an overlay: a binary the run wrote is in the upper layer (the default r
     timeout: 60_000,
     env: testEnv({
       SYSDIG_LOGGING: 'error',
-      SYSDIG_EXTRA_ARGS: `--rules-file ${join(ROOT, 'rules', 'default.yaml')} --rules-file ${rules} --alerts-file ${alerts}`,
+      SYSDIG_EXTRA_ARGS: `${rulesFiles.map((f) => `--rules-file ${f}`).join(' ')} --alerts-file ${alerts}`,
     }),
   });
   assert.is(r.exitCode, 0, r.stderr);
-  const all = readAlerts(alerts);
+  return { dir, m, alerts: readAlerts(alerts) };
+}
+
+const TRUE = '/usr/bin/true';
+
+test('on an overlay: a binary the run wrote is in the upper layer (the default rule fires), the image\'s is not; writable as the kernel would allow', async () => {
+  const rules = join(tmp('exe-rules-'), 'exe.yaml');
+  writeFileSync(rules, RULES);
+  const { dir, m, alerts: all } = await onOverlay({ imagebin: TRUE }, [join(ROOT, 'rules', 'default.yaml'), rules], (m, dir) =>
+    `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped; cp ${TRUE} ${dir}/plain && ${dir}/plain; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/imagebin`,
+  );
   const facts = all.filter((a) => a.rule === 'Test exe facts').map((a) => a.output_fields);
   const of = (path: string, uid = 0) => facts.find((f) => f['proc.exepath'] === path && f['user.uid'] === uid);
   const image = of(`${m}/imagebin`);
@@ -57,6 +65,17 @@ test('on an overlay: a binary the run wrote is in the upper layer (the default r
   const fired = all.filter((a) => a.rule === 'Fargate new binary executed');
   assert.equal(fired.map((a) => a.output_fields['proc.exepath']), [`${m}/dropped`]);
   assert.is(fired[0]!.priority, 'Critical');
+});
+
+test('upstream "Drop and execute new binary in container" fires on a dropped binary, with the exe flags and inode times in its output', async () => {
+  const { m, alerts } = await onOverlay({ imagebin: TRUE }, [join(ROOT, 'rules', 'upstream', 'falco_rules.yaml')], (m) => `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped`);
+  const fired = alerts.filter((a) => a.rule === 'Drop and execute new binary in container');
+  assert.equal(fired.map((a) => a.output_fields['proc.exepath']), [`${m}/dropped`]);
+  const f = fired[0]!.output_fields;
+  assert.match(String(f['evt.arg.flags']), /EXE_UPPER_LAYER/);
+  assert.ok(Number(f['proc.exe_ino.ctime']) > 0 && Number(f['proc.exe_ino.mtime']) > 0, JSON.stringify(f));
+  // written, then run: the process started after the file's last change (its fork's time, not /proc's second-grained one)
+  assert.ok(Number(f['proc.exe_ino.ctime_duration_proc_start']) > 0, JSON.stringify(f));
 });
 
 test.run();
