@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "prefilter.h"
 #include "record.h"
 #include "seccomp.h"
 #include "secrets.h"
@@ -281,6 +282,12 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   xf.Set("ReadOnly", (double)tracer::ES_RDONLY);
   x.Set("flagBits", xf);
   o.Set("exeStat", x);
+  Napi::Object pk = Napi::Object::New(env);
+  pk.Set("exact", (double)tracer::PK_EXACT);
+  pk.Set("prefix", (double)tracer::PK_PREFIX);
+  pk.Set("suffix", (double)tracer::PK_SUFFIX);
+  pk.Set("contains", (double)tracer::PK_CONTAINS);
+  o.Set("patternKinds", pk);
 #undef F
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("Syscall", (double)tracer::K_SYSCALL);

@@ -6,6 +6,7 @@
 // record where the gap is).
 import { readFileSync } from 'node:fs';
 import { loadAddon, type NativePathPattern, type NativeStats } from './native.js';
+export { PatternKind } from './native.js';
 import { decodeRecords, type TraceRecord } from './records.js';
 import { encodeFilter, encodePlan, fitted, type TracePlan } from './plan.js';
 

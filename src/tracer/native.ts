@@ -6,9 +6,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ArgCapture } from '../model/syscalls.js';
 
-/** kind: 0 exact, 1 prefix, 2 suffix, 3 contains (native/prefilter.h PatternKind). */
+/** native/prefilter.h PatternKind: how an open pre-filter pattern matches a path. */
+export const PatternKind = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
+
 export interface NativePathPattern {
-  kind: 0 | 1 | 2 | 3;
+  kind: (typeof PatternKind)[keyof typeof PatternKind];
   value: string;
   /** Matches only opens for writing (O_WRONLY, O_RDWR, creat). */
   write?: boolean;
@@ -72,7 +74,7 @@ export interface NativeAddon {
   secretEnvVars(): string[];
   filterProgram(set: { name: string; exit: boolean }[]): [number, number, number, number][];
   /** native/record.h as numbers: RecHdr and Creds offsets, record kinds, flags, item tags, notice codes. */
-  layout(): { hdr: Record<string, number>; creds: Record<string, number>; fdFacts: Record<string, number>; exeStat: Record<string, number | Record<string, number>>; kinds: Record<string, number>; flags: Record<string, number>; tags: Record<string, number>; notices: Record<string, number> };
+  layout(): { hdr: Record<string, number>; creds: Record<string, number>; fdFacts: Record<string, number>; exeStat: Record<string, number | Record<string, number>>; patternKinds: Record<string, number>; kinds: Record<string, number>; flags: Record<string, number>; tags: Record<string, number>; notices: Record<string, number> };
 }
 
 let addon: NativeAddon | undefined;

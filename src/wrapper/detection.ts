@@ -2,7 +2,7 @@
 // rules -> alerts -> sinks. Also the debug view: at trace level, one log line
 // per event with the fields the rules saw.
 import { hostname as osHostname } from 'node:os';
-import { knownSyscalls, RecordKind, RecordFlag, type NativePathPattern, type TraceRecord, type SupervisorLink, type TracePlan } from '../tracer/index.js';
+import { knownSyscalls, PatternKind, RecordKind, RecordFlag, type NativePathPattern, type TraceRecord, type SupervisorLink, type TracePlan } from '../tracer/index.js';
 import { execEntryNeeded, openPathFilter } from '../rules/prefilter.js';
 import { EventBuilder } from '../state/builder.js';
 import { ProcessTable } from '../state/processes.js';
@@ -139,8 +139,6 @@ export interface Detection extends Pipeline {
   readonly state: ProcessTable;
 }
 
-const KIND_CODE = { exact: 0, prefix: 1, suffix: 2, contains: 3 } as const;
-
 /**
  * The open pre-filter for the native side (src/rules/prefilter.ts), or null
  * (every open stops twice): with no rules nothing can match; at trace level
@@ -151,7 +149,7 @@ function nativePathFilter(rs: Ruleset | undefined, everyOpen: boolean): { patter
   if (everyOpen) return { patterns: null };
   if (rs === undefined) return { patterns: [] };
   const f = openPathFilter(rs.rules);
-  return { patterns: f.patterns?.map((p) => ({ kind: KIND_CODE[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
+  return { patterns: f.patterns?.map((p) => ({ kind: PatternKind[p.kind], value: p.value, ...(p.write ? { write: true } : {}) })) ?? null, disabledBy: f.disabledBy };
 }
 
 /** Options of the tracer's plan that come from the configuration, not the rules. */

@@ -2,7 +2,7 @@
 // once: they must agree.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadAddon } from '../../src/tracer/native.js';
+import { loadAddon, PatternKind } from '../../src/tracer/native.js';
 import { SECRET_ENV_VARS } from '../../src/config/index.js';
 import { EXE_STAT_LAYOUT, FD_FACTS_LAYOUT, ItemTag, LAYOUT, NoticeCode, RecordFlag } from '../../src/tracer/records.js';
 import { RecordKind } from '../../src/tracer/index.js';
@@ -20,6 +20,7 @@ test('the record layout the decoder reads is native/record.h\'s: offsets, sizes,
   assert.equal({ ...RecordFlag }, n.flags);
   assert.equal({ ...ItemTag }, n.tags);
   assert.equal({ ...NoticeCode }, n.notices);
+  assert.equal({ ...PatternKind }, n.patternKinds);
   const kinds = { Syscall: RecordKind.Syscall, Clone: RecordKind.Clone, Exec: RecordKind.Exec, Exit: RecordKind.Exit, Lost: RecordKind.Lost, Notice: RecordKind.Notice, Signal: RecordKind.Signal };
   assert.equal(kinds, n.kinds);
 });
