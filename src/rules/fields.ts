@@ -4,6 +4,7 @@
 // return undefined when Falco would print `<NA>`; they never throw on
 // missing state. Fields with `list: true` return an array of values.
 
+import { posix } from 'node:path';
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
 import { paramSchema, renderArg, renderRes, syscallSchema } from '../events/schema.js';
 import { globToRegExp } from './glob.js';
@@ -309,13 +310,45 @@ const argText = (e: SyscallEvent, name: string | undefined): string | undefined 
 def('evt.abspath', 'string', 'absolute path from dirfd and name (unlinkat, mkdirat, ...)', (e) => argText(e, ABS_ONE[e.type]));
 def('evt.abspath.src', 'string', 'absolute source path (renameat, linkat, symlinkat)', (e) => argText(e, ABS_SRC[e.type]));
 def('evt.abspath.dst', 'string', 'absolute destination path (renameat, linkat, symlinkat)', (e) => argText(e, ABS_DST[e.type]));
-def('fs.path.name', 'string', 'path of the file a filesystem call acts on', (e) =>
-  OPEN_TYPES.has(e.type) ? e.fd?.name : argText(e, ABS_ONE[e.type]) ?? argText(e, ABS_DST[e.type]));
-def('fs.path.nameraw', 'string', 'path as the call gave it', (e) => (OPEN_TYPES.has(e.type) ? argText(e, 'name') : argText(e, ABS_ONE[e.type]) ?? argText(e, ABS_DST[e.type])));
-def('fs.path.source', 'string', 'source path of a rename, link or symlink', (e) => argText(e, ABS_SRC[e.type]));
-def('fs.path.sourceraw', 'string', 'source path as the call gave it', (e) => argText(e, ABS_SRC[e.type]));
-def('fs.path.target', 'string', 'target path of a rename, link or symlink', (e) => argText(e, ABS_DST[e.type]));
-def('fs.path.targetraw', 'string', 'target path as the call gave it', (e) => argText(e, ABS_DST[e.type]));
+/**
+ * libsinsp's fs.path.* (sinsp_filter_check_fspath): per event type, the
+ * parameter each field reads ('fd': the event's fd.name); <NA> unless the
+ * call succeeded (an open's fd, else res = 0). Link's source is the new
+ * name and its target the existing file; a symlink's source is the link and
+ * its target what it points to; a mount's source is the device.
+ */
+const FS_PATH: Record<string, { name?: string; source?: string; target?: string }> = {
+  open: { name: 'name' }, openat: { name: 'name' }, openat2: { name: 'name' },
+  mkdir: { name: 'path' }, mkdirat: { name: 'path' }, rmdir: { name: 'path' }, unlink: { name: 'path' }, unlinkat: { name: 'name' },
+  chmod: { name: 'filename' }, fchmodat: { name: 'filename' }, fchmod: { name: 'fd' }, umount2: { name: 'name' },
+  rename: { source: 'oldpath', target: 'newpath' }, renameat: { source: 'oldpath', target: 'newpath' }, renameat2: { source: 'oldpath', target: 'newpath' },
+  link: { source: 'newpath', target: 'oldpath' }, linkat: { source: 'newpath', target: 'oldpath' },
+  symlink: { source: 'linkpath', target: 'target' }, symlinkat: { source: 'linkpath', target: 'target' },
+  mount: { source: 'dev', target: 'dir' },
+};
+/**
+ * The raw value: as the call gave it (the *at calls' paths are already
+ * resolved against their dirfd by the builder, so raw and resolved agree).
+ * Resolved: an open's fd.name (its dirfd applied; libsinsp joins the cwd
+ * whatever the dirfd), else the cwd joined to a relative path, normalised.
+ */
+function fsPath(e: SyscallEvent, role: 'name' | 'source' | 'target', raw: boolean): string | undefined {
+  const param = FS_PATH[e.type]?.[role];
+  if (param === undefined) return undefined;
+  const ok = OPEN_TYPES.has(e.type) ? e.res >= 0 : e.res === 0;
+  if (!ok) return undefined;
+  if (param === 'fd') return e.fd?.name;
+  if (!raw && OPEN_TYPES.has(e.type)) return e.fd?.name;
+  const v = argText(e, param);
+  if (v === undefined || raw) return v;
+  return posix.isAbsolute(v) ? posix.normalize(v) : posix.join(e.proc.cwd, v);
+}
+def('fs.path.name', 'string', 'path of the file a filesystem call acts on', (e) => fsPath(e, 'name', false));
+def('fs.path.nameraw', 'string', 'path as the call gave it', (e) => fsPath(e, 'name', true));
+def('fs.path.source', 'string', 'source path of a rename, link, symlink or mount', (e) => fsPath(e, 'source', false));
+def('fs.path.sourceraw', 'string', 'source path as the call gave it', (e) => fsPath(e, 'source', true));
+def('fs.path.target', 'string', 'target path of a rename, link, symlink or mount', (e) => fsPath(e, 'target', false));
+def('fs.path.targetraw', 'string', 'target path as the call gave it', (e) => fsPath(e, 'target', true));
 def('evt.type', 'string', 'event type (syscall name)', (e) => e.type);
 def('evt.dir', 'string', 'direction; always < (exit) in merged events', () => '<');
 def('evt.cpu', 'int', 'cpu number', () => 0);

@@ -200,6 +200,26 @@ test('fs.path.name: the path unlink, unlinkat, mkdir, rmdir and chmod act on (un
   }
 });
 
+test('fs.path.*: libsinsp\'s parameters per call (link: source is the new name; symlink: source is the link), <NA> unless it succeeded, relative paths joined to the cwd', () => {
+  const fs = (type: string, args: SyscallEvent['args'], res = 0) => {
+    const e = event(type, proc({ cwd: '/app' }), { res, args: { res, ...args } });
+    return ['fs.path.name', 'fs.path.nameraw', 'fs.path.source', 'fs.path.sourceraw', 'fs.path.target', 'fs.path.targetraw'].map((f) => fieldValue(f, e));
+  };
+  assert.equal(fs('link', { oldpath: '/etc/passwd', newpath: 'p' }), [null, null, '/app/p', 'p', '/etc/passwd', '/etc/passwd']);
+  assert.equal(fs('linkat', { oldpath: '/etc/passwd', newpath: '/tmp/p' }), [null, null, '/tmp/p', '/tmp/p', '/etc/passwd', '/etc/passwd']);
+  assert.equal(fs('symlink', { target: '/etc/shadow', linkpath: 'x/../s' }), [null, null, '/app/s', 'x/../s', '/etc/shadow', '/etc/shadow']);
+  assert.equal(fs('rename', { oldpath: 'a', newpath: '/b' }), [null, null, '/app/a', 'a', '/b', '/b']);
+  assert.equal(fs('mount', { dev: '/dev/sda1', dir: '/mnt' }), [null, null, '/dev/sda1', '/dev/sda1', '/mnt', '/mnt']);
+  assert.equal(fs('umount2', { name: '/mnt' }).slice(0, 2), ['/mnt', '/mnt']);
+  assert.equal(fs('mkdir', { path: 'data' }).slice(0, 2), ['/app/data', 'data']);
+  assert.equal(fs('unlink', { path: '/tmp/x' }, -2), [null, null, null, null, null, null], 'a failed call: <NA>');
+  const fchmod = event('fchmod', proc(), { res: 0, args: { res: 0, fd: 3 }, fd: { num: 3, type: 'file', name: '/srv/key' } });
+  assert.is(fieldValue('fs.path.name', fchmod), '/srv/key', 'fchmod: its fd\'s name');
+  const open = openat(proc({ cwd: '/app' }), 'conf.yaml');
+  assert.equal([fieldValue('fs.path.name', open), fieldValue('fs.path.nameraw', open)], [open.fd!.name, 'conf.yaml']);
+  assert.is(fieldValue('fs.path.name', openat(proc(), '/nope', 0, -2)), null, 'a failed open: <NA>');
+});
+
 test('process, user, fd and container fields', () => {
   const p = procChain('cat', ['bash'], { args: ['-n', 'x y'], env: ['HOME=/root', 'A=b'], capEffective: (1n << 21n) | 1n });
   const e = openat(p, '/etc/ssl/certs/a.pem');
