@@ -28,8 +28,11 @@ int64_t ns_of(const struct timespec& t) { return (int64_t)t.tv_sec * 1000000000 
 }  // namespace
 
 Capture::Capture(Stats& stats, bool read_env) : stats_(stats), read_env_(read_env) {
+  // the clock the kernel stamps inode times with (coarse: up to a tick
+  // behind CLOCK_REALTIME), so a file written right after start is not
+  // taken for an older one
   struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
   start_ns_ = ns_of(now);
 }
 
