@@ -3,7 +3,7 @@
 // PPM flag translations. Shared by the writer (capture) and the reader
 // (replay). Layouts are documented in docs/capture.md; all integers are
 // little-endian and packed.
-import { EVENT_ROWS } from './event-table.js';
+import { EVENT_ROWS } from '../events/event-table.js';
 
 export const BLOCK = {
   SHB: 0x0a0d0d0a,

@@ -6,6 +6,7 @@
 
 import { posix } from 'node:path';
 import type { FdInfo, ProcessInfo, SyscallEvent } from '../events/model.js';
+import { eventCategory } from '../events/category.js';
 import { paramSchema, renderArg, renderRes, syscallSchema } from '../events/schema.js';
 import { globToRegExp } from './glob.js';
 import { opensWithFlags, syscallsWith } from '../model/syscalls.js';
@@ -155,7 +156,7 @@ function flagsOf(e: SyscallEvent): number | undefined {
   return typeof f === 'number' ? f : undefined;
 }
 
-/** Falco's open family for fs.path.* and evt.category (opensWithFlags in the syscall table: not creat). */
+/** Falco's open family for fs.path.* (opensWithFlags in the syscall table: not creat). */
 const OPEN_TYPES = new Set(opensWithFlags());
 /**
  * evt.is_open_* read the flags of every open (`open` role), creat's too: its
@@ -369,7 +370,7 @@ def('evt.rawres', 'int', 'return value', (e) => e.res);
 def('evt.failed', 'bool', 'the call failed', (e) => e.res < 0);
 def('evt.args', 'string', 'all arguments as text', renderArgs);
 def('evt.info', 'string', 'all arguments as text', renderArgs);
-def('evt.category', 'string', 'event category', (e) => (OPEN_TYPES.has(e.type) ? 'file' : 'other'));
+def('evt.category', 'string', 'event category', (e) => eventCategory(e.type, e.fd?.type));
 def('evt.hostname', 'string', 'host name', () => undefined);
 def('evt.pluginname', 'string', 'plugin name', () => undefined);
 def('evt.buffer', 'bytes', 'data buffer', (e) => {

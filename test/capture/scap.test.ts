@@ -44,7 +44,7 @@ test('clone flags and fcntl commands round-trip', () => {
 
 test('the event table: 336 entries indexed by number, the numbers docs/capture.md relies on', () => {
   assert.is(PPM_EVENT_MAX, 336);
-  const tsv = readFileSync(join(ROOT, 'src', 'capture', 'event-table-libs-e5c53d64.tsv'), 'utf8').trim().split('\n').slice(1);
+  const tsv = readFileSync(join(ROOT, 'src', 'events', 'event-table-libs-e5c53d64.tsv'), 'utf8').trim().split('\n').slice(1);
   assert.is(tsv.length, EVENTS.length, 'generated from the whole TSV (scripts/gen-event-table.mjs)');
   tsv.forEach((line, i) => assert.is(EVENTS[i]!.name, line.split('\t')[2], `event ${i}`));
   assert.equal(eventsForSyscall('openat'), [306, 307]);

@@ -220,6 +220,15 @@ test('fs.path.*: libsinsp\'s parameters per call (link: source is the new name; 
   assert.is(fieldValue('fs.path.name', openat(proc(), '/nope', 0, -2)), null, 'a failed open: <NA>');
 });
 
+test('evt.category: the libs event table\'s category; an I/O event\'s by its fd (file, net, ipc, else unknown)', () => {
+  const cat = (type: string, fd?: SyscallEvent['fd']) => fieldValue('evt.category', event(type, proc(), { fd }));
+  assert.equal([cat('openat'), cat('connect'), cat('execve'), cat('setuid'), cat('kill'), cat('pipe'), cat('memfd_create')], ['file', 'net', 'process', 'user', 'signal', 'IPC', 'other']);
+  assert.equal(
+    [cat('sendto', { num: 3, type: 'ipv4', name: '' }), cat('sendto', { num: 3, type: 'unix', name: '' }), cat('sendto', { num: 3, type: 'memfd', name: '' }), cat('sendto')],
+    ['net', 'ipc', 'unknown', 'unknown'],
+  );
+});
+
 test('process, user, fd and container fields', () => {
   const p = procChain('cat', ['bash'], { args: ['-n', 'x y'], env: ['HOME=/root', 'A=b'], capEffective: (1n << 21n) | 1n });
   const e = openat(p, '/etc/ssl/certs/a.pem');
