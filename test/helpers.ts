@@ -1,6 +1,6 @@
 // Shared helpers for tests that run real programs under the real agent.
 import { execa, type Options, type ResultPromise } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,19 @@ export const INSTRUMENT = join(ROOT, 'bin', 'instrument');
 export const SHARED_RULES = join(ROOT, 'rules', 'upstream');
 export const TRACE_RUN = join(ROOT, 'out', 'test', 'fixtures', 'trace-run.js');
 
+const made: string[] = [];
+// Each test file is one process: what it made in /tmp goes when it exits
+// (KEEP_TEST_TMP=1 keeps it, to look at after a failure).
+process.on('exit', () => {
+  if (process.env.KEEP_TEST_TMP === '1') return;
+  for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 2 });
+});
+
+/** A new directory under the system temp dir, removed when the test process exits. */
 export function tmp(prefix = 'agent-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** Environment for a test run: no orchestrator, logs to stderr (nothing listens on the log port). */

@@ -2,8 +2,8 @@
 // spool, backoff, target resolution from the environment, local sinks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmp } from '../helpers.js';
 import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/model/alert.js';
 import { AlertQueue } from '../../src/alerts/alert-queue.js';
@@ -106,7 +106,7 @@ test('queue: memory bound counts drops and keeps sequences contiguous', () => {
 });
 
 test('queue: spool extends the bound, order preserved, bounded in bytes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  const dir = tmp('spool-');
   const q = new AlertQueue({ memMax: 2, spoolDir: dir, spoolMaxBytes: 2000, name: 'x/y', logger: quiet });
   let accepted = 0;
   for (let i = 1; i <= 30; i++) if (q.push(alert(i))) accepted++;
@@ -165,7 +165,7 @@ test('target: orchestrator first, then collector; TLS flags from SYSDIG_EXTRA_AR
 });
 
 test('sinks: file sink appends JSON lines; fan-out counts per sink; failures counted not thrown', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sink-'));
+  const dir = tmp('sink-');
   const path = join(dir, 'alerts.jsonl');
   writeFileSync(path, '{"old":true}\n');
   const lines: unknown[] = [];

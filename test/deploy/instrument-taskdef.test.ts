@@ -6,8 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmp } from '../helpers.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, isScalar, isSeq } from 'yaml';
@@ -417,7 +417,7 @@ test('docs/deploy.md shows what the tool really produces for the seed example', 
 });
 
 test('a file argument is read like stdin', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'taskdef-'));
+  const dir = tmp('taskdef-');
   const file = join(dir, 'seed.yaml');
   writeFileSync(file, SEED);
   const a = run(ORCH, SEED);

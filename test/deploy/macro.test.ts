@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmp } from '../helpers.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
@@ -84,7 +84,7 @@ test('failures: every reason in errorMessage, the fragment handed back as it was
 });
 
 test('npm run dist bundles the handler: it runs on its own, as Lambda loads it (index.handler)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cfn-macro-'));
+  const dir = tmp('cfn-macro-');
   try {
     const b = spawnSync(process.execPath, [join(root, 'scripts', 'dist.mjs'), '--macro-only', '--macro-dir', dir], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     assert.is(b.status, 0, b.stderr);

@@ -3,12 +3,11 @@
 // and run a command in it with the tree bind-mounted read-only at
 // /opt/draios (unshare --mount + chroot; root only).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, tmp } from '../helpers.js';
 
-export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export { ROOT };
 
 /** Runs `node scripts/dist.mjs --prefix DIR` (what `npm run dist -- --prefix DIR` runs). */
 export function buildTree(prefix: string): SpawnSyncReturns<string> {
@@ -139,7 +138,7 @@ export function runInRootfsAndSignal(
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tmp(prefix);
 }
 
 export function removeDir(dir: string): void {

@@ -2,8 +2,8 @@
 // versioning and YAML checks, the alert writer's dedup journal.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, appendFileSync } from 'node:fs';
+import { tmp } from '../helpers.js';
 import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/model/alert.js';
 import { AlertWriter } from '../../src/orchestrator/alert-writer.js';
@@ -50,7 +50,7 @@ const seqsIn = (file: string, session: string): number[] =>
   readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"time":"2026')).map((l) => (JSON.parse(l) as { agent: { session: string; seq: number } }).agent).filter((a) => a.session === session).map((a) => a.seq);
 
 test('alert writer: dedup by (session, seq), out-of-order batches stored once and acknowledged only when contiguous, journal recovered after a restart', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const dir = tmp('writer-');
   const file = join(dir, 'alerts.jsonl');
   const w1 = new AlertWriter({ file, stdout: false, logger: quiet });
   await w1.open();
@@ -80,7 +80,7 @@ test('alert writer: dedup by (session, seq), out-of-order batches stored once an
 });
 
 test('alert writer: batches of one turn are synced together; none is acknowledged before, a duplicate within the group included', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const dir = tmp('writer-');
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet });
   await w.open();
@@ -96,7 +96,7 @@ test('alert writer: batches of one turn are synced together; none is acknowledge
 });
 
 test('alert writer: sessions are separate; a batch far past the sequence window is refused and does not blind the session', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const dir = tmp('writer-');
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet });
   await w.open();
@@ -116,7 +116,7 @@ test('alert writer: sessions are separate; a batch far past the sequence window 
 });
 
 test('alert writer: the dedup table is bounded; the least recently written session is forgotten first, and counted', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const dir = tmp('writer-');
   const file = join(dir, 'alerts.jsonl');
   const w = new AlertWriter({ file, stdout: false, logger: quiet, maxAgents: 2 });
   await w.open();

@@ -1,7 +1,7 @@
 // bin/agentctl validate: falco -V JSON shape and exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { tmp } from '../helpers.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'agentctl');
 const shared = join(root, 'rules', 'upstream');
-const dir = mkdtempSync(join(tmpdir(), 'agentctl-'));
+const dir = tmp('agentctl-');
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
 
 test('validate --json on the stacked upstream files: exit 0, falco -V shape', () => {
