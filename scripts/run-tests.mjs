@@ -3,6 +3,8 @@
 // process, so one crashing file cannot take the others down, and ends with the
 // line CI reads: `N passed, N failed`.
 // Usage: node scripts/run-tests.mjs [substring filter...]
+// Environment: TEST_JOBS (files at once, default 2), TEST_FILE_TIMEOUT_MS,
+// KEEP_TEST_TMP=1 (keep the tests' temp directories, removed by default).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
