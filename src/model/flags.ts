@@ -34,10 +34,10 @@ export const EXE_FLAGS: NameTable = {
   entries: [['EXE_WRITABLE', 1], ['EXE_UPPER_LAYER', 2], ['EXE_FROM_MEMFD', 4], ['EXE_LOWER_LAYER', 8]],
 };
 
+const EXE_BIT: Record<string, number> = Object.fromEntries(EXE_FLAGS.entries);
 /** A process image's facts as the execve/execveat `flags` parameter carries them (EXE_FLAGS bits). */
 export function exeFlags(img: { exeWritable: boolean; exeUpperLayer: boolean; exeFromMemfd: boolean }): number {
-  const bit = (name: string): number => EXE_FLAGS.entries.find(([n]) => n === name)![1];
-  return (img.exeWritable ? bit('EXE_WRITABLE') : 0) | (img.exeUpperLayer ? bit('EXE_UPPER_LAYER') : 0) | (img.exeFromMemfd ? bit('EXE_FROM_MEMFD') : 0);
+  return (img.exeWritable ? EXE_BIT.EXE_WRITABLE! : 0) | (img.exeUpperLayer ? EXE_BIT.EXE_UPPER_LAYER! : 0) | (img.exeFromMemfd ? EXE_BIT.EXE_FROM_MEMFD! : 0);
 }
 
 export const CLONE_FLAGS: NameTable = {
