@@ -280,6 +280,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   xf.Set("Overlay", (double)tracer::ES_OVERLAY);
   xf.Set("SinceStart", (double)tracer::ES_SINCE_START);
   xf.Set("ReadOnly", (double)tracer::ES_RDONLY);
+  xf.Set("GroupMember", (double)tracer::ES_GROUP_MEMBER);
   x.Set("flagBits", xf);
   o.Set("exeStat", x);
   Napi::Object pk = Napi::Object::New(env);

@@ -38,12 +38,12 @@ Capture::Capture(Stats& stats, bool read_env) : stats_(stats), read_env_(read_en
 
 // Two syscalls per exec (~2 us) against a launch's ~1 ms: what Falco's
 // driver reads from the exe's inode at execve.
-void Capture::add_exe_stat(int tid, std::vector<uint8_t>& items) {
+bool Capture::exe_stat(int tid, ExeStat& e) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/exe", tid);
   struct stat st;
-  if (stat(path, &st) != 0) return;
-  ExeStat e{};
+  if (stat(path, &st) != 0) return false;
+  e = ExeStat{};
   e.ino = st.st_ino;
   e.ctime_ns = ns_of(st.st_ctim);
   e.mtime_ns = ns_of(st.st_mtim);
@@ -56,7 +56,7 @@ void Capture::add_exe_stat(int tid, std::vector<uint8_t>& items) {
     if ((long)sf.f_type == kOverlayfsMagic) e.flags |= ES_OVERLAY;
     if (sf.f_flags & ST_RDONLY) e.flags |= ES_RDONLY;
   }
-  put_item(items, TAG_EXE_STAT, &e, sizeof e);
+  return true;
 }
 
 void Capture::add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len) {
@@ -222,7 +222,16 @@ void Capture::proc_link(std::vector<uint8_t>& items, uint16_t tag, int pid, cons
 
 void Capture::image_items(int tid, std::vector<uint8_t>& items) {
   proc_link(items, TAG_EXE, tid, "exe");
-  add_exe_stat(tid, items);
+  ExeStat exe;
+  bool have_exe = exe_stat(tid, exe);
+  Creds c;
+  bool member = false;
+  bool have_creds = read_creds(tid, c, buf_, sizeof buf_, have_exe ? &exe.gid : nullptr, &member);
+  if (have_creds) put_item(items, TAG_CREDS, &c, sizeof c);
+  if (have_exe) {
+    if (member) exe.flags |= ES_GROUP_MEMBER;
+    put_item(items, TAG_EXE_STAT, &exe, sizeof exe);
+  }
   proc_link(items, TAG_CWD, tid, "cwd");
   ssize_t n = read_proc(tid, "cmdline", buf_, sizeof buf_);
   if (n >= 0) put_item(items, TAG_CMDLINE, buf_, (uint32_t)n);
@@ -233,7 +242,6 @@ void Capture::image_items(int tid, std::vector<uint8_t>& items) {
     n = read_proc(tid, "environ", buf_, sizeof buf_);
     if (n >= 0) put_item(items, TAG_ENV, buf_, (uint32_t)n);
   }
-  add_creds(tid, items);
 }
 
 }  // namespace tracer

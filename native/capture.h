@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "record.h"
 #include "shared.h"
 #include "syscalls.h"
 
@@ -47,7 +48,7 @@ class Capture {
   void add_msg_name(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr);
   void add_sockaddr(std::vector<uint8_t>& items, uint16_t tag, int pid, uint64_t addr, uint64_t len);
   void add_creds(int tid, std::vector<uint8_t>& items);
-  void add_exe_stat(int tid, std::vector<uint8_t>& items);
+  bool exe_stat(int tid, ExeStat& e);
   void add_local_addr(int tgid, int fd, std::vector<uint8_t>& items);
   uint32_t tcp_role(uint64_t ino, const uint8_t* local);
 

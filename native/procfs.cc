@@ -88,7 +88,7 @@ void read_task_ids(int tid, int& tgid, int& ppid) {
   if (p) ppid = atoi(p + 6);
 }
 
-bool read_creds(int tid, Creds& c, char* buf, size_t max) {
+bool read_creds(int tid, Creds& c, char* buf, size_t max, const uint32_t* member_gid, bool* is_member) {
   std::memset(&c, 0, sizeof c);
   c.loginuid = 0xffffffffu;
   if (read_proc_text(tid, "status", buf, max) <= 0) return false;
@@ -105,7 +105,10 @@ bool read_creds(int tid, Creds& c, char* buf, size_t max) {
       c.cap_prm = parse_hex(line + 7);
     else if (!std::strncmp(line, "CapEff:", 7))
       c.cap_eff = parse_hex(line + 7);
-    else if (!std::strncmp(line, "PPid:", 5))
+    else if (member_gid && !std::strncmp(line, "Groups:", 7)) {
+      for (char* tok = std::strtok(line + 7, " \t"); tok; tok = std::strtok(nullptr, " \t"))
+        if ((uint32_t)strtoul(tok, nullptr, 10) == *member_gid) *is_member = true;
+    } else if (!std::strncmp(line, "PPid:", 5))
       c.ppid = atoi(line + 5);
     else if (!std::strncmp(line, "NSpid:", 6)) {
       // last field: the pid in the innermost namespace

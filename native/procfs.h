@@ -35,7 +35,9 @@ bool read_proc_stat(int pid, ProcStat& s, char* buf, size_t max);
 void read_task_ids(int tid, int& tgid, int& ppid);
 // Ids, capabilities, login uid, session, process group, terminal and start
 // time of a task (status, loginuid, stat); false when its status cannot be read.
-bool read_creds(int tid, Creds& c, char* buf, size_t max);
+// With member_gid, *is_member tells whether that gid is one of the task's
+// supplementary groups (status's Groups line).
+bool read_creds(int tid, Creds& c, char* buf, size_t max, const uint32_t* member_gid = nullptr, bool* is_member = nullptr);
 // An fd of a task as /proc has it: the target of /proc/TID/fd/FD into name
 // (its length, or -1 when the fd is not open), and in f its st_mode, inode
 // and status flags (fdinfo). f's other fields are left as they are.

@@ -111,6 +111,7 @@ enum ExeStatFlag : uint32_t {
   ES_OVERLAY = 1,      // on an overlayfs (the container's root, or another overlay mount)
   ES_SINCE_START = 2,  // its inode changed (ctime) after the supervisor started: written, or copied up, by this run
   ES_RDONLY = 4,       // on a read-only mount
+  ES_GROUP_MEMBER = 8, // its group is one of the process's supplementary groups
 };
 
 enum FdRole : uint32_t { FR_UNKNOWN = 0, FR_SERVER = 1, FR_CLIENT = 2 };

@@ -288,8 +288,8 @@ const CAP_DAC_OVERRIDE = 1n;
 /**
  * What the exec's executable says of the image: Falco's exe_ino* fields,
  * is_exe_writable (the kernel's permission check for writing, with the
- * process's credentials; its supplementary groups are not known, so the
- * owner, the primary group or others decide) and is_exe_upper_layer. The
+ * process's credentials: owner, then its groups, then others) and
+ * is_exe_upper_layer. The
  * latter is "in the overlay's upper layer": on the container's fresh
  * overlay that is a file this run wrote or changed (copy-up), which the
  * tracer tells by an inode changed since it started.
@@ -304,7 +304,7 @@ function exeFacts(p: ProcessInfo, x: ExeStat, c: Creds | undefined): void {
   const capEff = c?.capEff ?? p.capEffective;
   p.exeWritable =
     !x.readOnly &&
-    (((capEff >> CAP_DAC_OVERRIDE) & 1n) === 1n || (x.mode & (x.uid === fsuid ? 0o200 : x.gid === fsgid ? 0o020 : 0o002)) !== 0);
+    (((capEff >> CAP_DAC_OVERRIDE) & 1n) === 1n || (x.mode & (x.uid === fsuid ? 0o200 : x.gid === fsgid || x.groupMember ? 0o020 : 0o002)) !== 0);
 }
 
 function safeReaddir(dir: string): string[] {

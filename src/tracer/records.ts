@@ -136,12 +136,14 @@ export interface ExeStat {
   sinceStart: boolean;
   /** on a read-only mount */
   readOnly: boolean;
+  /** its group is one of the process's supplementary groups */
+  groupMember: boolean;
 }
 
 /** Byte offsets of native/record.h's ExeStat and its flag bits (checked like LAYOUT). */
 export const EXE_STAT_LAYOUT = {
   size: 40, ino: 0, ctime: 8, mtime: 16, mode: 24, uid: 28, gid: 32, flags: 36,
-  flagBits: { Overlay: 1, SinceStart: 2, ReadOnly: 4 },
+  flagBits: { Overlay: 1, SinceStart: 2, ReadOnly: 4, GroupMember: 8 },
 } as const;
 
 export function itemExeStat(rec: TraceRecord): ExeStat | undefined {
@@ -159,6 +161,7 @@ export function itemExeStat(rec: TraceRecord): ExeStat | undefined {
     overlay: (flags & X.flagBits.Overlay) !== 0,
     sinceStart: (flags & X.flagBits.SinceStart) !== 0,
     readOnly: (flags & X.flagBits.ReadOnly) !== 0,
+    groupMember: (flags & X.flagBits.GroupMember) !== 0,
   };
 }
 

@@ -6,14 +6,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTRUMENT, ROOT, readAlerts, testEnv, tmp } from '../helpers.js';
 
 const RULES = `
 - rule: Test exe facts
   desc: the executable's facts of the test's programs
-  condition: evt.type in (execve, execveat) and evt.res = SUCCESS and proc.name in (imagebin, plain)
+  condition: evt.type in (execve, execveat) and evt.res = SUCCESS and proc.name in (imagebin, plain, groupbin)
   output: exe (path=%proc.exepath uid=%user.uid writable=%proc.is_exe_writable upper=%proc.is_exe_upper_layer ino=%proc.exe_ino)
   priority: DEBUG
 `;
@@ -23,6 +23,10 @@ async function onOverlay(image: Record<string, string>, rulesFiles: string[], wo
   const dir = tmp('exe-');
   for (const d of ['l', 'u', 'w', 'm']) mkdirSync(join(dir, d));
   for (const [name, from] of Object.entries(image)) copyFileSync(from, join(dir, 'l', name));
+  // the image's group-writable tool (root:staff 0775), for the supplementary-group check
+  copyFileSync('/usr/bin/true', join(dir, 'l', 'groupbin'));
+  chownSync(join(dir, 'l', 'groupbin'), 0, STAFF);
+  chmodSync(join(dir, 'l', 'groupbin'), 0o775);
   const alerts = join(dir, 'alerts.jsonl');
   const m = join(dir, 'm');
   const script = [
@@ -43,12 +47,15 @@ async function onOverlay(image: Record<string, string>, rulesFiles: string[], wo
 }
 
 const TRUE = '/usr/bin/true';
+/** Debian's staff group: a gid the test's nobody gets only as a supplementary group. */
+const STAFF = 50;
 
 test('on an overlay: a binary the run wrote is in the upper layer (the default rule fires), the image\'s is not; writable as the kernel would allow', async () => {
   const rules = join(tmp('exe-rules-'), 'exe.yaml');
   writeFileSync(rules, RULES);
   const { dir, m, alerts: all } = await onOverlay({ imagebin: TRUE }, [join(ROOT, 'rules', 'default.yaml'), rules], (m, dir) =>
-    `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped; cp ${TRUE} ${dir}/plain && ${dir}/plain; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/imagebin`,
+    `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped; cp ${TRUE} ${dir}/plain && ${dir}/plain; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/imagebin; ` +
+      `setpriv --reuid=65534 --regid=65534 --groups=${STAFF} ${m}/groupbin; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/groupbin`,
   );
   const facts = all.filter((a) => a.rule === 'Test exe facts').map((a) => a.output_fields);
   const of = (path: string, uid = 0) => facts.find((f) => f['proc.exepath'] === path && f['user.uid'] === uid);
@@ -58,6 +65,8 @@ test('on an overlay: a binary the run wrote is in the upper layer (the default r
   assert.ok(image && plain && asNobody, JSON.stringify(facts));
   assert.equal([image!['proc.is_exe_upper_layer'], plain!['proc.is_exe_upper_layer']], [false, false], 'not upper: the image\'s file on the overlay, a file the run wrote elsewhere');
   assert.equal([image!['proc.is_exe_writable'], asNobody!['proc.is_exe_writable']], [true, false], 'root may write a 0755 root file, nobody may not');
+  const group = facts.filter((f) => f['proc.exepath'] === `${m}/groupbin`).map((f) => f['proc.is_exe_writable']);
+  assert.equal(group, [true, false], 'a root:staff 0775 file: writable by nobody with staff as a supplementary group, not without');
   assert.is(plain!['proc.exe_ino'], statSync(join(dir, 'plain')).ino);
 
   // What the run wrote on the overlay is in the upper layer: the default rule
