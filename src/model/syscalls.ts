@@ -271,7 +271,7 @@ export function readsFdTable(row: SyscallRow): boolean {
 
 /**
  * The opens whose event carries open(2) flags: Falco's open family for
- * evt.is_open_read/write/create, fs.path.* and evt.category (libsinsp:
+ * evt.is_open_read/write/create and fs.path.* (libsinsp:
  * open, openat, openat2 and open_by_handle_at, which the agent does not
  * decode, so no event of it ever reaches a field). Not creat: its Falco
  * event has no flags.
