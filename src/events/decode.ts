@@ -8,7 +8,7 @@ import type { SyscallEvent } from './model.js';
 import { parseSockaddr, renderSockaddr, type SockAddr } from './sockaddr.js';
 import { captureIndex, registerParams, syscallsWith, type ArgCapture } from '../model/syscalls.js';
 
-/** What an exec record tells of a process's new image. */
+/** What an exec record tells of a process's new image (read at the exec event). */
 export interface ExecFacts {
   exepath?: string;
   cmdline?: string[];
@@ -19,7 +19,6 @@ export interface ExecFacts {
   exe?: ExeStat;
 }
 
-/** What an exec record tells of the new image. */
 export function execFacts(rec: TraceRecord): ExecFacts {
   return {
     exepath: itemString(rec, ItemTag.Exe),
@@ -31,7 +30,6 @@ export function execFacts(rec: TraceRecord): ExecFacts {
     exe: itemExeStat(rec),
   };
 }
-
 
 /** A syscall record as a Falco event's type, result and parameters, with no process or fd yet. */
 export type DecodedSyscall = Pick<SyscallEvent, 'type' | 'res' | 'args'> & { hasRet: boolean };
