@@ -11,49 +11,19 @@ import { EventBuilder } from '../src/state/builder.js';
 import { ProcessTable } from '../src/state/processes.js';
 import { UserDb } from '../src/state/users.js';
 import { initialContainer } from '../src/state/container.js';
-import { knownSyscalls, ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../src/tracer/index.js';
-import { FD_FACTS_LAYOUT } from '../src/tracer/records.js';
+import { ItemTag, RecordFlag, RecordKind, type TraceRecord } from '../src/tracer/index.js';
+import { NAMES, fdFacts, list, recordsOf, sin, str } from '../test/fixtures/records.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, lazy: { type: 'boolean' } } });
 const seconds = Number(values.seconds);
-const NR = knownSyscalls();
-const names = new Map(Object.entries(NR).map(([n, nr]) => [nr, n]));
 const PID = 4_100_000; // no real process: the table never reads /proc for it
+const { rec, sys } = recordsOf(PID, 1_700_000_000_000_000_000n);
 
-let ts = 1_700_000_000_000_000_000n;
-const str = (s: string) => Buffer.from(s, 'utf8');
-function rec(kind: RecordKind, pid: number, o: Partial<TraceRecord> = {}): TraceRecord {
-  const args = [...(o.args ?? []), 0, 0, 0, 0, 0, 0].slice(0, 6);
-  return { kind, pid, tid: o.tid ?? pid, ts: (ts += 1000n), nr: o.nr ?? -1, flags: o.flags ?? 0, ret: o.ret ?? 0, args, items: o.items ?? new Map() };
-}
-function sys(name: string, args: number[], ret: number, items: [number, Buffer][] = [], pid = PID): TraceRecord {
-  return rec(RecordKind.Syscall, pid, { nr: NR[name]!, args, ret, flags: RecordFlag.HasRet, items: new Map(items) });
-}
-function sin(ip: string, port: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeUInt16LE(2, 0);
-  b.writeUInt16BE(port, 2);
-  ip.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
-  return b;
-}
-function sockFacts(fd: number, local: Buffer, peer: Buffer): Buffer {
-  const L = FD_FACTS_LAYOUT;
-  const b = Buffer.alloc(L.size);
-  b.writeInt32LE(fd, L.fd);
-  b.writeUInt32LE(0o140000, L.mode);
-  b.writeInt32LE(2, L.domain);
-  b.writeInt32LE(1, L.sotype);
-  b.writeBigUInt64LE(BigInt(9000 + fd), L.ino);
-  b.writeUInt16LE(local.length, L.localLen);
-  local.copy(b, L.local);
-  b.writeUInt16LE(peer.length, L.peerLen);
-  peer.copy(b, L.peer);
-  b.writeUInt32LE(2, L.role);
-  return Buffer.concat([b, str(`socket:[${9000 + fd}]`)]);
-}
+const sockFacts = (fd: number, local: Buffer, peer: Buffer): Buffer =>
+  fdFacts({ fd, mode: 0o140000, domain: 2, sotype: 1, ino: 9000 + fd, local, peer, role: 2, link: `socket:[${9000 + fd}]` });
 
 const exec = (pid: number, argv: string[]) =>
-  rec(RecordKind.Exec, pid, { args: [pid], items: new Map([[ItemTag.Exe, str('/usr/bin/' + argv[0])], [ItemTag.Cmdline, str(argv.join('\0') + '\0')], [ItemTag.Comm, str(argv[0]!)], [ItemTag.Cwd, str('/app')]]) });
+  rec(RecordKind.Exec, pid, { args: [pid], items: new Map([[ItemTag.Exe, str('/usr/bin/' + argv[0])], [ItemTag.Cmdline, list(argv)], [ItemTag.Comm, str(argv[0]!)], [ItemTag.Cwd, str('/app')]]) });
 const AT_FDCWD = -100;
 const O_CLOEXEC = 0o2000000;
 const CHILD = PID + 1;
@@ -82,7 +52,7 @@ const round: TraceRecord[] = [
 ];
 
 const state = new ProcessTable(initialContainer({ id: 'bench' }), new UserDb(), false);
-const builder = new EventBuilder(state, names, values.lazy === true);
+const builder = new EventBuilder(state, NAMES, values.lazy === true);
 builder.apply(exec(PID, ['node', 'server.js']));
 builder.apply(sys('openat', [AT_FDCWD, 0, 0o200000], 9, [[ItemTag.Arg0 + 1, str('/app/public')]]));
 

@@ -10,59 +10,15 @@ import { ProcessTable } from '../../src/state/processes.js';
 import { UserDb } from '../../src/state/users.js';
 import { initialContainer } from '../../src/state/container.js';
 import { fieldValue } from '../../src/rules/index.js';
-import { ItemTag, RecordFlag, RecordKind, knownSyscalls, type TraceRecord } from '../../src/tracer/index.js';
-import { FD_FACTS_LAYOUT } from '../../src/tracer/records.js';
+import { ItemTag, RecordFlag, RecordKind } from '../../src/tracer/index.js';
+import { NAMES, NR, fdFacts as facts, list, recordsOf, sin, str } from '../fixtures/records.js';
 
-const NR = knownSyscalls();
-const NAMES = new Map(Object.entries(NR).map(([n, nr]) => [nr, n]));
 const AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
 // Pids no real process has: the state must not find them in /proc.
 const PID = 4_000_001;
 const CHILD = 4_000_002;
-
-let ts = 1_000_000_000n;
-function rec(kind: RecordKind, pid: number, o: Partial<TraceRecord> = {}): TraceRecord {
-  const args = [...(o.args ?? []), 0, 0, 0, 0, 0, 0].slice(0, 6);
-  return { kind, pid, tid: o.tid ?? pid, ts: (ts += 1000n), nr: o.nr ?? -1, flags: o.flags ?? 0, ret: o.ret ?? 0, args, items: o.items ?? new Map() };
-}
-const str = (s: string) => Buffer.from(s, 'utf8');
-const list = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''), 'utf8');
-/** A syscall's record with its result; items by tag. */
-function sys(name: string, args: number[], ret: number, items: [number, Buffer][] = [], pid = PID): TraceRecord {
-  return rec(RecordKind.Syscall, pid, { nr: NR[name]!, args, ret, flags: RecordFlag.HasRet, items: new Map(items) });
-}
-/** struct sockaddr_in */
-function sin(ip: string, port: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeUInt16LE(2, 0);
-  b.writeUInt16BE(port, 2);
-  ip.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
-  return b;
-}
-
-/** native FdFacts: what the tracer read of an fd at the stop (readlink target after the struct). */
-function facts(f: { fd: number; mode: number; flags?: number; ino?: number; domain?: number; sotype?: number; local?: Buffer; peer?: Buffer; role?: number; link: string }): Buffer {
-  const L = FD_FACTS_LAYOUT;
-  const b = Buffer.alloc(L.size);
-  b.writeInt32LE(f.fd, L.fd);
-  b.writeUInt32LE(f.mode, L.mode);
-  b.writeUInt32LE(f.flags ?? 0, L.flags);
-  b.writeInt32LE(f.domain ?? -1, L.domain);
-  b.writeInt32LE(f.sotype ?? -1, L.sotype);
-  b.writeInt32LE(-1, L.proto);
-  b.writeBigUInt64LE(BigInt(f.ino ?? 0), L.ino);
-  if (f.local) {
-    b.writeUInt16LE(f.local.length, L.localLen);
-    f.local.copy(b, L.local);
-  }
-  if (f.peer) {
-    b.writeUInt16LE(f.peer.length, L.peerLen);
-    f.peer.copy(b, L.peer);
-  }
-  b.writeUInt32LE(f.role ?? 0, L.role);
-  return Buffer.concat([b, str(f.link)]);
-}
+const { rec, sys } = recordsOf(PID);
 const S_IFREG = 0o100000, S_IFSOCK = 0o140000;
 
 function setup(lazy = false) {
