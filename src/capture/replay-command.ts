@@ -6,7 +6,7 @@
 // truncated or corrupt (alerts before the damage are still printed) or the
 // rules do not load; 2 on bad usage.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../util/cli.js';
 import { defaultRulesPath, loadRuleFilesReporting, type Ruleset } from '../rules/index.js';
 import { knownSyscalls } from '../tracer/index.js';
 import { alertsFor } from '../alerts/format.js';
@@ -36,21 +36,8 @@ async function loadRules(paths: string[]): Promise<Ruleset | string> {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { 'rules-file': { type: 'string', multiple: true }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    process.stderr.write(`agentctl replay: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('replay', USAGE, argv, { 'rules-file': { type: 'string', multiple: true }, json: { type: 'boolean' } });
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) {
     process.stderr.write(`agentctl replay: expected one capture file\n${USAGE}`);
     return 2;

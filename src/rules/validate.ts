@@ -2,7 +2,7 @@
 // order, as `falco -V` does. Without FILE, validates the bundled default
 // rules. Exit 0 when no file has an error, 1 otherwise, 2 on bad usage.
 
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../util/cli.js';
 import { CODE_DESC, loadFiles, withSchema, type FileLoadResult, type LoadMessage } from './loader.js';
 import { readRulesFile } from './files.js';
 // Messages with lines and columns (installs the position-keeping parser).
@@ -37,17 +37,8 @@ export function textReport(results: FileLoadResult[]): string {
 }
 
 export async function validateCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    process.stderr.write(`agentctl validate: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('validate', USAGE, args, { json: { type: 'boolean' } });
+  if (typeof parsed === 'number') return parsed;
   const json = parsed.values.json === true;
   const paths = [...parsed.positionals];
   if (paths.length === 0) {
