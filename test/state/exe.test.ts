@@ -18,15 +18,19 @@ const RULES = `
   priority: DEBUG
 `;
 
-/** A fresh overlay (lower: `image`, copied before the agent starts) mounted in a new mount namespace, and bin/instrument running `workload` there. */
-async function onOverlay(image: Record<string, string>, rulesFiles: string[], workload: (m: string, dir: string) => string) {
+/** An image file: a copy of `from`, optionally with its own group and mode. */
+type ImageFile = { from: string; gid?: number; mode?: number };
+
+/** A fresh overlay (lower: `image`, written before the agent starts) mounted in a new mount namespace, and bin/instrument running `workload` there. */
+async function onOverlay(image: Record<string, ImageFile>, rulesFiles: string[], workload: (m: string, dir: string) => string) {
   const dir = tmp('exe-');
   for (const d of ['l', 'u', 'w', 'm']) mkdirSync(join(dir, d));
-  for (const [name, from] of Object.entries(image)) copyFileSync(from, join(dir, 'l', name));
-  // the image's group-writable tool (root:staff 0775), for the supplementary-group check
-  copyFileSync('/usr/bin/true', join(dir, 'l', 'groupbin'));
-  chownSync(join(dir, 'l', 'groupbin'), 0, STAFF);
-  chmodSync(join(dir, 'l', 'groupbin'), 0o775);
+  for (const [name, f] of Object.entries(image)) {
+    const p = join(dir, 'l', name);
+    copyFileSync(f.from, p);
+    if (f.gid !== undefined) chownSync(p, 0, f.gid);
+    if (f.mode !== undefined) chmodSync(p, f.mode);
+  }
   const alerts = join(dir, 'alerts.jsonl');
   const m = join(dir, 'm');
   const script = [
@@ -53,7 +57,9 @@ const STAFF = 50;
 test('on an overlay: a binary the run wrote is in the upper layer (the default rule fires), the image\'s is not; writable as the kernel would allow', async () => {
   const rules = join(tmp('exe-rules-'), 'exe.yaml');
   writeFileSync(rules, RULES);
-  const { dir, m, alerts: all } = await onOverlay({ imagebin: TRUE }, [join(ROOT, 'rules', 'default.yaml'), rules], (m, dir) =>
+  // groupbin: the image's group-writable tool (root:staff 0775), for the supplementary-group check
+  const files = { imagebin: { from: TRUE }, groupbin: { from: TRUE, gid: STAFF, mode: 0o775 } };
+  const { dir, m, alerts: all } = await onOverlay(files, [join(ROOT, 'rules', 'default.yaml'), rules], (m, dir) =>
     `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped; cp ${TRUE} ${dir}/plain && ${dir}/plain; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/imagebin; ` +
       `setpriv --reuid=65534 --regid=65534 --groups=${STAFF} ${m}/groupbin; setpriv --reuid=65534 --regid=65534 --clear-groups ${m}/groupbin`,
   );
@@ -77,7 +83,7 @@ test('on an overlay: a binary the run wrote is in the upper layer (the default r
 });
 
 test('upstream "Drop and execute new binary in container" fires on a dropped binary, with the exe flags and inode times in its output', async () => {
-  const { m, alerts } = await onOverlay({ imagebin: TRUE }, [join(ROOT, 'rules', 'upstream', 'falco_rules.yaml')], (m) => `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped`);
+  const { m, alerts } = await onOverlay({ imagebin: { from: TRUE } }, [join(ROOT, 'rules', 'upstream', 'falco_rules.yaml')], (m) => `${m}/imagebin; cp ${TRUE} ${m}/dropped && ${m}/dropped`);
   const fired = alerts.filter((a) => a.rule === 'Drop and execute new binary in container');
   assert.equal(fired.map((a) => a.output_fields['proc.exepath']), [`${m}/dropped`]);
   const f = fired[0]!.output_fields;
