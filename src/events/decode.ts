@@ -52,7 +52,7 @@ export function localAddr(rec: TraceRecord): SockAddr | undefined {
 }
 
 /** The two fds a successful pipe/pipe2/socketpair returned. */
-export function fdPair(rec: TraceRecord, type: string): [number, number] | undefined {
+function fdPair(rec: TraceRecord, type: string): [number, number] | undefined {
   const tag = itemOf(type, ItemTag.Out0, 'fdpair_out');
   const pair = tag === undefined ? undefined : rec.items.get(tag);
   if (!pair || pair.length < 8) return undefined;

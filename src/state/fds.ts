@@ -18,7 +18,7 @@ export interface FdEntry extends FdInfo {
   cloexec?: boolean;
 }
 
-export function get(p: ProcessInfo, num: number): FdEntry | undefined {
+function get(p: ProcessInfo, num: number): FdEntry | undefined {
   return p.fds.get(num) as FdEntry | undefined;
 }
 
@@ -163,7 +163,7 @@ function sameEnds(s: SocketInfo, a: SockAddr, b: SockAddr): boolean {
  * it knows what the kernel cannot say (the path as opened, the open flags,
  * which side connected). `isClient`: the role when the event tells it.
  */
-export function fromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: boolean): FdEntry {
+function fromFacts(f: FdFacts, cached: FdEntry | undefined, isClient?: boolean): FdEntry {
   const local = f.local ? parseSockaddr(f.local) : undefined;
   const peer = f.peer ? parseSockaddr(f.peer) : undefined;
   const type = typeOf(f, local, peer);
